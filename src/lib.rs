@@ -1,0 +1,50 @@
+//! tvm: a self-hosted AWS Token Vending Machine.
+//!
+//! A caller proves its AWS identity with a presigned `sts:GetCallerIdentity`
+//! request (the `tvm-v1` token), tvm checks a policy, and vends short-lived
+//! credentials with `sts:AssumeRole`, stamped with a SourceIdentity that names
+//! the caller and the request.
+//!
+//! # Layout
+//!
+//! ```text
+//!            ┌──────────── http (axum: router, handlers, ApiError) ───────────┐
+//!  POST /vend│  request id ─▶ vend::Vendor::vend                              │
+//!            └───────────────────────┬────────────────────────────────────────┘
+//!                                    ▼
+//!   auth::Verifier ── token parse (pure) ─▶ replay ─▶ IdentityTransport (GCI)
+//!        │                                                    │
+//!        ▼                                                    ▼
+//!   identity (ARN, username, stamps)                 STS (real or sts::sim)
+//!        │
+//!        ▼
+//!   policy::Policy::evaluate (pure) ─▶ sts::Sts::assume_role ─▶ credentials
+//! ```
+//!
+//! - [`config`]: the YAML file and `TVM_*` overrides, validated once at start-up.
+//! - [`auth`]: the trust boundary; only it constructs an [`auth::VerifiedCaller`].
+//! - [`identity`]: ARN parsing, canonical principal, username, SourceIdentity and
+//!   RoleSessionName stamps, request ids.
+//! - [`policy`]: profiles and rules, evaluated as a pure function.
+//! - [`sts`]: the [`sts::Sts`] trait, the AWS SDK adapter and the STS simulator.
+//! - [`vend`]: the pipeline that ties the above together for one request.
+//! - [`http`]: routers for the API and admin listeners, error mapping.
+//! - [`metrics`], [`telemetry`]: Prometheus registry and log set-up.
+//! - [`client`]: the client side: token minting, `credentials`, `exec`.
+//! - [`startup`], [`dev`]: wiring for `tvm serve` and `tvm dev`.
+//!
+//! `auth`, `identity` and `policy` never import axum.
+
+pub mod auth;
+pub mod client;
+pub mod clock;
+pub mod config;
+pub mod dev;
+pub mod http;
+pub mod identity;
+pub mod metrics;
+pub mod policy;
+pub mod startup;
+pub mod sts;
+pub mod telemetry;
+pub mod vend;
