@@ -36,6 +36,7 @@
 //! `auth`, `identity` and `policy` never import axum.
 
 pub mod auth;
+pub mod cli;
 pub mod client;
 pub mod clock;
 pub mod config;
@@ -44,6 +45,8 @@ pub mod http;
 pub mod identity;
 pub mod metrics;
 pub mod policy;
+pub mod policy_cli;
+pub mod reload;
 pub mod startup;
 pub mod sts;
 pub mod telemetry;

@@ -1,0 +1,102 @@
+//! The command line (DESIGN §9): argument definitions and dispatch to the
+//! library. `main.rs` only parses and calls [`run`].
+//!
+//! Exit codes: 0 success, 1 failure, 64 invalid configuration or usage
+//! (`EX_USAGE`, as linkerd2-proxy and sysexits do), 70 internal error.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::telemetry::LogFormat;
+
+/// Exit code for an invalid configuration or policy file.
+pub const EXIT_CONFIG: u8 = 64;
+
+/// tvm: a self-hosted AWS Token Vending Machine.
+#[derive(Debug, Parser)]
+#[command(name = "tvm", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the service.
+    Serve(ServeArgs),
+    /// Run the service with an in-process STS simulator and a demo policy on loopback.
+    Dev(DevArgs),
+    /// Print a tvm-v1 token made from your AWS credentials (for curl and scripts).
+    Token(crate::client::TokenArgs),
+    /// Print `credential_process` JSON with credentials vended by tvm.
+    Credentials(crate::client::CredentialsArgs),
+    /// Validate a policy file or explain a decision.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+/// `tvm serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The YAML config file.
+    #[arg(long, short)]
+    pub config: PathBuf,
+    /// Log line format.
+    #[arg(long, value_enum, default_value = "json")]
+    pub log_format: LogFormat,
+}
+
+/// `tvm dev`.
+#[derive(Debug, Args)]
+pub struct DevArgs {
+    /// API port on 127.0.0.1 (0 = any free port).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Admin port on 127.0.0.1 (0 = any free port).
+    #[arg(long, default_value_t = 9090)]
+    pub admin_port: u16,
+    /// Skip the vend tvm dev performs itself after start-up.
+    #[arg(long)]
+    pub no_self_test: bool,
+    /// Exit after the self-test instead of serving (for scripts and CI).
+    #[arg(long, hide = true)]
+    pub exit_after_self_test: bool,
+    /// Log line format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+}
+
+/// `tvm policy ...`.
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Validate a policy file and print a summary.
+    Check {
+        /// The policy file.
+        file: PathBuf,
+    },
+    /// Explain the decision for a principal and profile.
+    Eval(crate::policy_cli::EvalArgs),
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("tvm: cannot start the async runtime: {e}");
+            return ExitCode::from(70);
+        }
+    };
+    match cli.command {
+        Command::Serve(args) => runtime.block_on(crate::startup::serve_command(args)),
+        Command::Dev(args) => runtime.block_on(crate::dev::run(args)),
+        Command::Token(args) => runtime.block_on(crate::client::token_command(args)),
+        Command::Credentials(args) => runtime.block_on(crate::client::credentials_command(args)),
+        Command::Policy(PolicyCommand::Check { file }) => crate::policy_cli::check(&file),
+        Command::Policy(PolicyCommand::Eval(args)) => crate::policy_cli::eval(&args),
+    }
+}

@@ -1,0 +1,384 @@
+//! The service configuration (DESIGN §5): one YAML file plus `TVM_*` environment
+//! overrides, validated once at start-up into a [`ValidatedConfig`].
+//!
+//! Invariants: unknown keys are errors (in the file and in `TVM_*` variables);
+//! every error names the key path; nothing downstream ever sees an unvalidated
+//! value (endpoints parsed, durations in range, prefix legal). An `http://` STS
+//! endpoint is accepted only on a loopback host, because AssumeRole answers carry
+//! credentials.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use jiff::SignedDuration;
+use serde::{Deserialize, Deserializer};
+use serde_yaml_ng::Value;
+
+
+/// The prefix of environment variables that override config keys; `__` separates
+/// nesting levels (`TVM_LISTEN__ADDR` sets `listen.addr`).
+pub const ENV_PREFIX: &str = "TVM_";
+
+/// Bounds for `auth.max_clock_skew`: a skew above 15 minutes would make a
+/// captured token usable long after it was made.
+pub const MAX_CLOCK_SKEW_LIMIT: SignedDuration = SignedDuration::from_mins(15);
+
+/// A configuration error, with the key path it concerns.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A key is unknown, missing, of the wrong type, or has an invalid value.
+    #[error("invalid config at `{key}`: {message}")]
+    Invalid {
+        /// Dotted key path, e.g. `auth.max_clock_skew`.
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl ConfigError {
+    fn invalid(key: &str, message: impl Into<String>) -> Self {
+        ConfigError::Invalid {
+            key: key.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+/// A duration written as `5m`, `1h30m`, `900s` (jiff's friendly format).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HumanDuration(pub SignedDuration);
+
+impl<'de> Deserialize<'de> for HumanDuration {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse::<SignedDuration>()
+            .map(HumanDuration)
+            .map_err(|_| serde::de::Error::custom(format!("`{s}` is not a duration like 30s, 5m or 1h")))
+    }
+}
+
+/// The file, as written. See `config/tvm.yaml` for the documented example.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The API listener.
+    #[serde(default)]
+    pub listen: ListenConfig,
+    /// The admin listener (probes and metrics).
+    #[serde(default)]
+    pub admin: AdminConfig,
+    /// Caller verification.
+    pub auth: AuthConfig,
+    /// The STS used to vend.
+    #[serde(default)]
+    pub sts: StsConfig,
+    /// SourceIdentity stamp.
+    #[serde(default)]
+    pub stamp: StampConfig,
+    /// The policy file.
+    pub policy: PolicyConfig,
+    /// HTTP server limits.
+    #[serde(default)]
+    pub server: ServerConfig,
+    /// Shared state (replay cache, rate limits).
+    #[serde(default)]
+    pub state: StateConfig,
+}
+
+/// `listen`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ListenConfig {
+    /// Address of the API listener.
+    pub addr: SocketAddr,
+}
+
+impl Default for ListenConfig {
+    fn default() -> Self {
+        Self {
+            addr: SocketAddr::from(([0, 0, 0, 0], 8080)),
+        }
+    }
+}
+
+/// `admin`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminConfig {
+    /// Address of the admin listener.
+    pub addr: SocketAddr,
+}
+
+impl Default for AdminConfig {
+    fn default() -> Self {
+        Self {
+            addr: SocketAddr::from(([0, 0, 0, 0], 9090)),
+        }
+    }
+}
+
+/// `auth`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    /// The audience every token must be signed for.
+    pub audience: String,
+    /// Allowed difference between X-Amz-Date and now.
+    #[serde(default = "default_skew")]
+    pub max_clock_skew: HumanDuration,
+    /// Accept `k8s-aws-v1.` tokens.
+    #[serde(default)]
+    pub accept_eks_tokens: bool,
+    /// Where GetCallerIdentity goes; default `sts.endpoint_url`, else real AWS.
+    #[serde(default)]
+    pub sts_endpoint_url: Option<String>,
+}
+
+fn default_skew() -> HumanDuration {
+    HumanDuration(SignedDuration::from_mins(5))
+}
+
+/// `sts`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StsConfig {
+    /// The region of the STS client.
+    pub region: String,
+    /// A custom STS endpoint (VPC endpoint, simulator); `null` = real AWS.
+    #[serde(default)]
+    pub endpoint_url: Option<String>,
+}
+
+impl Default for StsConfig {
+    fn default() -> Self {
+        Self {
+            region: "us-east-1".into(),
+            endpoint_url: None,
+        }
+    }
+}
+
+/// `stamp`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StampConfig {
+    /// First field of the SourceIdentity.
+    pub prefix: String,
+}
+
+impl Default for StampConfig {
+    fn default() -> Self {
+        Self {
+            prefix: "tvm".into(),
+        }
+    }
+}
+
+/// `policy`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyConfig {
+    /// The policy file; relative paths are relative to the working directory.
+    pub file: PathBuf,
+}
+
+/// `server`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Upper bound for one API request, STS calls included.
+    pub request_timeout: HumanDuration,
+    /// Largest accepted request body.
+    pub max_body_bytes: usize,
+    /// How long in-flight requests may take to finish after SIGTERM.
+    pub shutdown_timeout: HumanDuration,
+    /// How long `/readyz` reports 503 before the listener stops accepting, so that
+    /// load balancers stop sending traffic first.
+    pub shutdown_delay: HumanDuration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            request_timeout: HumanDuration(SignedDuration::from_secs(15)),
+            max_body_bytes: 16 * 1024,
+            shutdown_timeout: HumanDuration(SignedDuration::from_secs(20)),
+            shutdown_delay: HumanDuration(SignedDuration::from_secs(0)),
+        }
+    }
+}
+
+/// `state`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StateConfig {
+    /// Redis for state shared across replicas.
+    #[serde(default)]
+    pub redis_url: Option<String>,
+}
+
+/// A parsed `scheme://host[:port]` endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointUrl {
+    /// `http` or `https`.
+    pub scheme: String,
+    /// Host name or IP literal (IPv6 without brackets).
+    pub host: String,
+    /// Explicit port, if any.
+    pub port: Option<u16>,
+}
+
+impl EndpointUrl {
+    /// Parses `http(s)://host[:port][/]`; no userinfo, path, query or fragment.
+    /// `http` only for loopback hosts.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let (scheme, rest) = s
+            .split_once("://")
+            .ok_or_else(|| "must be http(s)://host[:port]".to_owned())?;
+        if scheme != "https" && scheme != "http" {
+            return Err("scheme must be https (or http on loopback)".into());
+        }
+        let authority = rest.strip_suffix('/').unwrap_or(rest);
+        if authority.is_empty() || authority.contains(['/', '?', '#', '@', ' ']) {
+            return Err("must be scheme://host[:port] with no user, path, query or fragment".into());
+        }
+        let (host, port) = split_host_port(authority)?;
+        let loopback = host == "localhost"
+            || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+        if scheme == "http" && !loopback {
+            return Err("plain http is only allowed for loopback hosts".into());
+        }
+        Ok(Self {
+            scheme: scheme.to_owned(),
+            host,
+            port,
+        })
+    }
+
+    /// `scheme://host[:port]`, IPv6 hosts in brackets.
+    pub fn to_url(&self) -> String {
+        let host = if self.host.contains(':') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        };
+        match self.port {
+            Some(p) => format!("{}://{host}:{p}", self.scheme),
+            None => format!("{}://{host}", self.scheme),
+        }
+    }
+}
+
+fn split_host_port(authority: &str) -> Result<(String, Option<u16>), String> {
+    let (host, port) = if let Some(rest) = authority.strip_prefix('[') {
+        let (h, after) = rest.split_once(']').ok_or("unterminated [")?;
+        (h, after.strip_prefix(':'))
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        }
+    };
+    let valid_host = !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':'));
+    if !valid_host {
+        return Err("invalid host".into());
+    }
+    let port = match port {
+        None => None,
+        Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => {
+            Some(p.parse::<u16>().map_err(|_| "invalid port")?)
+        }
+        Some(_) => return Err("invalid port".into()),
+    };
+    Ok((host.to_ascii_lowercase(), port))
+}
+
+mod validate;
+pub use validate::{ValidatedConfig, MAX_AUDIENCE_LEN};
+
+/// Reads `path`, applies `TVM_*` overrides from `env`, and validates.
+pub fn load(
+    path: &Path,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<ValidatedConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    from_yaml(&text, env)
+}
+
+/// Parses YAML text, applies `TVM_*` overrides from `env`, and validates.
+pub fn from_yaml(
+    text: &str,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<ValidatedConfig, ConfigError> {
+    let mut value: Value = serde_yaml_ng::from_str(text).map_err(|e| {
+        let key = e
+            .location()
+            .map(|l| format!("line {} column {}", l.line(), l.column()))
+            .unwrap_or_else(|| "<file>".into());
+        ConfigError::invalid(&key, e.to_string())
+    })?;
+    if value.is_null() {
+        value = Value::Mapping(Default::default());
+    }
+    let overrides: BTreeMap<String, String> = env
+        .into_iter()
+        .filter(|(k, _)| k.starts_with(ENV_PREFIX))
+        .collect();
+    for (key, raw) in overrides {
+        apply_override(&mut value, &key, &raw)?;
+    }
+    let config: Config = serde_path_to_error::deserialize(value).map_err(|e| {
+        let key = e.path().to_string();
+        ConfigError::invalid(&key, e.into_inner().to_string())
+    })?;
+    validate::validate(config)
+}
+
+fn apply_override(root: &mut Value, var: &str, raw: &str) -> Result<(), ConfigError> {
+    let path: Vec<String> = var[ENV_PREFIX.len()..]
+        .split("__")
+        .map(|s| s.to_ascii_lowercase())
+        .collect();
+    let dotted = path.join(".");
+    if path.iter().any(|s| s.is_empty()) {
+        return Err(ConfigError::invalid(&dotted, format!("malformed variable {var}")));
+    }
+    let parsed: Value = serde_yaml_ng::from_str(raw).unwrap_or_else(|_| Value::String(raw.into()));
+    let mut node = root;
+    for (i, segment) in path.iter().enumerate() {
+        let Value::Mapping(map) = node else {
+            return Err(ConfigError::invalid(&dotted, format!("{var} overrides a non-mapping")));
+        };
+        let key = Value::String(segment.clone());
+        if i + 1 == path.len() {
+            map.insert(key, parsed);
+            return Ok(());
+        }
+        node = map
+            .entry(key)
+            .or_insert_with(|| Value::Mapping(Default::default()));
+    }
+    Ok(())
+}
+
+/// Converts a validated, positive duration to std.
+pub(crate) fn to_std(d: SignedDuration) -> Duration {
+    d.unsigned_abs()
+}

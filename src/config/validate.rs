@@ -1,0 +1,176 @@
+//! Turns a parsed [`Config`] into a [`ValidatedConfig`], or the first error with
+//! its key path.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use jiff::SignedDuration;
+
+use super::{to_std, Config, ConfigError, EndpointUrl, MAX_CLOCK_SKEW_LIMIT};
+use crate::identity::StampPrefix;
+
+/// Longest audience accepted; it travels in a signed header.
+pub const MAX_AUDIENCE_LEN: usize = 256;
+
+/// Everything tvm needs to start, already checked.
+#[derive(Debug, Clone)]
+pub struct ValidatedConfig {
+    /// API listener address.
+    pub listen_addr: SocketAddr,
+    /// Admin listener address.
+    pub admin_addr: SocketAddr,
+    /// Audience tokens must be signed for.
+    pub audience: String,
+    /// Allowed clock skew for X-Amz-Date.
+    pub max_clock_skew: SignedDuration,
+    /// Accept EKS-style tokens.
+    pub accept_eks_tokens: bool,
+    /// Where GetCallerIdentity goes, if not real AWS.
+    pub verification_endpoint: Option<EndpointUrl>,
+    /// STS region.
+    pub sts_region: String,
+    /// AssumeRole endpoint, if not real AWS.
+    pub sts_endpoint: Option<EndpointUrl>,
+    /// SourceIdentity prefix.
+    pub stamp_prefix: StampPrefix,
+    /// Policy file.
+    pub policy_file: PathBuf,
+    /// Per-request time limit.
+    pub request_timeout: Duration,
+    /// Body size limit.
+    pub max_body_bytes: usize,
+    /// Drain time after SIGTERM.
+    pub shutdown_timeout: Duration,
+    /// Time `/readyz` says 503 before the API listener closes.
+    pub shutdown_delay: Duration,
+}
+
+fn endpoint(key: &str, value: Option<&str>) -> Result<Option<EndpointUrl>, ConfigError> {
+    value
+        .map(|v| EndpointUrl::parse(v).map_err(|m| ConfigError::invalid(key, m)))
+        .transpose()
+}
+
+fn duration_in(
+    key: &str,
+    d: SignedDuration,
+    min: SignedDuration,
+    max: SignedDuration,
+) -> Result<Duration, ConfigError> {
+    if d < min || d > max {
+        return Err(ConfigError::invalid(
+            key,
+            format!("must be between {min:#} and {max:#}"),
+        ));
+    }
+    Ok(to_std(d))
+}
+
+/// `[a-z]{2}(-[a-z]+)+-[0-9]+`, e.g. `us-east-1`, `us-gov-west-1`, `cn-north-1`.
+pub(crate) fn is_region(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() >= 3
+        && parts[0].len() == 2
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts[parts.len() - 1]
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+        && !parts[parts.len() - 1].is_empty()
+}
+
+pub(super) fn validate(c: Config) -> Result<ValidatedConfig, ConfigError> {
+    if c.listen.addr == c.admin.addr {
+        return Err(ConfigError::invalid(
+            "admin.addr",
+            "must differ from listen.addr",
+        ));
+    }
+    let audience = c.auth.audience;
+    let audience_ok = !audience.is_empty()
+        && audience.len() <= MAX_AUDIENCE_LEN
+        && audience.bytes().all(|b| b.is_ascii_graphic());
+    if !audience_ok {
+        return Err(ConfigError::invalid(
+            "auth.audience",
+            "must be 1 to 256 printable ASCII characters without spaces",
+        ));
+    }
+    let skew = c.auth.max_clock_skew.0;
+    duration_in(
+        "auth.max_clock_skew",
+        skew,
+        SignedDuration::from_secs(1),
+        MAX_CLOCK_SKEW_LIMIT,
+    )?;
+    if !is_region(&c.sts.region) {
+        return Err(ConfigError::invalid(
+            "sts.region",
+            "must be an AWS region such as us-east-1",
+        ));
+    }
+    let sts_endpoint = endpoint("sts.endpoint_url", c.sts.endpoint_url.as_deref())?;
+    let verification_endpoint = match c.auth.sts_endpoint_url.as_deref() {
+        Some(url) => endpoint("auth.sts_endpoint_url", Some(url))?,
+        None => sts_endpoint.clone(),
+    };
+    let stamp_prefix = StampPrefix::parse(&c.stamp.prefix)
+        .map_err(|e| ConfigError::invalid("stamp.prefix", e.to_string()))?;
+    if c.policy.file.as_os_str().is_empty() {
+        return Err(ConfigError::invalid("policy.file", "must not be empty"));
+    }
+    if c.state.redis_url.is_some() {
+        // Silently keeping replay state per replica would let a token be replayed
+        // once per replica; refuse rather than pretend.
+        return Err(ConfigError::invalid(
+            "state.redis_url",
+            "shared Redis state is not supported by this version of tvm",
+        ));
+    }
+    let s = &c.server;
+    let request_timeout = duration_in(
+        "server.request_timeout",
+        s.request_timeout.0,
+        SignedDuration::from_secs(1),
+        SignedDuration::from_mins(5),
+    )?;
+    if !(256..=1024 * 1024).contains(&s.max_body_bytes) {
+        return Err(ConfigError::invalid(
+            "server.max_body_bytes",
+            "must be between 256 and 1048576",
+        ));
+    }
+    let shutdown_timeout = duration_in(
+        "server.shutdown_timeout",
+        s.shutdown_timeout.0,
+        SignedDuration::ZERO,
+        SignedDuration::from_mins(10),
+    )?;
+    let shutdown_delay = duration_in(
+        "server.shutdown_delay",
+        s.shutdown_delay.0,
+        SignedDuration::ZERO,
+        SignedDuration::from_mins(5),
+    )?;
+    Ok(ValidatedConfig {
+        listen_addr: c.listen.addr,
+        admin_addr: c.admin.addr,
+        audience,
+        max_clock_skew: skew,
+        accept_eks_tokens: c.auth.accept_eks_tokens,
+        verification_endpoint,
+        sts_region: c.sts.region,
+        sts_endpoint,
+        stamp_prefix,
+        policy_file: c.policy.file,
+        request_timeout,
+        max_body_bytes: s.max_body_bytes,
+        shutdown_timeout,
+        shutdown_delay,
+    })
+}
+
+#[cfg(test)]
+mod tests;

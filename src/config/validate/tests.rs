@@ -1,0 +1,107 @@
+use crate::config::{from_yaml, ConfigError};
+
+const MINIMAL: &str = "auth: {audience: tvm.example.com}\npolicy: {file: config/policy.yaml}\n";
+
+fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn key_of(err: ConfigError) -> String {
+    match err {
+        ConfigError::Invalid { key, .. } => key,
+        other => panic!("unexpected {other}"),
+    }
+}
+
+#[test]
+fn minimal_config_gets_documented_defaults() {
+    let c = from_yaml(MINIMAL, env(&[])).unwrap();
+    assert_eq!(c.listen_addr.to_string(), "0.0.0.0:8080");
+    assert_eq!(c.admin_addr.to_string(), "0.0.0.0:9090");
+    assert_eq!(c.max_clock_skew.as_secs(), 300);
+    assert_eq!(c.sts_region, "us-east-1");
+    assert_eq!(c.stamp_prefix.as_str(), "tvm");
+    assert!(!c.accept_eks_tokens);
+    assert!(c.verification_endpoint.is_none());
+}
+
+#[test]
+fn shipped_example_config_is_valid() {
+    let text = include_str!("../../../config/tvm.yaml");
+    from_yaml(text, env(&[])).unwrap();
+}
+
+#[test]
+fn env_overrides_nest_with_double_underscore() {
+    let c = from_yaml(
+        MINIMAL,
+        env(&[
+            ("TVM_LISTEN__ADDR", "127.0.0.1:18080"),
+            ("TVM_AUTH__ACCEPT_EKS_TOKENS", "true"),
+            ("TVM_STS__ENDPOINT_URL", "http://127.0.0.1:4599"),
+            ("OTHER_VAR", "ignored"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(c.listen_addr.to_string(), "127.0.0.1:18080");
+    assert!(c.accept_eks_tokens);
+    // The verification endpoint defaults to sts.endpoint_url.
+    assert_eq!(c.verification_endpoint.unwrap().to_url(), "http://127.0.0.1:4599");
+}
+
+#[test]
+fn errors_name_the_key() {
+    let cases: &[(&str, &[(&str, &str)], &str)] = &[
+        ("auth: {audience: a, bogus: 1}\npolicy: {file: p}\n", &[], "auth.bogus"),
+        ("policy: {file: p}\n", &[], "."),
+        (MINIMAL, &[("TVM_AUTH__MAX_CLOCK_SKEW", "1h")], "auth.max_clock_skew"),
+        (MINIMAL, &[("TVM_AUTH__MAX_CLOCK_SKEW", "soon")], "auth.max_clock_skew"),
+        (MINIMAL, &[("TVM_NOPE", "1")], "nope"),
+        (MINIMAL, &[("TVM_LISTEN__ADDR", "nowhere")], "listen.addr"),
+        (MINIMAL, &[("TVM_STS__REGION", "Mars")], "sts.region"),
+        (MINIMAL, &[("TVM_STS__ENDPOINT_URL", "http://sts.example.com")], "sts.endpoint_url"),
+        (MINIMAL, &[("TVM_AUTH__STS_ENDPOINT_URL", "https://u@h")], "auth.sts_endpoint_url"),
+        (MINIMAL, &[("TVM_STAMP__PREFIX", "t.v.m")], "stamp.prefix"),
+        (MINIMAL, &[("TVM_AUTH__AUDIENCE", "has space")], "auth.audience"),
+        (MINIMAL, &[("TVM_ADMIN__ADDR", "0.0.0.0:8080")], "admin.addr"),
+        (MINIMAL, &[("TVM_STATE__REDIS_URL", "redis://x")], "state.redis_url"),
+        (MINIMAL, &[("TVM_SERVER__MAX_BODY_BYTES", "1")], "server.max_body_bytes"),
+    ];
+    for (yaml, vars, want) in cases {
+        let err = from_yaml(yaml, env(vars)).expect_err(want);
+        let msg = err.to_string();
+        assert_eq!(key_of(err), *want, "{msg}");
+    }
+}
+
+#[test]
+fn unknown_key_message_is_helpful() {
+    let err = from_yaml("auth: {audience: a, bogus: 1}\npolicy: {file: p}\n", env(&[])).unwrap_err();
+    assert!(err.to_string().contains("bogus"), "{err}");
+}
+
+#[test]
+fn endpoint_urls_are_strict() {
+    use crate::config::EndpointUrl;
+    assert!(EndpointUrl::parse("https://sts.us-east-1.amazonaws.com").is_ok());
+    assert!(EndpointUrl::parse("https://vpce-1.sts.us-east-1.vpce.amazonaws.com:443/").is_ok());
+    assert!(EndpointUrl::parse("http://[::1]:4599").is_ok());
+    assert_eq!(EndpointUrl::parse("http://[::1]:4599").unwrap().to_url(), "http://[::1]:4599");
+    for bad in [
+        "sts.amazonaws.com",
+        "ftp://h",
+        "https://",
+        "https://h/path",
+        "https://h?x",
+        "https://h#f",
+        "https://h:99999",
+        "https://h:",
+        "http://10.0.0.1",
+        "https://h_ost",
+    ] {
+        assert!(EndpointUrl::parse(bad).is_err(), "{bad}");
+    }
+}

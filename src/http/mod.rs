@@ -1,0 +1,122 @@
+//! The HTTP surface: the API router (`POST /vend`, `GET /profiles`,
+//! `GET /.well-known/tvm`) and the admin router (`/livez`, `/readyz`,
+//! `/healthz`, `/metrics`), with the middleware they share.
+//!
+//! Owns: request ids (always generated here from a CSPRNG; an incoming
+//! `X-Request-Id` is ignored because the id ends up in AWS stamps), the request
+//! span, per-request timeout, HTTP metrics, the error wire format.
+//! Invariant: handlers read as named steps; nothing here decides policy.
+
+mod admin;
+mod discovery;
+mod error;
+mod middleware;
+mod profiles;
+mod readiness;
+mod vend;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::routing::{get, post};
+use axum::Router;
+
+pub use error::{ApiError, ApiErrorKind};
+pub use readiness::Readiness;
+
+use crate::metrics::Metrics;
+use crate::vend::Vendor;
+
+/// What `GET /.well-known/tvm` tells clients.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Discovery {
+    /// The audience tokens must be signed for.
+    pub audience: String,
+    /// The STS endpoint tokens must be presigned for.
+    pub sts_endpoint: String,
+    /// The STS region.
+    pub region: String,
+    /// Token formats accepted.
+    pub token_versions: Vec<&'static str>,
+}
+
+/// Shared state of both routers.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+struct Inner {
+    /// The vending pipeline (verifier, policy, STS).
+    vendor: Vendor,
+    /// Metrics registry, shared with the pipeline.
+    metrics: Metrics,
+    /// Readiness latch for `/readyz`.
+    readiness: Readiness,
+    /// Static discovery document.
+    discovery: Discovery,
+    /// Largest request body read.
+    max_body_bytes: usize,
+    /// Upper bound for one request.
+    request_timeout: Duration,
+}
+
+impl AppState {
+    /// Assembles the state.
+    pub fn new(
+        vendor: Vendor,
+        metrics: Metrics,
+        readiness: Readiness,
+        discovery: Discovery,
+        max_body_bytes: usize,
+        request_timeout: Duration,
+    ) -> Self {
+        Self(Arc::new(Inner {
+            vendor,
+            metrics,
+            readiness,
+            discovery,
+            max_body_bytes,
+            request_timeout,
+        }))
+    }
+
+    /// The readiness latch.
+    pub fn readiness(&self) -> &Readiness {
+        &self.0.readiness
+    }
+
+    /// The metrics.
+    pub fn metrics(&self) -> &Metrics {
+        &self.0.metrics
+    }
+
+    /// The pipeline.
+    pub fn vendor(&self) -> &Vendor {
+        &self.0.vendor
+    }
+}
+
+/// The API router.
+pub fn api_router(state: AppState) -> Router {
+    Router::new()
+        .route("/vend", post(vend::vend))
+        .route("/profiles", get(profiles::profiles))
+        .route("/.well-known/tvm", get(discovery::discovery))
+        .fallback(middleware::not_found)
+        .method_not_allowed_fallback(middleware::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::observe,
+        ))
+        .with_state(state)
+}
+
+/// The admin router (probes and metrics).
+pub fn admin_router(state: AppState) -> Router {
+    Router::new()
+        .route("/livez", get(admin::livez))
+        .route("/healthz", get(admin::livez))
+        .route("/readyz", get(admin::readyz))
+        .route("/metrics", get(admin::metrics))
+        .fallback(middleware::not_found)
+        .with_state(state)
+}

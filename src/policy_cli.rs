@@ -1,0 +1,110 @@
+//! `tvm policy check` and `tvm policy eval`: what an operator runs in CI before
+//! deploying a policy. Output goes to stdout; errors to stderr with the key path
+//! and, where the parser knows them, line and column.
+//!
+//! Exit codes: `check` 0 valid / 64 invalid; `eval` 0 allow / 1 deny or invalid
+//! duration / 64 bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Args;
+use jiff::Timestamp;
+
+use crate::cli::EXIT_CONFIG;
+use crate::identity::Identity;
+use crate::policy::{Outcome, Policy, PolicyError, VendRequest};
+
+/// `tvm policy eval` arguments.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// The policy file.
+    pub file: PathBuf,
+    /// The caller ARN as STS would return it, e.g.
+    /// arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Admin_x/alice@example.com
+    #[arg(long)]
+    pub principal: String,
+    /// The requested profile.
+    #[arg(long)]
+    pub profile: String,
+    /// Evaluate at this instant (RFC 3339, e.g. 2026-03-02T09:30:00Z); default now.
+    #[arg(long)]
+    pub at: Option<String>,
+    /// The requested duration in seconds.
+    #[arg(long)]
+    pub duration: Option<u32>,
+}
+
+fn load(file: &Path) -> Result<Policy, ExitCode> {
+    Policy::load(file).map_err(|e| {
+        match &e {
+            PolicyError::Yaml {
+                line: Some(line),
+                column: Some(column),
+                ..
+            } => eprintln!("{}:{line}:{column}: {e}", file.display()),
+            _ => eprintln!("{}: {e}", file.display()),
+        }
+        ExitCode::from(EXIT_CONFIG)
+    })
+}
+
+/// `tvm policy check FILE`.
+pub fn check(file: &Path) -> ExitCode {
+    let policy = match load(file) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    println!("{}: valid", file.display());
+    println!("profiles ({}):", policy.profiles().count());
+    for p in policy.profiles() {
+        println!(
+            "  {:<24} {} (default {}s, max {}s)",
+            p.name, p.role_arn, p.default_duration_seconds, p.max_duration_seconds
+        );
+    }
+    println!("rules ({}), first match wins, default deny:", policy.rules().len());
+    for (i, r) in policy.rules().iter().enumerate() {
+        println!("  {i:>3}. {}", r.describe());
+    }
+    ExitCode::SUCCESS
+}
+
+/// `tvm policy eval FILE --principal ARN --profile P [--at T] [--duration S]`.
+pub fn eval(args: &EvalArgs) -> ExitCode {
+    let policy = match load(&args.file) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let identity = match Identity::from_arn(&args.principal) {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!("--principal: {e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let at = match args.at.as_deref().map(str::parse::<Timestamp>).transpose() {
+        Ok(at) => at.unwrap_or_else(Timestamp::now),
+        Err(e) => {
+            eprintln!("--at: not an RFC 3339 instant: {e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let request = VendRequest {
+        profile: &args.profile,
+        duration_seconds: args.duration,
+    };
+    println!(
+        "principal {} (canonical {}, user {:?}, account {}) at {at}",
+        identity.arn(),
+        identity.canonical_principal(),
+        identity.username(),
+        identity.account()
+    );
+    let explanation = policy.explain(&identity, &request, at);
+    println!("{explanation}");
+    match explanation.decision.outcome {
+        Outcome::Allow(_) => ExitCode::SUCCESS,
+        _ => ExitCode::FAILURE,
+    }
+}

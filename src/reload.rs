@@ -1,0 +1,179 @@
+//! The policy being served, and its hot reload (DESIGN §5).
+//!
+//! Owns: the current `Arc<Policy>`, swapped whole under a lock, so a request that
+//! took `current()` keeps one consistent policy to the end while later requests
+//! see the new one — never a mix. Reloads come from SIGHUP and from polling the
+//! file's content; polling reads through the path, so it also sees a Kubernetes
+//! ConfigMap update, which swaps a `..data` symlink rather than writing the file.
+//! Invariant: a policy that fails to load is logged, counted as
+//! `tvm_policy_reloads_total{result="error"}`, and the last good one keeps serving.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+
+use crate::metrics::Metrics;
+use crate::policy::{Policy, PolicyError};
+
+/// How often the policy file is checked for changes.
+pub const POLL_INTERVAL: Duration = Duration::from_secs(2);
+
+/// The served policy and where it comes from.
+pub struct PolicyStore {
+    current: RwLock<Arc<Policy>>,
+    path: PathBuf,
+    /// SHA-256 of the bytes last attempted (good or bad), so a bad file is
+    /// reported once, not on every poll.
+    last_seen: Mutex<[u8; 32]>,
+    metrics: Metrics,
+}
+
+impl std::fmt::Debug for PolicyStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PolicyStore").field("path", &self.path).finish()
+    }
+}
+
+/// Why the first load or a reload failed.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file could not be read.
+    #[error("cannot read policy file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not a valid policy.
+    #[error("invalid policy {path}: {source}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        source: PolicyError,
+    },
+}
+
+fn read(path: &Path) -> Result<(Policy, [u8; 32]), LoadError> {
+    let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let digest: [u8; 32] = Sha256::digest(&bytes).into();
+    let text = String::from_utf8_lossy(&bytes);
+    let policy = Policy::from_yaml(&text).map_err(|source| LoadError::Invalid {
+        path: path.to_owned(),
+        source,
+    })?;
+    Ok((policy, digest))
+}
+
+impl PolicyStore {
+    /// Loads the policy at start-up; an error here stops tvm.
+    pub fn load(path: &Path, metrics: Metrics) -> Result<Self, LoadError> {
+        let (policy, digest) = read(path).inspect_err(|_| {
+            metrics.policy_reloads.with_label_values(&["error"]).inc();
+        })?;
+        metrics.policy_reloads.with_label_values(&["success"]).inc();
+        metrics.policy_rules.set(policy.rules().len() as i64);
+        Ok(Self {
+            current: RwLock::new(Arc::new(policy)),
+            path: path.to_owned(),
+            last_seen: Mutex::new(digest),
+            metrics,
+        })
+    }
+
+    /// A store serving `policy` that never reloads (tests, `tvm dev`).
+    pub fn fixed(policy: Policy, metrics: Metrics) -> Self {
+        metrics.policy_rules.set(policy.rules().len() as i64);
+        Self {
+            current: RwLock::new(Arc::new(policy)),
+            path: PathBuf::new(),
+            last_seen: Mutex::new([0; 32]),
+            metrics,
+        }
+    }
+
+    /// The policy to use for one request.
+    pub fn current(&self) -> Arc<Policy> {
+        self.current
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Reloads now (SIGHUP). `Ok(false)` when the file did not change.
+    pub fn reload(&self, force: bool) -> Result<bool, LoadError> {
+        if self.path.as_os_str().is_empty() {
+            return Ok(false);
+        }
+        let bytes = match std::fs::read(&self.path) {
+            Ok(b) => b,
+            Err(source) => {
+                return self.failed(LoadError::Read {
+                    path: self.path.clone(),
+                    source,
+                })
+            }
+        };
+        let digest: [u8; 32] = Sha256::digest(&bytes).into();
+        {
+            let mut last = self.last_seen.lock().unwrap_or_else(|e| e.into_inner());
+            if !force && *last == digest {
+                return Ok(false);
+            }
+            *last = digest;
+        }
+        match read(&self.path) {
+            Ok((policy, _)) => {
+                let rules = policy.rules().len();
+                *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(policy);
+                self.metrics.policy_reloads.with_label_values(&["success"]).inc();
+                self.metrics.policy_rules.set(rules as i64);
+                tracing::info!(path = %self.path.display(), rules, "policy reloaded");
+                Ok(true)
+            }
+            Err(e) => self.failed(e),
+        }
+    }
+
+    fn failed(&self, e: LoadError) -> Result<bool, LoadError> {
+        self.metrics.policy_reloads.with_label_values(&["error"]).inc();
+        tracing::error!(error = %e, "policy reload rejected; the last good policy keeps serving");
+        Err(e)
+    }
+
+    /// Polls the file and listens for SIGHUP until `shutdown` resolves.
+    pub async fn watch(self: Arc<Self>, shutdown: impl std::future::Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        let mut tick = tokio::time::interval(POLL_INTERVAL);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        #[cfg(unix)]
+        let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+        loop {
+            #[cfg(unix)]
+            let sighup = async {
+                match hup.as_mut() {
+                    Some(s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            #[cfg(not(unix))]
+            let sighup = std::future::pending::<()>();
+            tokio::select! {
+                _ = &mut shutdown => return,
+                _ = tick.tick() => { let _ = self.reload(false); }
+                _ = sighup => {
+                    tracing::info!("SIGHUP: reloading policy");
+                    let _ = self.reload(true);
+                }
+            }
+        }
+    }
+}

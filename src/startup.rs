@@ -1,0 +1,309 @@
+//! Wiring: builds the app from a validated config and runs both listeners until
+//! shutdown (`tvm serve`); tests and `tvm dev` use the same [`build`] and [`run`]
+//! with their own STS, transport and clock.
+//!
+//! Shutdown order (SIGTERM/SIGINT): `/readyz` turns 503, wait
+//! `server.shutdown_delay` so load balancers notice, stop accepting on the API
+//! listener, let in-flight requests finish for up to `server.shutdown_timeout`,
+//! then stop the admin listener.
+
+use std::future::{Future, IntoFuture};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::auth::{
+    Endpoint, HyperTransport, IdentityTransport, InMemoryReplayStore, ReplayStore,
+    VerificationTarget, Verifier, VerifierSettings,
+};
+use crate::cli::{ServeArgs, EXIT_CONFIG};
+use crate::clock::{Clock, SystemClock};
+use crate::config::ValidatedConfig;
+use crate::http::{admin_router, api_router, AppState, Discovery, Readiness};
+use crate::identity::Partition;
+use crate::metrics::Metrics;
+use crate::reload::PolicyStore;
+use crate::sts::Sts;
+use crate::vend::Vendor;
+
+/// The external dependencies of the app; tests swap them.
+#[derive(Clone)]
+pub struct Dependencies {
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+    /// AssumeRole.
+    pub sts: Arc<dyn Sts>,
+    /// Where GetCallerIdentity goes.
+    pub transport: Arc<dyn IdentityTransport>,
+    /// Replay cache.
+    pub replay: Arc<dyn ReplayStore>,
+    /// The policy being served.
+    pub policy: Arc<PolicyStore>,
+    /// Metrics registry.
+    pub metrics: Metrics,
+}
+
+/// The partition of an AWS region name.
+pub fn partition_of(region: &str) -> Partition {
+    if region.starts_with("cn-") {
+        Partition::AwsCn
+    } else if region.starts_with("us-gov-") {
+        Partition::AwsUsGov
+    } else {
+        Partition::Aws
+    }
+}
+
+/// Where caller proofs are verified, from the config.
+pub fn verification_target(config: &ValidatedConfig) -> Result<VerificationTarget, String> {
+    match &config.verification_endpoint {
+        Some(ep) => Endpoint::parse(&ep.to_url())
+            .map(VerificationTarget::Endpoint)
+            .map_err(|e| e.to_string()),
+        None => Ok(VerificationTarget::Aws {
+            partition: partition_of(&config.sts_region),
+            region: config.sts_region.clone(),
+        }),
+    }
+}
+
+/// Builds the shared state from the config and dependencies.
+pub fn build(config: &ValidatedConfig, target: VerificationTarget, deps: Dependencies) -> AppState {
+    let settings = VerifierSettings {
+        audience: config.audience.clone(),
+        target,
+        max_clock_skew: config.max_clock_skew,
+        accept_eks_tokens: config.accept_eks_tokens,
+    };
+    let verifier = Arc::new(Verifier::new(
+        settings,
+        deps.clock.clone(),
+        deps.replay,
+        Arc::new(MeteredTransport {
+            inner: deps.transport,
+            metrics: deps.metrics.clone(),
+        }),
+    ));
+    let mut token_versions = vec!["tvm-v1"];
+    if config.accept_eks_tokens {
+        token_versions.push("k8s-aws-v1");
+    }
+    let discovery = Discovery {
+        audience: config.audience.clone(),
+        sts_endpoint: verifier.sts_endpoint(),
+        region: config.sts_region.clone(),
+        token_versions,
+    };
+    let readiness = Readiness::default();
+    readiness.set_policy_loaded();
+    readiness.set_sts_ready();
+    let vendor = Vendor::new(
+        verifier,
+        deps.policy,
+        deps.sts,
+        config.stamp_prefix.clone(),
+        deps.clock,
+        deps.metrics.clone(),
+    );
+    AppState::new(
+        vendor,
+        deps.metrics,
+        readiness,
+        discovery,
+        config.max_body_bytes,
+        config.request_timeout,
+    )
+}
+
+/// Counts and times the GetCallerIdentity forwards.
+struct MeteredTransport {
+    inner: Arc<dyn IdentityTransport>,
+    metrics: Metrics,
+}
+
+#[async_trait::async_trait]
+impl IdentityTransport for MeteredTransport {
+    async fn send(
+        &self,
+        request: http::Request<()>,
+    ) -> Result<crate::auth::TransportResponse, crate::auth::TransportError> {
+        let started = std::time::Instant::now();
+        let result = self.inner.send(request).await;
+        let outcome = match &result {
+            Ok(r) if r.status == http::StatusCode::OK => "success",
+            Ok(r) if r.status == http::StatusCode::TOO_MANY_REQUESTS => "throttled",
+            Ok(r) if r.status.is_client_error() => "rejected",
+            Ok(_) | Err(_) => "unavailable",
+        };
+        self.metrics.sts_call(
+            "GetCallerIdentity",
+            outcome,
+            started.elapsed().as_secs_f64(),
+        );
+        result
+    }
+}
+
+/// How long shutdown may take.
+#[derive(Debug, Clone, Copy)]
+pub struct Drain {
+    /// `/readyz` is 503 this long before the API listener closes.
+    pub delay: Duration,
+    /// In-flight requests get this long to finish.
+    pub timeout: Duration,
+}
+
+/// Serves both routers on already bound listeners until `shutdown` resolves,
+/// then drains (see the module docs).
+pub async fn run(
+    state: AppState,
+    api: TcpListener,
+    admin: TcpListener,
+    shutdown: impl Future<Output = ()> + Send,
+    drain: Drain,
+) -> std::io::Result<()> {
+    let (stop_api, api_stopped) = watch::channel(false);
+    let (stop_admin, admin_stopped) = watch::channel(false);
+    let until = |mut rx: watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    let policy = state.vendor().policy().clone();
+    let watcher = tokio::spawn(policy.watch(until(admin_stopped.clone())));
+    let mut api_task = tokio::spawn(
+        axum::serve(api, api_router(state.clone()))
+            .with_graceful_shutdown(until(api_stopped))
+            .into_future(),
+    );
+    let admin_task = tokio::spawn(
+        axum::serve(admin, admin_router(state.clone()))
+            .with_graceful_shutdown(until(admin_stopped))
+            .into_future(),
+    );
+    tokio::select! {
+        _ = shutdown => {}
+        res = &mut api_task => {
+            // The API server ended by itself: that is an error worth exiting on.
+            let _ = stop_admin.send(true);
+            watcher.abort();
+            return res.map_err(std::io::Error::other)?;
+        }
+    }
+    state.readiness().begin_shutdown();
+    tracing::info!(delay_ms = drain.delay.as_millis() as u64, "shutdown: readiness off, draining");
+    tokio::time::sleep(drain.delay).await;
+    let _ = stop_api.send(true);
+    match tokio::time::timeout(drain.timeout, &mut api_task).await {
+        Ok(res) => res.map_err(std::io::Error::other)??,
+        Err(_) => {
+            tracing::warn!("shutdown: in-flight requests did not finish in time; closing");
+            api_task.abort();
+        }
+    }
+    let _ = stop_admin.send(true);
+    let _ = admin_task.await;
+    let _ = watcher.await;
+    tracing::info!("shutdown complete");
+    Ok(())
+}
+
+/// Resolves on SIGTERM or SIGINT.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => tracing::info!("SIGINT received"),
+        _ = term => tracing::info!("SIGTERM received"),
+    }
+}
+
+/// `tvm serve --config F`.
+pub async fn serve_command(args: ServeArgs) -> ExitCode {
+    if let Err(e) = crate::telemetry::init(args.log_format, std::io::stdout) {
+        eprintln!("tvm: cannot set up logging: {e}");
+        return ExitCode::from(70);
+    }
+    let config = match crate::config::load(&args.config, std::env::vars()) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "invalid configuration");
+            eprintln!("tvm: {e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let target = match verification_target(&config) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("tvm: invalid config at `auth.sts_endpoint_url`: {e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let metrics = Metrics::new();
+    let policy = match PolicyStore::load(&config.policy_file, metrics.clone()) {
+        Ok(p) => Arc::new(p),
+        Err(e) => {
+            tracing::error!(error = %e, "invalid policy");
+            eprintln!("tvm: invalid config at `policy.file`: {e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let transport = match HyperTransport::for_target(&target) {
+        Ok(t) => Arc::new(t),
+        Err(e) => {
+            eprintln!("tvm: cannot build the STS transport: {e}");
+            return ExitCode::from(70);
+        }
+    };
+    let sts_url = config.sts_endpoint.as_ref().map(|e| e.to_url());
+    let sts = crate::sts::aws::AwsSts::new(&config.sts_region, sts_url.as_deref(), None).await;
+    let deps = Dependencies {
+        clock: Arc::new(SystemClock),
+        sts: Arc::new(sts),
+        transport,
+        replay: Arc::new(InMemoryReplayStore::new()),
+        policy,
+        metrics,
+    };
+    let state = build(&config, target, deps);
+    let (api, admin) = match (
+        TcpListener::bind(config.listen_addr).await,
+        TcpListener::bind(config.admin_addr).await,
+    ) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("tvm: cannot bind listeners: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    tracing::info!(
+        api = %config.listen_addr,
+        admin = %config.admin_addr,
+        version = env!("CARGO_PKG_VERSION"),
+        "tvm serving"
+    );
+    let drain = Drain {
+        delay: config.shutdown_delay,
+        timeout: config.shutdown_timeout,
+    };
+    match run(state, api, admin, shutdown_signal(), drain).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "server failed");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,258 @@
+//! The vending pipeline for one request (DESIGN §1): body → caller proof →
+//! policy → stamps → `AssumeRole` → credentials, and the one decision log line
+//! and `tvm_vend_total` outcome every `/vend` produces.
+//!
+//! Invariants: pure checks (body shape, duration range) run before any network
+//! call; nothing reaches STS unless the policy allowed it; every field sent to
+//! STS is tvm's (validated profile, stamps built here); credentials never reach
+//! a log line.
+
+mod body;
+mod log;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::auth::{VerifiedCaller, Verifier, VerifyError, VerifyErrorKind};
+use crate::clock::Clock;
+use crate::identity::{Marker, RequestId, RoleSessionName, SourceIdentity, StampPrefix};
+use crate::metrics::Metrics;
+use crate::policy::{AllowedProfile, Outcome, TagContext, VendRequest};
+use crate::reload::PolicyStore;
+use crate::sts::{AssumeRoleInput, Credentials, Sts, StsError};
+
+pub use body::VendBody;
+use log::DecisionLog;
+
+/// Why a vend failed; mapped to the API's codes by [`crate::http`].
+#[derive(Debug, thiserror::Error)]
+pub enum VendError {
+    /// The body is not a valid vend request (400 `INVALID_REQUEST`).
+    #[error("bad request: {0}")]
+    BadRequest(&'static str),
+    /// The duration is out of range (400 `INVALID_DURATION`).
+    #[error("bad duration: {0}")]
+    BadDuration(String),
+    /// The body is over the limit (413).
+    #[error("body too large")]
+    TooLarge,
+    /// The caller proof failed.
+    #[error("caller verification failed: {0}")]
+    Verify(#[from] VerifyError),
+    /// The policy said no, or the profile is unknown (403, same body for both).
+    #[error("denied by policy")]
+    Denied,
+    /// AssumeRole failed.
+    #[error("assume role failed: {0}")]
+    Sts(#[from] StsError),
+    /// STS answered with credentials tvm will not hand out.
+    #[error("unusable credentials from sts: {0}")]
+    Credentials(String),
+}
+
+impl VendError {
+    /// The `tvm_vend_total` outcome label.
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            VendError::BadRequest(_) | VendError::BadDuration(_) | VendError::TooLarge => {
+                "bad_request"
+            }
+            VendError::Verify(v) => match v.kind() {
+                VerifyErrorKind::InvalidToken | VerifyErrorKind::Expired => "invalid_token",
+                VerifyErrorKind::Replayed => "replayed",
+                VerifyErrorKind::Throttled => "sts_throttled",
+                VerifyErrorKind::StsError | VerifyErrorKind::Unavailable => "sts_error",
+            },
+            VendError::Denied => "denied",
+            VendError::Sts(StsError::Throttled(_)) => "sts_throttled",
+            VendError::Sts(_) | VendError::Credentials(_) => "sts_error",
+        }
+    }
+}
+
+/// Credentials handed to the caller.
+#[derive(Debug, Clone)]
+pub struct Vended {
+    /// The STS credentials.
+    pub credentials: Credentials,
+    /// The stamp STS recorded.
+    pub source_identity: SourceIdentity,
+    /// The role that was assumed.
+    pub role_arn: String,
+}
+
+/// The pipeline and everything it depends on.
+#[derive(Clone)]
+pub struct Vendor {
+    /// Verifies caller proofs (the trust boundary).
+    verifier: Arc<Verifier>,
+    /// The policy being served; swapped atomically on reload.
+    policy: Arc<PolicyStore>,
+    /// Where AssumeRole goes.
+    sts: Arc<dyn Sts>,
+    /// First field of every SourceIdentity.
+    stamp_prefix: StampPrefix,
+    /// Time for policy windows and credential checks.
+    clock: Arc<dyn Clock>,
+    /// Outcome counters and STS timings.
+    metrics: Metrics,
+}
+
+impl Vendor {
+    /// Assembles the pipeline.
+    pub fn new(
+        verifier: Arc<Verifier>,
+        policy: Arc<PolicyStore>,
+        sts: Arc<dyn Sts>,
+        stamp_prefix: StampPrefix,
+        clock: Arc<dyn Clock>,
+        metrics: Metrics,
+    ) -> Self {
+        Self {
+            verifier,
+            policy,
+            sts,
+            stamp_prefix,
+            clock,
+            metrics,
+        }
+    }
+
+    /// The policy store (for reloads).
+    pub fn policy(&self) -> &Arc<PolicyStore> {
+        &self.policy
+    }
+
+    /// Handles one `POST /vend`; logs the decision line and counts the outcome.
+    pub async fn vend(
+        &self,
+        id: &RequestId,
+        authorization: Option<&[u8]>,
+        body: &[u8],
+    ) -> Result<Vended, VendError> {
+        let started = Instant::now();
+        let mut log = DecisionLog::new(id);
+        let result = self.run(id, authorization, body, &mut log).await;
+        self.finish(log, &result, started);
+        result
+    }
+
+    /// Records a `/vend` that failed before the pipeline could start (e.g. an
+    /// oversized body), so it still gets its decision line and outcome.
+    pub fn reject_early(&self, id: &RequestId, err: VendError) -> VendError {
+        let result = Err(err);
+        self.finish(DecisionLog::new(id), &result, Instant::now());
+        result.err().expect("just built")
+    }
+
+    fn finish(&self, mut log: DecisionLog, result: &Result<Vended, VendError>, started: Instant) {
+        let outcome = match result {
+            Ok(_) => "issued",
+            Err(e) => e.outcome(),
+        };
+        self.metrics.vend_outcome(outcome);
+        log.emit(result, started.elapsed());
+    }
+
+    async fn run(
+        &self,
+        id: &RequestId,
+        authorization: Option<&[u8]>,
+        raw_body: &[u8],
+        log: &mut DecisionLog,
+    ) -> Result<Vended, VendError> {
+        let body = VendBody::parse(raw_body)?;
+        log.profile = Some(body.profile.clone());
+        let caller = self.verifier.verify(authorization, raw_body).await?;
+        log.caller(&caller);
+
+        let policy = self.policy.current();
+        let request = VendRequest {
+            profile: &body.profile,
+            duration_seconds: body.duration_seconds,
+        };
+        let decision = policy.evaluate(&caller, &request, self.clock.now());
+        log.decision(&decision);
+        let grant = match decision.outcome {
+            Outcome::Allow(grant) => grant,
+            Outcome::Deny => return Err(VendError::Denied),
+            Outcome::InvalidDuration {
+                min_seconds,
+                max_seconds,
+                ..
+            } => {
+                return Err(VendError::BadDuration(format!(
+                    "duration_seconds must be between {min_seconds} and {max_seconds} for this profile"
+                )))
+            }
+        };
+        let profile = &grant.profile;
+        let identity = caller.identity();
+        let tags = profile
+            .session_tags(&TagContext::new(identity, &profile.name, id.as_str()))
+            .map_err(|e| {
+                log.reason = Some("session_tags_invalid");
+                tracing::warn!(error = %e, "session tags cannot be rendered for this caller");
+                VendError::Denied
+            })?;
+        let source_identity =
+            SourceIdentity::new(&self.stamp_prefix, identity.username(), &Marker::Direct, id);
+        log.source_identity = Some(source_identity.to_string());
+        log.duration_seconds = Some(grant.duration_seconds);
+        let input = AssumeRoleInput {
+            role_arn: profile.role_arn.clone(),
+            role_session_name: RoleSessionName::new(identity.username(), id),
+            source_identity: source_identity.clone(),
+            duration_seconds: grant.duration_seconds,
+            external_id: profile.external_id.clone(),
+            tags,
+            transitive_tag_keys: profile.transitive_tag_keys.clone(),
+            policy: profile.session_policy.clone(),
+        };
+        let assumed = self.assume_role(input).await?;
+        log.sts_request_id = assumed.sts_request_id.clone();
+        self.check_credentials(&assumed.credentials)?;
+        Ok(Vended {
+            credentials: assumed.credentials,
+            source_identity,
+            role_arn: profile.role_arn.clone(),
+        })
+    }
+
+    async fn assume_role(&self, input: AssumeRoleInput) -> Result<crate::sts::AssumedRole, StsError> {
+        let started = Instant::now();
+        let result = self.sts.assume_role(input).await;
+        let outcome = match &result {
+            Ok(_) => "success",
+            Err(e) => e.outcome(),
+        };
+        self.metrics
+            .sts_call("AssumeRole", outcome, started.elapsed().as_secs_f64());
+        result
+    }
+
+    /// Refuses to pass on credentials that are empty or already expired.
+    fn check_credentials(&self, c: &Credentials) -> Result<(), VendError> {
+        if c.access_key_id.is_empty() || c.secret_access_key.is_empty() || c.session_token.is_empty()
+        {
+            return Err(VendError::Credentials("empty credential field".into()));
+        }
+        if c.expiration <= self.clock.now() {
+            return Err(VendError::Credentials("credentials already expired".into()));
+        }
+        Ok(())
+    }
+
+    /// Handles `GET /profiles`: the profiles this caller could be allowed now.
+    pub async fn profiles(
+        &self,
+        authorization: Option<&[u8]>,
+    ) -> Result<(VerifiedCaller, Vec<AllowedProfile>), VendError> {
+        let caller = self.verifier.verify(authorization, b"").await?;
+        let allowed = self
+            .policy
+            .current()
+            .allowed_profiles(&caller, self.clock.now());
+        Ok((caller, allowed))
+    }
+}

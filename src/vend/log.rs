@@ -1,0 +1,83 @@
+//! The decision log line: exactly one per `/vend` (DESIGN §8), with whatever was
+//! known when the request ended. Never contains a token or a credential.
+
+use std::time::Duration;
+
+use super::{Vended, VendError};
+use crate::auth::VerifiedCaller;
+use crate::identity::RequestId;
+use crate::policy::Decision;
+
+/// Fields of the decision line, filled in as the pipeline advances.
+#[derive(Debug, Default)]
+pub(super) struct DecisionLog {
+    pub(super) request_id: String,
+    pub(super) principal_arn: Option<String>,
+    pub(super) account: Option<String>,
+    pub(super) username: Option<String>,
+    pub(super) profile: Option<String>,
+    pub(super) role_arn: Option<String>,
+    pub(super) rule: Option<String>,
+    pub(super) reason: Option<&'static str>,
+    pub(super) source_identity: Option<String>,
+    pub(super) duration_seconds: Option<u32>,
+    pub(super) sts_request_id: Option<String>,
+}
+
+impl DecisionLog {
+    pub(super) fn new(id: &RequestId) -> Self {
+        Self {
+            request_id: id.to_string(),
+            ..Self::default()
+        }
+    }
+
+    pub(super) fn caller(&mut self, caller: &VerifiedCaller) {
+        let identity = caller.identity();
+        self.principal_arn = Some(identity.arn().to_string());
+        self.account = Some(identity.account().to_string());
+        self.username = Some(identity.username().to_owned());
+    }
+
+    pub(super) fn decision(&mut self, d: &Decision) {
+        self.rule = d.rule.as_ref().map(|r| r.name.to_string());
+        self.reason = Some(d.reason.as_str());
+        if let Some(g) = d.grant() {
+            self.role_arn = Some(g.profile.role_arn.clone());
+        }
+    }
+
+    pub(super) fn emit(&mut self, result: &Result<Vended, VendError>, latency: Duration) {
+        let (effect, reason) = match result {
+            Ok(_) => ("allow", self.reason.unwrap_or("allowed_by_rule")),
+            Err(VendError::Verify(v)) => ("deny", v.reason()),
+            Err(VendError::Denied) => ("deny", self.reason.unwrap_or("denied")),
+            Err(VendError::BadRequest(_)) => ("deny", "bad_request"),
+            Err(VendError::BadDuration(_)) => ("deny", self.reason.unwrap_or("bad_duration")),
+            Err(VendError::TooLarge) => ("deny", "payload_too_large"),
+            Err(VendError::Sts(e)) => ("error", e.outcome()),
+            Err(VendError::Credentials(_)) => ("error", "bad_credentials"),
+        };
+        let o = |v: &Option<String>| v.clone().unwrap_or_default();
+        let latency_ms = latency.as_millis() as u64;
+        let error = result.as_ref().err().map(|e| e.to_string()).unwrap_or_default();
+        tracing::info!(
+            target: "tvm::decision",
+            request_id = %self.request_id,
+            principal_arn = %o(&self.principal_arn),
+            account = %o(&self.account),
+            username = %o(&self.username),
+            profile = %o(&self.profile),
+            role_arn = %o(&self.role_arn),
+            effect,
+            rule = %o(&self.rule),
+            reason,
+            source_identity = %o(&self.source_identity),
+            duration_seconds = self.duration_seconds.unwrap_or(0),
+            sts_request_id = %o(&self.sts_request_id),
+            latency_ms,
+            error = %error,
+            "decision"
+        );
+    }
+}
