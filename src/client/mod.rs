@@ -6,19 +6,7 @@
 //! credentials are requested over TLS, or plain HTTP to loopback only.
 
 mod http;
-// TEMP until src/client/token.rs lands (auth helper): keeps the crate building.
-mod token {
-    pub(crate) fn mint_tvm_v1(
-        _: &aws_credential_types::Credentials,
-        _: &str,
-        _: &str,
-        _: &str,
-        _: &[u8],
-        _: std::time::SystemTime,
-    ) -> Result<String, String> {
-        Err("token minting not built yet".into())
-    }
-}
+pub mod token;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -228,8 +216,15 @@ async fn token_inner(args: TokenArgs) -> Result<String, ClientError> {
             .map_err(|e| ClientError::Credentials(format!("cannot read {}: {e}", p.display())))?,
     };
     let creds = default_credentials().await?;
-    token::mint_tvm_v1(&creds, &endpoint, &region, &audience, &body, SystemTime::now())
-        .map_err(|e| ClientError::Credentials(format!("cannot sign the caller proof: {e}")))
+    token::mint_tvm_v1(
+        &creds,
+        &endpoint,
+        &region,
+        &audience,
+        &body,
+        SystemTime::now(),
+    )
+    .map_err(|e| ClientError::Credentials(format!("cannot sign the caller proof: {e}")))
 }
 
 /// The `credential_process` output (version 1).

@@ -1,0 +1,9 @@
+#![allow(unreachable_pub)] // a test binary has no public API; `pub` here means "shared between test modules".
+//! The integration tests: tvm and the STS simulator on real loopback sockets.
+//! One test per way a request can be rejected, each asserting the status, the
+//! error `Code`, and whether STS was called.
+
+mod ops;
+mod rejections;
+mod support;
+mod vending;

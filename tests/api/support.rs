@@ -1,0 +1,391 @@
+//! `spawn_app()`: the STS simulator and tvm on real loopback sockets, wired as
+//! `tvm serve` wires them, plus helpers to mint tokens and call the API.
+
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, SystemTime};
+
+use aws_credential_types::Credentials;
+use jiff::SignedDuration;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use tvm::auth::{Endpoint, HyperTransport, InMemoryReplayStore, VerificationTarget};
+use tvm::clock::SystemClock;
+use tvm::config::{EndpointUrl, ValidatedConfig};
+use tvm::identity::StampPrefix;
+use tvm::metrics::Metrics;
+use tvm::policy::Policy;
+use tvm::reload::PolicyStore;
+use tvm::startup::{self, Dependencies, Drain};
+use tvm::sts::sim::{SimRole, SimRoleSession, Simulator};
+
+pub const ACCOUNT: &str = "111122223333";
+pub const AUDIENCE: &str = "tvm.test";
+pub const ALICE_ARN: &str = "arn:aws:iam::111122223333:user/eng/alice";
+pub const MALLORY_ARN: &str = "arn:aws:iam::444455556666:user/eng/mallory";
+pub const SSO_ROLE_ARN: &str =
+    "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123abcd";
+pub const SERVICE_ARN: &str = "arn:aws:iam::111122223333:user/tvm-service";
+
+pub const POLICY: &str = r#"version: 1
+profiles:
+  readonly:
+    role_arn: arn:aws:iam::111122223333:role/TvmReadOnly
+    max_duration: 1h
+  prod-admin:
+    role_arn: arn:aws:iam::111122223333:role/TvmProdAdmin
+    max_duration: 2h
+    session_tags:
+      tvm-user: "{user}"
+rules:
+  - name: eng-readonly
+    effect: allow
+    accounts: ["111122223333"]
+    principals: ["arn:aws:iam::111122223333:user/eng/*"]
+    profiles: ["readonly"]
+  - name: sso-admins
+    effect: allow
+    principals: ["arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Admin_*/*"]
+    users: ["*@example.com"]
+    profiles: ["prod-*"]
+    max_duration: 30m
+"#;
+
+/// A caller the simulator knows.
+#[derive(Clone)]
+pub struct Caller {
+    pub creds: Credentials,
+}
+
+/// Everything a test needs.
+pub struct TestApp {
+    pub api: String,
+    pub admin: String,
+    pub sim: Simulator,
+    pub sim_url: String,
+    /// Where tokens are presigned for (the verification endpoint).
+    pub verify_url: String,
+    pub alice: Caller,
+    pub mallory: Caller,
+    pub sso_alice: Caller,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<std::io::Result<()>>>,
+    _sim: tvm::sts::sim::SimHandle,
+}
+
+/// Options for [`spawn_app_with`].
+pub struct Options {
+    /// Point AssumeRole at a closed port.
+    pub sts_down: bool,
+    /// Point GetCallerIdentity at a closed port.
+    pub verification_down: bool,
+    pub shutdown_delay: Duration,
+    pub accept_eks_tokens: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            sts_down: false,
+            verification_down: false,
+            shutdown_delay: Duration::ZERO,
+            accept_eks_tokens: false,
+        }
+    }
+}
+
+/// Logs of the whole test binary, captured for the no-secrets test.
+pub fn logs() -> &'static Arc<Mutex<Vec<u8>>> {
+    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let buf = Arc::new(Mutex::new(Vec::new()));
+        let sink = buf.clone();
+        let _ = tvm::telemetry::init(tvm::telemetry::LogFormat::Json, move || {
+            LogWriter(sink.clone())
+        });
+        buf
+    })
+}
+
+pub struct LogWriter(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+pub fn logs_text() -> String {
+    String::from_utf8_lossy(&logs().lock().unwrap()).into_owned()
+}
+
+async fn closed_port() -> String {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", l.local_addr().unwrap());
+    drop(l);
+    url
+}
+
+fn key(prefix: &str) -> String {
+    use rand::distr::{Alphanumeric, SampleString};
+    format!(
+        "{prefix}{}",
+        Alphanumeric
+            .sample_string(&mut rand::rng(), 16)
+            .to_uppercase()
+    )
+}
+
+fn secret() -> String {
+    use rand::distr::{Alphanumeric, SampleString};
+    Alphanumeric.sample_string(&mut rand::rng(), 40)
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Options::default()).await
+}
+
+pub async fn spawn_app_with(opts: Options) -> TestApp {
+    logs();
+    let clock = Arc::new(SystemClock);
+    let sim = Simulator::new(clock.clone());
+    let mk = |arn: &str| {
+        let (k, s) = (key("AKIA")[..20].to_owned(), secret());
+        sim.add_user(arn, &k, &s).unwrap();
+        Caller {
+            creds: Credentials::new(k, s, None, None, "test"),
+        }
+    };
+    let alice = mk(ALICE_ARN);
+    let mallory = mk(MALLORY_ARN);
+    let service = mk(SERVICE_ARN);
+    let sso = SimRoleSession {
+        role_arn: SSO_ROLE_ARN.into(),
+        session_name: "alice@example.com".into(),
+        access_key_id: key("ASIA")[..20].to_owned(),
+        secret_access_key: secret(),
+        session_token: secret(),
+        expiration: jiff::Timestamp::now() + SignedDuration::from_hours(1),
+        source_identity: None,
+    };
+    sim.add_role_session(sso.clone()).unwrap();
+    let sso_alice = Caller {
+        creds: Credentials::new(
+            sso.access_key_id.clone(),
+            sso.secret_access_key.clone(),
+            Some(sso.session_token.clone()),
+            None,
+            "test",
+        ),
+    };
+    for role in ["TvmReadOnly", "TvmProdAdmin"] {
+        sim.add_role(
+            SimRole::new(
+                format!("arn:aws:iam::{ACCOUNT}:role/{role}"),
+                vec![SERVICE_ARN.into()],
+            )
+            .with_max_session_duration(43_200),
+        )
+        .unwrap();
+    }
+    let handle = sim.clone().spawn().await.unwrap();
+    let sim_url = handle.url();
+    let verify_url = if opts.verification_down {
+        closed_port().await
+    } else {
+        sim_url.clone()
+    };
+    let sts_url = if opts.sts_down {
+        closed_port().await
+    } else {
+        sim_url.clone()
+    };
+
+    let api = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let admin = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let config = ValidatedConfig {
+        listen_addr: api.local_addr().unwrap(),
+        admin_addr: admin.local_addr().unwrap(),
+        audience: AUDIENCE.into(),
+        max_clock_skew: SignedDuration::from_mins(5),
+        accept_eks_tokens: opts.accept_eks_tokens,
+        verification_endpoint: Some(EndpointUrl::parse(&verify_url).unwrap()),
+        sts_region: "us-east-1".into(),
+        sts_endpoint: Some(EndpointUrl::parse(&sts_url).unwrap()),
+        stamp_prefix: StampPrefix::default(),
+        policy_file: "<test>".into(),
+        request_timeout: Duration::from_secs(20),
+        max_body_bytes: 16 * 1024,
+        shutdown_timeout: Duration::from_secs(10),
+        shutdown_delay: opts.shutdown_delay,
+    };
+    let endpoint = Endpoint::parse(&verify_url).unwrap();
+    let verify_url = endpoint.base_url();
+    let metrics = Metrics::new();
+    let sts =
+        tvm::sts::aws::AwsSts::new("us-east-1", Some(&sts_url), Some(service.creds.clone())).await;
+    let deps = Dependencies {
+        clock,
+        sts: Arc::new(sts),
+        transport: Arc::new(HyperTransport::for_endpoint(&endpoint).unwrap()),
+        replay: Arc::new(InMemoryReplayStore::new()),
+        policy: Arc::new(PolicyStore::fixed(
+            Policy::from_yaml(POLICY).unwrap(),
+            metrics.clone(),
+        )),
+        metrics,
+    };
+    let state = startup::build(&config, VerificationTarget::Endpoint(endpoint), deps);
+    let (stop, stopped) = oneshot::channel::<()>();
+    let drain = Drain {
+        delay: opts.shutdown_delay,
+        timeout: config.shutdown_timeout,
+    };
+    let api_url = format!("http://{}", api.local_addr().unwrap());
+    let admin_url = format!("http://{}", admin.local_addr().unwrap());
+    let server = tokio::spawn(startup::run(
+        state,
+        api,
+        admin,
+        async move {
+            let _ = stopped.await;
+        },
+        drain,
+    ));
+    TestApp {
+        api: api_url,
+        admin: admin_url,
+        sim,
+        sim_url,
+        verify_url,
+        alice,
+        mallory,
+        sso_alice,
+        stop: Some(stop),
+        server: Some(server),
+        _sim: handle,
+    }
+}
+
+/// An HTTP answer.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Answer {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|_| panic!("not JSON: {}", self.body))
+    }
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+    pub fn code(&self) -> String {
+        self.json()["Code"].as_str().unwrap_or_default().to_owned()
+    }
+}
+
+impl TestApp {
+    /// A tvm-v1 token for `body`, made by tvm's own client code.
+    pub fn token(&self, who: &Caller, body: &[u8]) -> String {
+        self.token_for(who, AUDIENCE, body, SystemTime::now())
+    }
+
+    pub fn token_for(&self, who: &Caller, audience: &str, body: &[u8], now: SystemTime) -> String {
+        tvm::client::token::mint_tvm_v1(
+            &who.creds,
+            &self.verify_url,
+            "us-east-1",
+            audience,
+            body,
+            now,
+        )
+        .unwrap()
+    }
+
+    /// POST /vend with a fresh token for exactly `body`.
+    pub async fn vend(&self, who: &Caller, body: &str) -> Answer {
+        let token = self.token(who, body.as_bytes());
+        self.post("/vend", Some(&format!("Bearer {token}")), body)
+            .await
+    }
+
+    pub async fn post(&self, path: &str, authorization: Option<&str>, body: &str) -> Answer {
+        let mut headers = vec![("content-type", "application/json".to_owned())];
+        if let Some(a) = authorization {
+            headers.push(("authorization", a.to_owned()));
+        }
+        request(
+            "POST",
+            &format!("{}{path}", self.api),
+            &headers,
+            body.as_bytes().to_vec(),
+        )
+        .await
+    }
+
+    pub async fn get(&self, base: &str, path: &str, authorization: Option<&str>) -> Answer {
+        let mut headers = vec![];
+        if let Some(a) = authorization {
+            headers.push(("authorization", a.to_owned()));
+        }
+        request("GET", &format!("{base}{path}"), &headers, Vec::new()).await
+    }
+
+    /// Calls received by the simulator for `action`.
+    pub fn sts_calls(&self, action: &str) -> usize {
+        self.sim.calls_for(action).len()
+    }
+
+    /// Begins shutdown (as SIGTERM does) and returns the server task.
+    pub fn begin_shutdown(&mut self) -> JoinHandle<std::io::Result<()>> {
+        let _ = self.stop.take().unwrap().send(());
+        self.server.take().unwrap()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// A raw HTTP/1.1 request over a fresh connection.
+pub async fn request(method: &str, url: &str, headers: &[(&str, String)], body: Vec<u8>) -> Answer {
+    use http_body_util::{BodyExt, Full};
+    use hyper_util::client::legacy::Client;
+    use hyper_util::rt::TokioExecutor;
+    let client: Client<_, Full<bytes::Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+    let mut req = http::Request::builder().method(method).uri(url);
+    for (k, v) in headers {
+        req = req.header(*k, v);
+    }
+    let resp = client
+        .request(req.body(Full::new(bytes::Bytes::from(body))).unwrap())
+        .await
+        .expect("request failed");
+    let status = resp.status().as_u16();
+    let headers = resp
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_owned()))
+        .collect();
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    Answer {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    }
+}
