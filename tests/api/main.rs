@@ -3,7 +3,9 @@
 //! One test per way a request can be rejected, each asserting the status, the
 //! error `Code`, and whether STS was called.
 
+mod cli;
 mod ops;
 mod rejections;
 mod support;
+mod thirdparty;
 mod vending;

@@ -1,0 +1,163 @@
+//! Tokens made by botocore's presigner (a SigV4 implementation nobody here
+//! wrote) must be accepted exactly like tvm's own, and rejected for the same
+//! reasons. Needs a Python with botocore: `TVM_TEST_PYTHON`, or `.venv/bin/python`
+//! (`.ci/run` creates it). Outside CI the tests skip with a notice when neither
+//! exists; in CI (`CI=true`) a missing Python is a failure.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use crate::support::*;
+
+const READONLY: &str = r#"{"profile":"readonly"}"#;
+
+fn python() -> Option<String> {
+    if let Ok(p) = std::env::var("TVM_TEST_PYTHON") {
+        return Some(p);
+    }
+    let venv = concat!(env!("CARGO_MANIFEST_DIR"), "/.venv/bin/python");
+    if std::path::Path::new(venv).exists() {
+        return Some(venv.to_owned());
+    }
+    assert!(
+        std::env::var("CI").is_err(),
+        "CI needs a Python with botocore: set TVM_TEST_PYTHON (see .ci/run)"
+    );
+    eprintln!("skipping botocore tests: no TVM_TEST_PYTHON and no .venv (run .ci/run once)");
+    None
+}
+
+fn botocore_token(
+    py: &str,
+    who: &Caller,
+    endpoint: &str,
+    audience: &str,
+    body: &str,
+    kind: &str,
+) -> String {
+    let c = &who.creds;
+    let input = serde_json::json!({
+        "access_key_id": c.access_key_id(),
+        "secret_access_key": c.secret_access_key(),
+        "session_token": c.session_token(),
+        "endpoint": endpoint,
+        "region": "us-east-1",
+        "audience": audience,
+        "body": body,
+        "kind": kind,
+    });
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/botocore_token.py");
+    let mut child = Command::new(py)
+        .arg(script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.to_string().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "botocore script failed");
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+#[tokio::test]
+async fn botocore_presigned_token_vends() {
+    let Some(py) = python() else { return };
+    let app = spawn_app().await;
+    let token = botocore_token(
+        &py,
+        &app.alice,
+        &app.verify_url,
+        AUDIENCE,
+        READONLY,
+        "tvm-v1",
+    );
+    let resp = app
+        .post("/vend", Some(&format!("Bearer {token}")), READONLY)
+        .await;
+    assert_eq!(resp.status, 200, "{}", resp.body);
+    assert_eq!(app.sts_calls("AssumeRole"), 1);
+}
+
+#[tokio::test]
+async fn botocore_token_with_session_token_vends_for_sso_user() {
+    let Some(py) = python() else { return };
+    let app = spawn_app().await;
+    let body = r#"{"profile":"prod-admin"}"#;
+    let token = botocore_token(
+        &py,
+        &app.sso_alice,
+        &app.verify_url,
+        AUDIENCE,
+        body,
+        "tvm-v1",
+    );
+    let resp = app
+        .post("/vend", Some(&format!("Bearer {token}")), body)
+        .await;
+    assert_eq!(resp.status, 200, "{}", resp.body);
+}
+
+#[tokio::test]
+async fn botocore_token_for_another_audience_or_body_is_refused() {
+    let Some(py) = python() else { return };
+    let app = spawn_app().await;
+    let token = botocore_token(
+        &py,
+        &app.alice,
+        &app.verify_url,
+        "someone-else",
+        READONLY,
+        "tvm-v1",
+    );
+    let resp = app
+        .post("/vend", Some(&format!("Bearer {token}")), READONLY)
+        .await;
+    assert_eq!((resp.status, resp.code().as_str()), (401, "INVALID_TOKEN"));
+    let token = botocore_token(
+        &py,
+        &app.alice,
+        &app.verify_url,
+        AUDIENCE,
+        READONLY,
+        "tvm-v1",
+    );
+    let resp = app
+        .post(
+            "/vend",
+            Some(&format!("Bearer {token}")),
+            r#"{"profile":"prod-admin"}"#,
+        )
+        .await;
+    assert_eq!((resp.status, resp.code().as_str()), (401, "INVALID_TOKEN"));
+    assert_eq!(app.sts_calls("AssumeRole"), 0);
+}
+
+#[tokio::test]
+async fn eks_style_token_only_when_enabled() {
+    let Some(py) = python() else { return };
+    let app = spawn_app().await;
+    let token = botocore_token(&py, &app.alice, &app.verify_url, AUDIENCE, "", "eks");
+    let resp = app
+        .post("/vend", Some(&format!("Bearer {token}")), READONLY)
+        .await;
+    assert_eq!((resp.status, resp.code().as_str()), (401, "INVALID_TOKEN"));
+    assert_eq!(app.sim.calls().len(), 0);
+
+    let app = spawn_app_with(Options {
+        accept_eks_tokens: true,
+        ..Options::default()
+    })
+    .await;
+    let token = botocore_token(&py, &app.alice, &app.verify_url, AUDIENCE, "", "eks");
+    let resp = app
+        .post("/vend", Some(&format!("Bearer {token}")), READONLY)
+        .await;
+    assert_eq!(resp.status, 200, "{}", resp.body);
+    let gci = app.sim.calls_for("GetCallerIdentity");
+    assert_eq!(gci[0].signed_header("x-k8s-aws-id"), Some(AUDIENCE));
+}
