@@ -4,6 +4,7 @@
 //! error `Code`, and whether STS was called.
 
 mod cli;
+mod hostile;
 mod ops;
 mod rejections;
 mod support;

@@ -1,6 +1,7 @@
 //! `spawn_app()`: the STS simulator and tvm on real loopback sockets, wired as
 //! `tvm serve` wires them, plus helpers to mint tokens and call the API.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 
@@ -10,7 +11,10 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use tvm::auth::{Endpoint, HyperTransport, InMemoryReplayStore, VerificationTarget};
+use tvm::auth::{
+    Endpoint, HyperTransport, IdentityTransport, InMemoryReplayStore, TransportError,
+    TransportResponse, VerificationTarget,
+};
 use tvm::clock::SystemClock;
 use tvm::config::{EndpointUrl, ValidatedConfig};
 use tvm::identity::StampPrefix;
@@ -69,6 +73,8 @@ pub struct TestApp {
     pub alice: Caller,
     pub mallory: Caller,
     pub sso_alice: Caller,
+    /// GetCallerIdentity requests that reached the transport in `aws_mode`.
+    pub dials: Arc<AtomicUsize>,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<std::io::Result<()>>>,
     _sim: tvm::sts::sim::SimHandle,
@@ -82,6 +88,9 @@ pub struct Options {
     pub verification_down: bool,
     pub shutdown_delay: Duration,
     pub accept_eks_tokens: bool,
+    /// Verify against the real-AWS host allowlist (us-east-1, partition aws)
+    /// through a transport that only records dials.
+    pub aws_mode: bool,
 }
 
 impl Default for Options {
@@ -91,6 +100,7 @@ impl Default for Options {
             verification_down: false,
             shutdown_delay: Duration::ZERO,
             accept_eks_tokens: false,
+            aws_mode: false,
         }
     }
 }
@@ -225,14 +235,30 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         shutdown_delay: opts.shutdown_delay,
     };
     let endpoint = Endpoint::parse(&verify_url).unwrap();
-    let verify_url = endpoint.base_url();
+    let dials = Arc::new(AtomicUsize::new(0));
+    let (target, transport, verify_url): (_, Arc<dyn IdentityTransport>, _) = if opts.aws_mode {
+        (
+            VerificationTarget::Aws {
+                partition: tvm::identity::Partition::Aws,
+                region: "us-east-1".into(),
+            },
+            Arc::new(RecordingTransport(dials.clone())),
+            "https://sts.us-east-1.amazonaws.com".to_owned(),
+        )
+    } else {
+        (
+            VerificationTarget::Endpoint(endpoint.clone()),
+            Arc::new(HyperTransport::for_endpoint(&endpoint).unwrap()),
+            endpoint.base_url(),
+        )
+    };
     let metrics = Metrics::new();
     let sts =
         tvm::sts::aws::AwsSts::new("us-east-1", Some(&sts_url), Some(service.creds.clone())).await;
     let deps = Dependencies {
         clock,
         sts: Arc::new(sts),
-        transport: Arc::new(HyperTransport::for_endpoint(&endpoint).unwrap()),
+        transport,
         replay: Arc::new(InMemoryReplayStore::new()),
         policy: Arc::new(PolicyStore::fixed(
             Policy::from_yaml(POLICY).unwrap(),
@@ -240,7 +266,7 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         )),
         metrics,
     };
-    let state = startup::build(&config, VerificationTarget::Endpoint(endpoint), deps);
+    let state = startup::build(&config, target, deps);
     let (stop, stopped) = oneshot::channel::<()>();
     let drain = Drain {
         delay: opts.shutdown_delay,
@@ -266,6 +292,7 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         alice,
         mallory,
         sso_alice,
+        dials,
         stop: Some(stop),
         server: Some(server),
         _sim: handle,
@@ -387,5 +414,19 @@ pub async fn request(method: &str, url: &str, headers: &[(&str, String)], body: 
         status,
         headers,
         body: String::from_utf8_lossy(&body).into_owned(),
+    }
+}
+
+/// Stands in for the network in `aws_mode`: counts every request that would
+/// have been sent to AWS and answers 503, so nothing leaves the machine.
+struct RecordingTransport(Arc<AtomicUsize>);
+
+#[async_trait::async_trait]
+impl IdentityTransport for RecordingTransport {
+    async fn send(&self, _request: http::Request<()>) -> Result<TransportResponse, TransportError> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Err(TransportError::Connect(
+            "recording transport: no network in tests".into(),
+        ))
     }
 }

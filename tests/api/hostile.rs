@@ -1,0 +1,651 @@
+//! The hostile-input matrix (issue #3): malformed and malicious tokens, each
+//! asserting the status, the `Code`, and that nothing was sent anywhere — with a
+//! configured endpoint (the simulator records every request it receives) and
+//! with the real-AWS allowlist (a recording transport counts every dial).
+//! Then the cases that do reach STS and must fail there.
+
+use std::time::{Duration, SystemTime};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+
+use crate::support::*;
+
+const BODY: &str = r#"{"profile":"readonly"}"#;
+
+/// `tvm-v1.{nonce}.{b64(url)}` → (nonce, url).
+fn split(token: &str) -> (String, String) {
+    let rest = token.strip_prefix("tvm-v1.").unwrap();
+    let (nonce, b64) = rest.split_once('.').unwrap();
+    (
+        nonce.to_owned(),
+        String::from_utf8(URL_SAFE_NO_PAD.decode(b64).unwrap()).unwrap(),
+    )
+}
+
+fn join(nonce: &str, url: &str) -> String {
+    format!("tvm-v1.{nonce}.{}", URL_SAFE_NO_PAD.encode(url))
+}
+
+fn with_url(token: &str, f: impl Fn(&str) -> String) -> String {
+    let (nonce, url) = split(token);
+    join(&nonce, &f(&url))
+}
+
+/// Replaces the value of query parameter `name`.
+fn set_param(url: &str, name: &str, value: &str) -> String {
+    let (base, query) = url.split_once('?').unwrap();
+    let q: Vec<String> = query
+        .split('&')
+        .map(|kv| match kv.split_once('=') {
+            Some((k, _)) if k == name => format!("{k}={value}"),
+            _ => kv.to_owned(),
+        })
+        .collect();
+    format!("{base}?{}", q.join("&"))
+}
+
+fn drop_param(url: &str, name: &str) -> String {
+    let (base, query) = url.split_once('?').unwrap();
+    let q: Vec<&str> = query
+        .split('&')
+        .filter(|kv| !kv.starts_with(&format!("{name}=")))
+        .collect();
+    format!("{base}?{}", q.join("&"))
+}
+
+fn param(url: &str, name: &str) -> String {
+    let query = url.split_once('?').unwrap().1;
+    query
+        .split('&')
+        .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
+        .unwrap()
+        .to_owned()
+}
+
+const PARAMS: [&str; 9] = [
+    "Action",
+    "Version",
+    "X-Amz-Algorithm",
+    "X-Amz-Credential",
+    "X-Amz-Date",
+    "X-Amz-Expires",
+    "X-Amz-SignedHeaders",
+    "X-Amz-Signature",
+    "X-Amz-Security-Token",
+];
+
+/// Cases that need no particular destination: (name, Authorization value, code).
+fn generic_cases(
+    valid: &str,
+    mint_at: impl Fn(SystemTime) -> String,
+    sso: &str,
+) -> Vec<(String, String, &'static str)> {
+    let bearer = |t: &str| format!("Bearer {t}");
+    let mut cases: Vec<(String, String, &'static str)> = Vec::new();
+    let mut add = |name: &str, token: String, code: &'static str| {
+        cases.push((name.to_owned(), bearer(&token), code))
+    };
+    let (nonce, url) = split(valid);
+    let b64 = valid.rsplit('.').next().unwrap().to_owned();
+
+    add(
+        "wrong prefix",
+        valid.replacen("tvm-v1.", "tvm-v2.", 1),
+        "INVALID_TOKEN",
+    );
+    add("no prefix", b64.clone(), "INVALID_TOKEN");
+    add(
+        "bad base64 character",
+        format!("tvm-v1.{nonce}.{}!", &b64),
+        "INVALID_TOKEN",
+    );
+    add(
+        "standard base64 alphabet",
+        format!(
+            "tvm-v1.{nonce}.{}",
+            b64.replace('_', "/").replace('-', "+") + "+/"
+        ),
+        "INVALID_TOKEN",
+    );
+    add("base64 padding", format!("{valid}=="), "INVALID_TOKEN");
+    add(
+        "over-size token",
+        format!("tvm-v1.{nonce}.{}", "A".repeat(9 * 1024)),
+        "INVALID_TOKEN",
+    );
+    add(
+        "non-UTF-8 URL",
+        join(&nonce, "") + &URL_SAFE_NO_PAD.encode([0xff, 0xfe, 0xfd]),
+        "INVALID_TOKEN",
+    );
+    add(
+        "nonce uppercase hex",
+        join(&nonce.to_uppercase(), &url),
+        "INVALID_TOKEN",
+    );
+    add("nonce too short", join(&nonce[..31], &url), "INVALID_TOKEN");
+    add("empty token", "tvm-v1.".into(), "INVALID_TOKEN");
+    add(
+        "CR/LF in URL",
+        with_url(valid, |u| u.replacen("?", "?%0d%0aX-Injected: 1\r\n&", 1)),
+        "INVALID_TOKEN",
+    );
+    add(
+        "raw CRLF in URL",
+        with_url(valid, |u| format!("{u}\r\nHost: evil")),
+        "INVALID_TOKEN",
+    );
+    add(
+        "space in URL",
+        with_url(valid, |u| u.replacen("Action=", "Action =", 1)),
+        "INVALID_TOKEN",
+    );
+    add(
+        "userinfo",
+        with_url(valid, |u| u.replacen("://", "://attacker@", 1)),
+        "INVALID_TOKEN",
+    );
+    add(
+        "fragment",
+        with_url(valid, |u| format!("{u}#frag")),
+        "INVALID_TOKEN",
+    );
+    add(
+        "path /x",
+        with_url(valid, |u| u.replacen("/?", "/x?", 1)),
+        "INVALID_TOKEN",
+    );
+    add(
+        "path //",
+        with_url(valid, |u| u.replacen("/?", "//?", 1)),
+        "INVALID_TOKEN",
+    );
+    add(
+        "path /%2e%2e/",
+        with_url(valid, |u| u.replacen("/?", "/%2e%2e/?", 1)),
+        "INVALID_TOKEN",
+    );
+    add(
+        "no query",
+        with_url(valid, |u| u.split('?').next().unwrap().to_owned()),
+        "INVALID_TOKEN",
+    );
+    add(
+        "Action=AssumeRole",
+        with_url(valid, |u| set_param(u, "Action", "AssumeRole")),
+        "INVALID_TOKEN",
+    );
+    add(
+        "Action=GetSessionToken",
+        with_url(valid, |u| set_param(u, "Action", "GetSessionToken")),
+        "INVALID_TOKEN",
+    );
+    add(
+        "Action=getcalleridentity",
+        with_url(valid, |u| set_param(u, "Action", "getcalleridentity")),
+        "INVALID_TOKEN",
+    );
+    add(
+        "missing Version",
+        with_url(valid, |u| drop_param(u, "Version")),
+        "INVALID_TOKEN",
+    );
+    add(
+        "wrong Version",
+        with_url(valid, |u| set_param(u, "Version", "2011-06-16")),
+        "INVALID_TOKEN",
+    );
+    add(
+        "unknown parameter",
+        with_url(valid, |u| {
+            format!("{u}&RoleArn=arn%3Aaws%3Aiam%3A%3A1%3Arole%2Fx")
+        }),
+        "INVALID_TOKEN",
+    );
+    add(
+        "bad percent-encoding",
+        with_url(valid, |u| format!("{u}%zz")),
+        "INVALID_TOKEN",
+    );
+    for p in [
+        "X-Amz-Signature",
+        "X-Amz-Credential",
+        "X-Amz-Date",
+        "X-Amz-Algorithm",
+        "X-Amz-SignedHeaders",
+        "X-Amz-Expires",
+        "Action",
+    ] {
+        add(
+            &format!("missing {p}"),
+            with_url(valid, |u| drop_param(u, p)),
+            "INVALID_TOKEN",
+        );
+    }
+    for p in PARAMS {
+        // The security token only exists for session credentials.
+        let source = if p == "X-Amz-Security-Token" {
+            sso
+        } else {
+            valid
+        };
+        let (n, u) = split(source);
+        let v = param(&u, p);
+        add(
+            &format!("duplicate {p}"),
+            join(&n, &format!("{u}&{p}={v}")),
+            "INVALID_TOKEN",
+        );
+        add(
+            &format!("case-variant duplicate {p}"),
+            join(&n, &format!("{u}&{}={v}", p.to_lowercase())),
+            "INVALID_TOKEN",
+        );
+    }
+    add(
+        "algorithm SHA512",
+        with_url(valid, |u| {
+            set_param(u, "X-Amz-Algorithm", "AWS4-HMAC-SHA512")
+        }),
+        "INVALID_TOKEN",
+    );
+    let cred = param(&url, "X-Amz-Credential");
+    add(
+        "scope service s3",
+        with_url(valid, |u| {
+            set_param(
+                u,
+                "X-Amz-Credential",
+                &cred.replace("%2Fsts%2F", "%2Fs3%2F"),
+            )
+        }),
+        "INVALID_TOKEN",
+    );
+    add(
+        "scope terminator",
+        with_url(valid, |u| {
+            set_param(
+                u,
+                "X-Amz-Credential",
+                &cred.replace("aws4_request", "aws4_requesx"),
+            )
+        }),
+        "INVALID_TOKEN",
+    );
+    add(
+        "scope date != X-Amz-Date",
+        with_url(valid, |u| {
+            set_param(u, "X-Amz-Credential", &cred.replace("%2F20", "%2F19"))
+        }),
+        "INVALID_TOKEN",
+    );
+    for (name, sh) in [
+        (
+            "SignedHeaders without audience",
+            "host%3Bx-tvm-body-sha256%3Bx-tvm-nonce",
+        ),
+        (
+            "SignedHeaders without body hash",
+            "host%3Bx-tvm-audience%3Bx-tvm-nonce",
+        ),
+        (
+            "SignedHeaders without nonce",
+            "host%3Bx-tvm-audience%3Bx-tvm-body-sha256",
+        ),
+        (
+            "SignedHeaders without host",
+            "x-tvm-audience%3Bx-tvm-body-sha256%3Bx-tvm-nonce",
+        ),
+        (
+            "SignedHeaders with an extra header",
+            "host%3Bx-amz-date%3Bx-tvm-audience%3Bx-tvm-body-sha256%3Bx-tvm-nonce",
+        ),
+        ("SignedHeaders of an EKS token", "host%3Bx-k8s-aws-id"),
+    ] {
+        add(
+            name,
+            with_url(valid, |u| set_param(u, "X-Amz-SignedHeaders", sh)),
+            "INVALID_TOKEN",
+        );
+    }
+    add(
+        "X-Amz-Date stale",
+        mint_at(SystemTime::now() - Duration::from_secs(600)),
+        "TOKEN_EXPIRED",
+    );
+    add(
+        "X-Amz-Date in the future",
+        mint_at(SystemTime::now() + Duration::from_secs(600)),
+        "INVALID_TOKEN",
+    );
+    add(
+        "X-Amz-Date malformed",
+        with_url(valid, |u| {
+            set_param(u, "X-Amz-Date", "2026-11-29T16%3A00%3A00Z")
+        }),
+        "INVALID_TOKEN",
+    );
+    for (name, v) in [
+        ("Expires 0", "0"),
+        ("Expires negative", "-60"),
+        ("Expires 901", "901"),
+        ("Expires non-numeric", "sixty"),
+        ("Expires +60", "%2B60"),
+    ] {
+        add(
+            name,
+            with_url(valid, |u| set_param(u, "X-Amz-Expires", v)),
+            "INVALID_TOKEN",
+        );
+    }
+    add(
+        "signature not hex",
+        with_url(valid, |u| set_param(u, "X-Amz-Signature", &"z".repeat(64))),
+        "INVALID_TOKEN",
+    );
+    add(
+        "signature uppercase",
+        with_url(valid, |u| {
+            let s = param(u, "X-Amz-Signature").to_uppercase();
+            set_param(u, "X-Amz-Signature", &s)
+        }),
+        "INVALID_TOKEN",
+    );
+    cases
+}
+
+#[tokio::test]
+async fn hostile_tokens_with_a_configured_endpoint_never_reach_sts() {
+    let app = spawn_app().await;
+    let valid = app.token(&app.alice, BODY.as_bytes());
+    let sso = app.token(&app.sso_alice, BODY.as_bytes());
+    let mut cases = generic_cases(
+        &valid,
+        |at| app.token_for(&app.alice, AUDIENCE, BODY.as_bytes(), at),
+        &sso,
+    );
+    // Destination checks against the configured endpoint http://127.0.0.1:PORT.
+    let port = app.verify_url.rsplit(':').next().unwrap().to_owned();
+    for (name, from, to) in [
+        (
+            "https instead of the configured http",
+            "http://",
+            "https://",
+        ),
+        ("other port", &*format!(":{port}/"), ":1/"),
+        ("no port", &*format!(":{port}/"), "/"),
+        ("localhost instead of 127.0.0.1", "127.0.0.1", "localhost"),
+        ("other loopback address", "127.0.0.1", "127.0.0.2"),
+        (
+            "AWS host instead of the endpoint",
+            &*format!("http://127.0.0.1:{port}"),
+            "https://sts.amazonaws.com",
+        ),
+    ] {
+        cases.push((
+            name.into(),
+            format!("Bearer {}", with_url(&valid, |u| u.replacen(from, to, 1))),
+            "INVALID_TOKEN",
+        ));
+    }
+    cases.push(("missing header".into(), String::new(), "INVALID_TOKEN"));
+    cases.push(("Basic scheme".into(), "Basic YTpi".into(), "INVALID_TOKEN"));
+    cases.push((
+        "lowercase bearer, two spaces".into(),
+        format!("Bearer  {valid}"),
+        "INVALID_TOKEN",
+    ));
+    assert!(cases.len() >= 40, "{} cases", cases.len());
+
+    for (name, auth, code) in &cases {
+        let auth = (!auth.is_empty()).then_some(auth.as_str());
+        let resp = app.post("/vend", auth, BODY).await;
+        assert_eq!(
+            (resp.status, resp.code().as_str()),
+            (401, *code),
+            "case {name}: {}",
+            resp.body
+        );
+        assert_eq!(
+            resp.header("www-authenticate"),
+            Some("Bearer"),
+            "case {name}"
+        );
+        assert!(
+            app.sim.calls().is_empty(),
+            "case {name} reached STS: {:?}",
+            app.sim.calls()
+        );
+    }
+    // Control: the untouched token still works, so the cases failed for their flaw.
+    let resp = app
+        .post("/vend", Some(&format!("Bearer {valid}")), BODY)
+        .await;
+    assert_eq!(resp.status, 200, "{}", resp.body);
+    eprintln!("{} hostile cases with a configured endpoint", cases.len());
+}
+
+#[tokio::test]
+async fn hostile_hosts_with_the_aws_allowlist_are_never_dialled() {
+    let app = spawn_app_with(Options {
+        aws_mode: true,
+        ..Options::default()
+    })
+    .await;
+    let mint = |endpoint: &str, region: &str| {
+        tvm::client::token::mint_tvm_v1(
+            &app.alice.creds,
+            endpoint,
+            region,
+            AUDIENCE,
+            BODY.as_bytes(),
+            SystemTime::now(),
+        )
+        .unwrap()
+    };
+    let valid = mint("https://sts.us-east-1.amazonaws.com", "us-east-1");
+    let sso = tvm::client::token::mint_tvm_v1(
+        &app.sso_alice.creds,
+        "https://sts.us-east-1.amazonaws.com",
+        "us-east-1",
+        AUDIENCE,
+        BODY.as_bytes(),
+        SystemTime::now(),
+    )
+    .unwrap();
+    let mut cases = generic_cases(
+        &valid,
+        |at| {
+            tvm::client::token::mint_tvm_v1(
+                &app.alice.creds,
+                "https://sts.us-east-1.amazonaws.com",
+                "us-east-1",
+                AUDIENCE,
+                BODY.as_bytes(),
+                at,
+            )
+            .unwrap()
+        },
+        &sso,
+    );
+    let host = |h: &str| {
+        format!(
+            "Bearer {}",
+            with_url(&valid, |u| u.replacen("sts.us-east-1.amazonaws.com", h, 1))
+        )
+    };
+    for (name, auth) in [
+        (
+            "http scheme",
+            format!(
+                "Bearer {}",
+                with_url(&valid, |u| u.replacen("https://", "http://", 1))
+            ),
+        ),
+        ("explicit port 443", host("sts.us-east-1.amazonaws.com:443")),
+        (
+            "explicit port 8443",
+            host("sts.us-east-1.amazonaws.com:8443"),
+        ),
+        ("IPv4 literal", host("52.94.0.1")),
+        ("IPv6 literal", host("[2600:1f18::1]")),
+        ("suffix attack", host("sts.amazonaws.com.evil.io")),
+        (
+            "regional suffix attack",
+            host("sts.us-east-1.amazonaws.com.evil.io"),
+        ),
+        ("not a region", host("sts.not-a-region.amazonaws.com")),
+        (
+            "S3 website host",
+            host("sts.s3-website-us-west-2.amazonaws.com"),
+        ),
+        ("uppercase host", host("STS.US-EAST-1.AMAZONAWS.COM")),
+        ("trailing dot", host("sts.us-east-1.amazonaws.com.")),
+        ("other service", host("iam.amazonaws.com")),
+        (
+            "other partition host",
+            host("sts.cn-north-1.amazonaws.com.cn"),
+        ),
+        (
+            "host region != scope region",
+            host("sts.eu-west-1.amazonaws.com"),
+        ),
+        (
+            "global host with scope eu-west-1",
+            format!("Bearer {}", mint("https://sts.amazonaws.com", "eu-west-1")),
+        ),
+        (
+            "fips host without FIPS region",
+            format!(
+                "Bearer {}",
+                mint("https://sts-fips.eu-west-1.amazonaws.com", "eu-west-1")
+            ),
+        ),
+        (
+            "percent-encoded host",
+            host("sts%2Eus-east-1.amazonaws.com"),
+        ),
+        (
+            "backslash host",
+            host("sts.us-east-1.amazonaws.com\\@evil.io"),
+        ),
+    ] {
+        cases.push((name.to_owned(), auth, "INVALID_TOKEN"));
+    }
+    for (name, auth, code) in &cases {
+        let resp = app.post("/vend", Some(auth), BODY).await;
+        assert_eq!(
+            (resp.status, resp.code().as_str()),
+            (401, *code),
+            "case {name}: {}",
+            resp.body
+        );
+        assert_eq!(
+            app.dials.load(std::sync::atomic::Ordering::SeqCst),
+            0,
+            "case {name} dialled out"
+        );
+    }
+    // Control: allowlisted hosts do go to the (recording) transport.
+    for (endpoint, region) in [
+        ("https://sts.us-east-1.amazonaws.com", "us-east-1"),
+        ("https://sts.amazonaws.com", "us-east-1"),
+        ("https://sts.eu-west-1.amazonaws.com", "eu-west-1"),
+        ("https://sts-fips.us-east-1.amazonaws.com", "us-east-1"),
+    ] {
+        let before = app.dials.load(std::sync::atomic::Ordering::SeqCst);
+        let resp = app
+            .post(
+                "/vend",
+                Some(&format!("Bearer {}", mint(endpoint, region))),
+                BODY,
+            )
+            .await;
+        assert_eq!(
+            (resp.status, resp.code().as_str()),
+            (502, "STS_ERROR"),
+            "{endpoint}"
+        );
+        assert_eq!(
+            app.dials.load(std::sync::atomic::Ordering::SeqCst),
+            before + 1,
+            "{endpoint}"
+        );
+    }
+    assert!(app.sim.calls().is_empty());
+    eprintln!("{} hostile cases with the AWS allowlist", cases.len());
+}
+
+#[tokio::test]
+async fn cases_that_reach_sts_and_fail_there() {
+    let app = spawn_app().await;
+    let auth = |t: &str| format!("Bearer {t}");
+    // Wrong audience: STS recomputes with tvm's audience and refuses.
+    let t = app.token_for(&app.alice, "not-tvm", BODY.as_bytes(), SystemTime::now());
+    let r = app.post("/vend", Some(&auth(&t)), BODY).await;
+    assert_eq!((r.status, r.code().as_str()), (401, "INVALID_TOKEN"));
+    // Tampered body.
+    let t = app.token(&app.alice, BODY.as_bytes());
+    let r = app
+        .post("/vend", Some(&auth(&t)), r#"{"profile":"prod-admin"}"#)
+        .await;
+    assert_eq!((r.status, r.code().as_str()), (401, "INVALID_TOKEN"));
+    // Nonce swapped for another valid-looking one.
+    let t = app.token(&app.alice, BODY.as_bytes());
+    let (_, url) = split(&t);
+    let r = app
+        .post("/vend", Some(&auth(&join(&"0".repeat(32), &url))), BODY)
+        .await;
+    assert_eq!((r.status, r.code().as_str()), (401, "INVALID_TOKEN"));
+    // Wrong secret.
+    let forged = Caller {
+        creds: aws_credential_types::Credentials::new(
+            app.alice.creds.access_key_id(),
+            "not-the-secret",
+            None,
+            None,
+            "t",
+        ),
+    };
+    let r = app
+        .post(
+            "/vend",
+            Some(&auth(&app.token(&forged, BODY.as_bytes()))),
+            BODY,
+        )
+        .await;
+    assert_eq!((r.status, r.code().as_str()), (401, "INVALID_TOKEN"));
+    // Expired session token (the simulator's session, not the presign, has expired).
+    let expired = tvm::sts::sim::SimRoleSession {
+        role_arn: "arn:aws:iam::111122223333:role/Old".into(),
+        session_name: "old-session".into(),
+        access_key_id: "ASIAEXPIREDSESSION01".into(),
+        secret_access_key: "expired-secret-expired-secret-expired-sec".into(),
+        session_token: "expired-session-token".into(),
+        expiration: jiff::Timestamp::now() - jiff::SignedDuration::from_mins(1),
+        source_identity: None,
+    };
+    app.sim.add_role_session(expired.clone()).unwrap();
+    let old = Caller {
+        creds: aws_credential_types::Credentials::new(
+            expired.access_key_id.clone(),
+            expired.secret_access_key.clone(),
+            Some(expired.session_token.clone()),
+            None,
+            "t",
+        ),
+    };
+    let r = app
+        .post(
+            "/vend",
+            Some(&auth(&app.token(&old, BODY.as_bytes()))),
+            BODY,
+        )
+        .await;
+    assert_eq!((r.status, r.code().as_str()), (401, "INVALID_TOKEN"));
+    let gci = app.sim.calls_for("GetCallerIdentity");
+    assert_eq!(gci.len(), 5, "each case reached STS once");
+    assert!(gci.iter().all(|c| c.status == 403), "{gci:?}");
+    assert_eq!(app.sts_calls("AssumeRole"), 0);
+}
