@@ -16,7 +16,6 @@ use jiff::SignedDuration;
 use serde::{Deserialize, Deserializer};
 use serde_yaml_ng::Value;
 
-
 /// The prefix of environment variables that override config keys; `__` separates
 /// nesting levels (`TVM_LISTEN__ADDR` sets `listen.addr`).
 pub const ENV_PREFIX: &str = "TVM_";
@@ -62,9 +61,9 @@ pub struct HumanDuration(pub SignedDuration);
 impl<'de> Deserialize<'de> for HumanDuration {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        s.parse::<SignedDuration>()
-            .map(HumanDuration)
-            .map_err(|_| serde::de::Error::custom(format!("`{s}` is not a duration like 30s, 5m or 1h")))
+        s.parse::<SignedDuration>().map(HumanDuration).map_err(|_| {
+            serde::de::Error::custom(format!("`{s}` is not a duration like 30s, 5m or 1h"))
+        })
     }
 }
 
@@ -191,6 +190,13 @@ impl Default for StampConfig {
 pub struct PolicyConfig {
     /// The policy file; relative paths are relative to the working directory.
     pub file: PathBuf,
+    /// How often the file is checked for changes (SIGHUP reloads at once).
+    #[serde(default = "default_poll_interval")]
+    pub poll_interval: HumanDuration,
+}
+
+fn default_poll_interval() -> HumanDuration {
+    HumanDuration(SignedDuration::from_secs(2))
 }
 
 /// `server`.
@@ -251,11 +257,15 @@ impl EndpointUrl {
         }
         let authority = rest.strip_suffix('/').unwrap_or(rest);
         if authority.is_empty() || authority.contains(['/', '?', '#', '@', ' ']) {
-            return Err("must be scheme://host[:port] with no user, path, query or fragment".into());
+            return Err(
+                "must be scheme://host[:port] with no user, path, query or fragment".into(),
+            );
         }
         let (host, port) = split_host_port(authority)?;
         let loopback = host == "localhost"
-            || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
         if scheme == "http" && !loopback {
             return Err("plain http is only allowed for loopback hosts".into());
         }
@@ -358,13 +368,19 @@ fn apply_override(root: &mut Value, var: &str, raw: &str) -> Result<(), ConfigEr
         .collect();
     let dotted = path.join(".");
     if path.iter().any(|s| s.is_empty()) {
-        return Err(ConfigError::invalid(&dotted, format!("malformed variable {var}")));
+        return Err(ConfigError::invalid(
+            &dotted,
+            format!("malformed variable {var}"),
+        ));
     }
     let parsed: Value = serde_yaml_ng::from_str(raw).unwrap_or_else(|_| Value::String(raw.into()));
     let mut node = root;
     for (i, segment) in path.iter().enumerate() {
         let Value::Mapping(map) = node else {
-            return Err(ConfigError::invalid(&dotted, format!("{var} overrides a non-mapping")));
+            return Err(ConfigError::invalid(
+                &dotted,
+                format!("{var} overrides a non-mapping"),
+            ));
         };
         let key = Value::String(segment.clone());
         if i + 1 == path.len() {

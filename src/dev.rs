@@ -130,6 +130,7 @@ async fn run_inner(args: DevArgs) -> Result<ExitCode, Box<dyn std::error::Error>
         sts_endpoint: Some(sim_endpoint),
         stamp_prefix: StampPrefix::default(),
         policy_file: "<embedded demo policy>".into(),
+        policy_poll_interval: Duration::from_secs(2),
         request_timeout: Duration::from_secs(15),
         max_body_bytes: 16 * 1024,
         shutdown_timeout: Duration::from_secs(5),
@@ -226,7 +227,10 @@ async fn self_test(api: &str, sim: &str) -> Result<(), ClientError> {
         "  POST /vend demo-readonly    200: AccessKeyId {}, SecretAccessKey (not shown), expires {}",
         vended.access_key_id, vended.expiration
     );
-    println!("                              SourceIdentity {}", vended.source_identity);
+    println!(
+        "                              SourceIdentity {}",
+        vended.source_identity
+    );
     let session = AwsCredentials::new(
         &vended.access_key_id,
         &vended.secret_access_key,
@@ -240,7 +244,11 @@ async fn self_test(api: &str, sim: &str) -> Result<(), ClientError> {
         Err(ClientError::Status { status: 403, .. }) => {
             println!("  POST /vend demo-admin       403 POLICY_DENY, as the demo policy says")
         }
-        Ok(_) => return Err(ClientError::Decode("demo-admin was vended; the policy is not enforced".into())),
+        Ok(_) => {
+            return Err(ClientError::Decode(
+                "demo-admin was vended; the policy is not enforced".into(),
+            ))
+        }
         Err(e) => return Err(e),
     }
     println!("Self-test passed.");

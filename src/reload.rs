@@ -17,8 +17,9 @@ use sha2::{Digest, Sha256};
 use crate::metrics::Metrics;
 use crate::policy::{Policy, PolicyError};
 
-/// How often the policy file is checked for changes.
-pub const POLL_INTERVAL: Duration = Duration::from_secs(2);
+/// How often the policy file is checked for changes, unless configured
+/// (`policy.poll_interval`).
+pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(2);
 
 /// The served policy and where it comes from.
 pub struct PolicyStore {
@@ -27,12 +28,16 @@ pub struct PolicyStore {
     /// SHA-256 of the bytes last attempted (good or bad), so a bad file is
     /// reported once, not on every poll.
     last_seen: Mutex<[u8; 32]>,
+    /// Time between two looks at the file.
+    poll_interval: Duration,
     metrics: Metrics,
 }
 
 impl std::fmt::Debug for PolicyStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PolicyStore").field("path", &self.path).finish()
+        f.debug_struct("PolicyStore")
+            .field("path", &self.path)
+            .finish()
     }
 }
 
@@ -83,6 +88,7 @@ impl PolicyStore {
             current: RwLock::new(Arc::new(policy)),
             path: path.to_owned(),
             last_seen: Mutex::new(digest),
+            poll_interval: DEFAULT_POLL_INTERVAL,
             metrics,
         })
     }
@@ -94,8 +100,15 @@ impl PolicyStore {
             current: RwLock::new(Arc::new(policy)),
             path: PathBuf::new(),
             last_seen: Mutex::new([0; 32]),
+            poll_interval: DEFAULT_POLL_INTERVAL,
             metrics,
         }
+    }
+
+    /// Sets how often the file is polled.
+    pub fn with_poll_interval(mut self, every: Duration) -> Self {
+        self.poll_interval = every;
+        self
     }
 
     /// The policy to use for one request.
@@ -132,7 +145,10 @@ impl PolicyStore {
             Ok((policy, _)) => {
                 let rules = policy.rules().len();
                 *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(policy);
-                self.metrics.policy_reloads.with_label_values(&["success"]).inc();
+                self.metrics
+                    .policy_reloads
+                    .with_label_values(&["success"])
+                    .inc();
                 self.metrics.policy_rules.set(rules as i64);
                 tracing::info!(path = %self.path.display(), rules, "policy reloaded");
                 Ok(true)
@@ -142,7 +158,10 @@ impl PolicyStore {
     }
 
     fn failed(&self, e: LoadError) -> Result<bool, LoadError> {
-        self.metrics.policy_reloads.with_label_values(&["error"]).inc();
+        self.metrics
+            .policy_reloads
+            .with_label_values(&["error"])
+            .inc();
         tracing::error!(error = %e, "policy reload rejected; the last good policy keeps serving");
         Err(e)
     }
@@ -150,7 +169,7 @@ impl PolicyStore {
     /// Polls the file and listens for SIGHUP until `shutdown` resolves.
     pub async fn watch(self: Arc<Self>, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
-        let mut tick = tokio::time::interval(POLL_INTERVAL);
+        let mut tick = tokio::time::interval(self.poll_interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         #[cfg(unix)]
         let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();

@@ -192,7 +192,10 @@ pub async fn run(
         }
     }
     state.readiness().begin_shutdown();
-    tracing::info!(delay_ms = drain.delay.as_millis() as u64, "shutdown: readiness off, draining");
+    tracing::info!(
+        delay_ms = drain.delay.as_millis() as u64,
+        "shutdown: readiness off, draining"
+    );
     tokio::time::sleep(drain.delay).await;
     let _ = stop_api.send(true);
     match tokio::time::timeout(drain.timeout, &mut api_task).await {
@@ -254,7 +257,7 @@ pub async fn serve_command(args: ServeArgs) -> ExitCode {
     };
     let metrics = Metrics::new();
     let policy = match PolicyStore::load(&config.policy_file, metrics.clone()) {
-        Ok(p) => Arc::new(p),
+        Ok(p) => Arc::new(p.with_poll_interval(config.policy_poll_interval)),
         Err(e) => {
             tracing::error!(error = %e, "invalid policy");
             eprintln!("tvm: invalid config at `policy.file`: {e}");

@@ -36,6 +36,8 @@ pub struct ValidatedConfig {
     pub stamp_prefix: StampPrefix,
     /// Policy file.
     pub policy_file: PathBuf,
+    /// How often the policy file is polled.
+    pub policy_poll_interval: Duration,
     /// Per-request time limit.
     pub request_timeout: Duration,
     /// Body size limit.
@@ -75,9 +77,7 @@ pub(crate) fn is_region(s: &str) -> bool {
         && parts[..parts.len() - 1]
             .iter()
             .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
-        && parts[parts.len() - 1]
-            .bytes()
-            .all(|b| b.is_ascii_digit())
+        && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
         && !parts[parts.len() - 1].is_empty()
 }
 
@@ -121,6 +121,12 @@ pub(super) fn validate(c: Config) -> Result<ValidatedConfig, ConfigError> {
     if c.policy.file.as_os_str().is_empty() {
         return Err(ConfigError::invalid("policy.file", "must not be empty"));
     }
+    let policy_poll_interval = duration_in(
+        "policy.poll_interval",
+        c.policy.poll_interval.0,
+        SignedDuration::from_millis(100),
+        SignedDuration::from_hours(1),
+    )?;
     if c.state.redis_url.is_some() {
         // Silently keeping replay state per replica would let a token be replayed
         // once per replica; refuse rather than pretend.
@@ -165,6 +171,7 @@ pub(super) fn validate(c: Config) -> Result<ValidatedConfig, ConfigError> {
         sts_endpoint,
         stamp_prefix,
         policy_file: c.policy.file,
+        policy_poll_interval,
         request_timeout,
         max_body_bytes: s.max_body_bytes,
         shutdown_timeout,

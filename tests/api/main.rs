@@ -7,6 +7,7 @@ mod cli;
 mod hostile;
 mod ops;
 mod rejections;
+mod reload;
 mod support;
 mod thirdparty;
 mod vending;

@@ -91,6 +91,10 @@ pub struct Options {
     /// Verify against the real-AWS host allowlist (us-east-1, partition aws)
     /// through a transport that only records dials.
     pub aws_mode: bool,
+    /// Serve this policy file (hot-reloaded) instead of the fixed [`POLICY`].
+    pub policy_file: Option<std::path::PathBuf>,
+    /// How often that file is polled.
+    pub poll_interval: Duration,
 }
 
 impl Default for Options {
@@ -101,6 +105,8 @@ impl Default for Options {
             shutdown_delay: Duration::ZERO,
             accept_eks_tokens: false,
             aws_mode: false,
+            policy_file: None,
+            poll_interval: Duration::from_millis(200),
         }
     }
 }
@@ -229,6 +235,7 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         sts_endpoint: Some(EndpointUrl::parse(&sts_url).unwrap()),
         stamp_prefix: StampPrefix::default(),
         policy_file: "<test>".into(),
+        policy_poll_interval: Duration::from_secs(2),
         request_timeout: Duration::from_secs(20),
         max_body_bytes: 16 * 1024,
         shutdown_timeout: Duration::from_secs(10),
@@ -260,10 +267,12 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         sts: Arc::new(sts),
         transport,
         replay: Arc::new(InMemoryReplayStore::new()),
-        policy: Arc::new(PolicyStore::fixed(
-            Policy::from_yaml(POLICY).unwrap(),
-            metrics.clone(),
-        )),
+        policy: Arc::new(match &opts.policy_file {
+            Some(path) => PolicyStore::load(path, metrics.clone())
+                .unwrap()
+                .with_poll_interval(opts.poll_interval),
+            None => PolicyStore::fixed(Policy::from_yaml(POLICY).unwrap(), metrics.clone()),
+        }),
         metrics,
     };
     let state = startup::build(&config, target, deps);

@@ -49,26 +49,65 @@ fn env_overrides_nest_with_double_underscore() {
     assert_eq!(c.listen_addr.to_string(), "127.0.0.1:18080");
     assert!(c.accept_eks_tokens);
     // The verification endpoint defaults to sts.endpoint_url.
-    assert_eq!(c.verification_endpoint.unwrap().to_url(), "http://127.0.0.1:4599");
+    assert_eq!(
+        c.verification_endpoint.unwrap().to_url(),
+        "http://127.0.0.1:4599"
+    );
 }
 
 #[test]
 fn errors_name_the_key() {
     let cases: &[(&str, &[(&str, &str)], &str)] = &[
-        ("auth: {audience: a, bogus: 1}\npolicy: {file: p}\n", &[], "auth.bogus"),
+        (
+            "auth: {audience: a, bogus: 1}\npolicy: {file: p}\n",
+            &[],
+            "auth.bogus",
+        ),
         ("policy: {file: p}\n", &[], "."),
-        (MINIMAL, &[("TVM_AUTH__MAX_CLOCK_SKEW", "1h")], "auth.max_clock_skew"),
-        (MINIMAL, &[("TVM_AUTH__MAX_CLOCK_SKEW", "soon")], "auth.max_clock_skew"),
+        (
+            MINIMAL,
+            &[("TVM_AUTH__MAX_CLOCK_SKEW", "1h")],
+            "auth.max_clock_skew",
+        ),
+        (
+            MINIMAL,
+            &[("TVM_AUTH__MAX_CLOCK_SKEW", "soon")],
+            "auth.max_clock_skew",
+        ),
         (MINIMAL, &[("TVM_NOPE", "1")], "nope"),
         (MINIMAL, &[("TVM_LISTEN__ADDR", "nowhere")], "listen.addr"),
         (MINIMAL, &[("TVM_STS__REGION", "Mars")], "sts.region"),
-        (MINIMAL, &[("TVM_STS__ENDPOINT_URL", "http://sts.example.com")], "sts.endpoint_url"),
-        (MINIMAL, &[("TVM_AUTH__STS_ENDPOINT_URL", "https://u@h")], "auth.sts_endpoint_url"),
+        (
+            MINIMAL,
+            &[("TVM_STS__ENDPOINT_URL", "http://sts.example.com")],
+            "sts.endpoint_url",
+        ),
+        (
+            MINIMAL,
+            &[("TVM_AUTH__STS_ENDPOINT_URL", "https://u@h")],
+            "auth.sts_endpoint_url",
+        ),
         (MINIMAL, &[("TVM_STAMP__PREFIX", "t.v.m")], "stamp.prefix"),
-        (MINIMAL, &[("TVM_AUTH__AUDIENCE", "has space")], "auth.audience"),
-        (MINIMAL, &[("TVM_ADMIN__ADDR", "0.0.0.0:8080")], "admin.addr"),
-        (MINIMAL, &[("TVM_STATE__REDIS_URL", "redis://x")], "state.redis_url"),
-        (MINIMAL, &[("TVM_SERVER__MAX_BODY_BYTES", "1")], "server.max_body_bytes"),
+        (
+            MINIMAL,
+            &[("TVM_AUTH__AUDIENCE", "has space")],
+            "auth.audience",
+        ),
+        (
+            MINIMAL,
+            &[("TVM_ADMIN__ADDR", "0.0.0.0:8080")],
+            "admin.addr",
+        ),
+        (
+            MINIMAL,
+            &[("TVM_STATE__REDIS_URL", "redis://x")],
+            "state.redis_url",
+        ),
+        (
+            MINIMAL,
+            &[("TVM_SERVER__MAX_BODY_BYTES", "1")],
+            "server.max_body_bytes",
+        ),
     ];
     for (yaml, vars, want) in cases {
         let err = from_yaml(yaml, env(vars)).expect_err(want);
@@ -79,7 +118,11 @@ fn errors_name_the_key() {
 
 #[test]
 fn unknown_key_message_is_helpful() {
-    let err = from_yaml("auth: {audience: a, bogus: 1}\npolicy: {file: p}\n", env(&[])).unwrap_err();
+    let err = from_yaml(
+        "auth: {audience: a, bogus: 1}\npolicy: {file: p}\n",
+        env(&[]),
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("bogus"), "{err}");
 }
 
@@ -89,7 +132,10 @@ fn endpoint_urls_are_strict() {
     assert!(EndpointUrl::parse("https://sts.us-east-1.amazonaws.com").is_ok());
     assert!(EndpointUrl::parse("https://vpce-1.sts.us-east-1.vpce.amazonaws.com:443/").is_ok());
     assert!(EndpointUrl::parse("http://[::1]:4599").is_ok());
-    assert_eq!(EndpointUrl::parse("http://[::1]:4599").unwrap().to_url(), "http://[::1]:4599");
+    assert_eq!(
+        EndpointUrl::parse("http://[::1]:4599").unwrap().to_url(),
+        "http://[::1]:4599"
+    );
     for bad in [
         "sts.amazonaws.com",
         "ftp://h",
