@@ -84,7 +84,10 @@ pub enum PolicyCommand {
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("tvm: cannot start the async runtime: {e}");

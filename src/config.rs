@@ -20,10 +20,6 @@ use serde_yaml_ng::Value;
 /// nesting levels (`TVM_LISTEN__ADDR` sets `listen.addr`).
 pub const ENV_PREFIX: &str = "TVM_";
 
-/// Bounds for `auth.max_clock_skew`: a skew above 15 minutes would make a
-/// captured token usable long after it was made.
-pub const MAX_CLOCK_SKEW_LIMIT: SignedDuration = SignedDuration::from_mins(15);
-
 /// A configuration error, with the key path it concerns.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -318,7 +314,7 @@ fn split_host_port(authority: &str) -> Result<(String, Option<u16>), String> {
 }
 
 mod validate;
-pub use validate::{ValidatedConfig, MAX_AUDIENCE_LEN};
+pub use validate::{partition_of, ValidatedConfig};
 
 /// Reads `path`, applies `TVM_*` overrides from `env`, and validates.
 pub fn load(

@@ -11,10 +11,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_credential_types::Credentials as AwsCredentials;
-use jiff::SignedDuration;
 use tokio::net::TcpListener;
 
-use crate::auth::{Endpoint, HyperTransport, InMemoryReplayStore, VerificationTarget};
+use crate::auth::{
+    Endpoint, HyperTransport, InMemoryReplayStore, VerificationTarget, VerifierSettings,
+    DEFAULT_MAX_CLOCK_SKEW,
+};
 use crate::cli::DevArgs;
 use crate::client::{self, ClientError};
 use crate::clock::SystemClock;
@@ -119,13 +121,16 @@ async fn run_inner(args: DevArgs) -> Result<ExitCode, Box<dyn std::error::Error>
     let metrics = Metrics::new();
     let policy = Policy::from_yaml(DEMO_POLICY)?;
     let sim_endpoint = crate::config::EndpointUrl::parse(&sim_url)?;
+    let endpoint = Endpoint::parse(&sim_url)?;
     let config = ValidatedConfig {
         listen_addr: api.local_addr()?,
         admin_addr: admin.local_addr()?,
-        audience: DEMO_AUDIENCE.into(),
-        max_clock_skew: SignedDuration::from_mins(5),
-        accept_eks_tokens: false,
-        verification_endpoint: Some(sim_endpoint.clone()),
+        verifier: VerifierSettings {
+            audience: DEMO_AUDIENCE.into(),
+            target: VerificationTarget::Endpoint(endpoint.clone()),
+            max_clock_skew: DEFAULT_MAX_CLOCK_SKEW,
+            accept_eks_tokens: false,
+        },
         sts_region: "us-east-1".into(),
         sts_endpoint: Some(sim_endpoint),
         stamp_prefix: StampPrefix::default(),
@@ -136,8 +141,6 @@ async fn run_inner(args: DevArgs) -> Result<ExitCode, Box<dyn std::error::Error>
         shutdown_timeout: Duration::from_secs(5),
         shutdown_delay: Duration::ZERO,
     };
-    let endpoint = Endpoint::parse(&sim_url)?;
-    let target = VerificationTarget::Endpoint(endpoint.clone());
     let service_creds = AwsCredentials::new(&service_key, &service_secret, None, None, "tvm-dev");
     let sts = crate::sts::aws::AwsSts::new("us-east-1", Some(&sim_url), Some(service_creds)).await;
     let deps = Dependencies {
@@ -148,7 +151,7 @@ async fn run_inner(args: DevArgs) -> Result<ExitCode, Box<dyn std::error::Error>
         policy: Arc::new(PolicyStore::fixed(policy, metrics.clone())),
         metrics,
     };
-    let state = startup::build(&config, target, deps);
+    let state = startup::build(&config, deps);
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let shutdown = async move {
         tokio::select! {

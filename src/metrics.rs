@@ -57,7 +57,10 @@ impl Metrics {
     pub fn new() -> Self {
         let registry = Registry::new();
         let http_requests = IntCounterVec::new(
-            Opts::new("tvm_http_requests_total", "HTTP requests by route and status"),
+            Opts::new(
+                "tvm_http_requests_total",
+                "HTTP requests by route and status",
+            ),
             &["route", "code"],
         )
         .expect("valid metric");
@@ -76,7 +79,10 @@ impl Metrics {
         )
         .expect("valid metric");
         let sts_requests = IntCounterVec::new(
-            Opts::new("tvm_sts_requests_total", "STS calls by operation and outcome"),
+            Opts::new(
+                "tvm_sts_requests_total",
+                "STS calls by operation and outcome",
+            ),
             &["operation", "outcome"],
         )
         .expect("valid metric");

@@ -63,7 +63,10 @@ pub fn check(file: &Path) -> ExitCode {
             p.name, p.role_arn, p.default_duration_seconds, p.max_duration_seconds
         );
     }
-    println!("rules ({}), first match wins, default deny:", policy.rules().len());
+    println!(
+        "rules ({}), first match wins, default deny:",
+        policy.rules().len()
+    );
     for (i, r) in policy.rules().iter().enumerate() {
         println!("  {i:>3}. {}", r.describe());
     }

@@ -15,15 +15,11 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::auth::{
-    Endpoint, HyperTransport, IdentityTransport, InMemoryReplayStore, ReplayStore,
-    VerificationTarget, Verifier, VerifierSettings,
-};
+use crate::auth::{HyperTransport, IdentityTransport, InMemoryReplayStore, ReplayStore, Verifier};
 use crate::cli::{ServeArgs, EXIT_CONFIG};
 use crate::clock::{Clock, SystemClock};
 use crate::config::ValidatedConfig;
 use crate::http::{admin_router, api_router, AppState, Discovery, Readiness};
-use crate::identity::Partition;
 use crate::metrics::Metrics;
 use crate::reload::PolicyStore;
 use crate::sts::Sts;
@@ -46,40 +42,10 @@ pub struct Dependencies {
     pub metrics: Metrics,
 }
 
-/// The partition of an AWS region name.
-pub fn partition_of(region: &str) -> Partition {
-    if region.starts_with("cn-") {
-        Partition::AwsCn
-    } else if region.starts_with("us-gov-") {
-        Partition::AwsUsGov
-    } else {
-        Partition::Aws
-    }
-}
-
-/// Where caller proofs are verified, from the config.
-pub fn verification_target(config: &ValidatedConfig) -> Result<VerificationTarget, String> {
-    match &config.verification_endpoint {
-        Some(ep) => Endpoint::parse(&ep.to_url())
-            .map(VerificationTarget::Endpoint)
-            .map_err(|e| e.to_string()),
-        None => Ok(VerificationTarget::Aws {
-            partition: partition_of(&config.sts_region),
-            region: config.sts_region.clone(),
-        }),
-    }
-}
-
 /// Builds the shared state from the config and dependencies.
-pub fn build(config: &ValidatedConfig, target: VerificationTarget, deps: Dependencies) -> AppState {
-    let settings = VerifierSettings {
-        audience: config.audience.clone(),
-        target,
-        max_clock_skew: config.max_clock_skew,
-        accept_eks_tokens: config.accept_eks_tokens,
-    };
+pub fn build(config: &ValidatedConfig, deps: Dependencies) -> AppState {
     let verifier = Arc::new(Verifier::new(
-        settings,
+        config.verifier.clone(),
         deps.clock.clone(),
         deps.replay,
         Arc::new(MeteredTransport {
@@ -88,11 +54,11 @@ pub fn build(config: &ValidatedConfig, target: VerificationTarget, deps: Depende
         }),
     ));
     let mut token_versions = vec!["tvm-v1"];
-    if config.accept_eks_tokens {
+    if config.verifier.accept_eks_tokens {
         token_versions.push("k8s-aws-v1");
     }
     let discovery = Discovery {
-        audience: config.audience.clone(),
+        audience: config.verifier.audience.clone(),
         sts_endpoint: verifier.sts_endpoint(),
         region: config.sts_region.clone(),
         token_versions,
@@ -248,13 +214,6 @@ pub async fn serve_command(args: ServeArgs) -> ExitCode {
             return ExitCode::from(EXIT_CONFIG);
         }
     };
-    let target = match verification_target(&config) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("tvm: invalid config at `auth.sts_endpoint_url`: {e}");
-            return ExitCode::from(EXIT_CONFIG);
-        }
-    };
     let metrics = Metrics::new();
     let policy = match PolicyStore::load(&config.policy_file, metrics.clone()) {
         Ok(p) => Arc::new(p.with_poll_interval(config.policy_poll_interval)),
@@ -264,7 +223,7 @@ pub async fn serve_command(args: ServeArgs) -> ExitCode {
             return ExitCode::from(EXIT_CONFIG);
         }
     };
-    let transport = match HyperTransport::for_target(&target) {
+    let transport = match HyperTransport::for_target(&config.verifier.target) {
         Ok(t) => Arc::new(t),
         Err(e) => {
             eprintln!("tvm: cannot build the STS transport: {e}");
@@ -281,7 +240,7 @@ pub async fn serve_command(args: ServeArgs) -> ExitCode {
         policy,
         metrics,
     };
-    let state = build(&config, target, deps);
+    let state = build(&config, deps);
     let (api, admin) = match (
         TcpListener::bind(config.listen_addr).await,
         TcpListener::bind(config.admin_addr).await,

@@ -133,19 +133,18 @@ impl Vendor {
         let started = Instant::now();
         let mut log = DecisionLog::new(id);
         let result = self.run(id, authorization, body, &mut log).await;
-        self.finish(log, &result, started);
+        self.finish(log, result.as_ref(), started);
         result
     }
 
     /// Records a `/vend` that failed before the pipeline could start (e.g. an
     /// oversized body), so it still gets its decision line and outcome.
     pub fn reject_early(&self, id: &RequestId, err: VendError) -> VendError {
-        let result = Err(err);
-        self.finish(DecisionLog::new(id), &result, Instant::now());
-        result.err().expect("just built")
+        self.finish(DecisionLog::new(id), Err(&err), Instant::now());
+        err
     }
 
-    fn finish(&self, mut log: DecisionLog, result: &Result<Vended, VendError>, started: Instant) {
+    fn finish(&self, mut log: DecisionLog, result: Result<&Vended, &VendError>, started: Instant) {
         let outcome = match result {
             Ok(_) => "issued",
             Err(e) => e.outcome(),
@@ -182,8 +181,8 @@ impl Vendor {
                 ..
             } => {
                 return Err(VendError::BadDuration(format!(
-                    "duration_seconds must be between {min_seconds} and {max_seconds} for this profile"
-                )))
+                "duration_seconds must be between {min_seconds} and {max_seconds} for this profile"
+            )))
             }
         };
         let profile = &grant.profile;
@@ -219,7 +218,10 @@ impl Vendor {
         })
     }
 
-    async fn assume_role(&self, input: AssumeRoleInput) -> Result<crate::sts::AssumedRole, StsError> {
+    async fn assume_role(
+        &self,
+        input: AssumeRoleInput,
+    ) -> Result<crate::sts::AssumedRole, StsError> {
         let started = Instant::now();
         let result = self.sts.assume_role(input).await;
         let outcome = match &result {
@@ -233,7 +235,9 @@ impl Vendor {
 
     /// Refuses to pass on credentials that are empty or already expired.
     fn check_credentials(&self, c: &Credentials) -> Result<(), VendError> {
-        if c.access_key_id.is_empty() || c.secret_access_key.is_empty() || c.session_token.is_empty()
+        if c.access_key_id.is_empty()
+            || c.secret_access_key.is_empty()
+            || c.session_token.is_empty()
         {
             return Err(VendError::Credentials("empty credential field".into()));
         }

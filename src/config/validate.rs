@@ -7,11 +7,9 @@ use std::time::Duration;
 
 use jiff::SignedDuration;
 
-use super::{to_std, Config, ConfigError, EndpointUrl, MAX_CLOCK_SKEW_LIMIT};
-use crate::identity::StampPrefix;
-
-/// Longest audience accepted; it travels in a signed header.
-pub const MAX_AUDIENCE_LEN: usize = 256;
+use super::{to_std, Config, ConfigError, EndpointUrl};
+use crate::auth::{Endpoint, SettingsError, VerificationTarget, VerifierSettings};
+use crate::identity::{Partition, StampPrefix};
 
 /// Everything tvm needs to start, already checked.
 #[derive(Debug, Clone)]
@@ -20,14 +18,8 @@ pub struct ValidatedConfig {
     pub listen_addr: SocketAddr,
     /// Admin listener address.
     pub admin_addr: SocketAddr,
-    /// Audience tokens must be signed for.
-    pub audience: String,
-    /// Allowed clock skew for X-Amz-Date.
-    pub max_clock_skew: SignedDuration,
-    /// Accept EKS-style tokens.
-    pub accept_eks_tokens: bool,
-    /// Where GetCallerIdentity goes, if not real AWS.
-    pub verification_endpoint: Option<EndpointUrl>,
+    /// Caller verification: audience, where proofs are verified, skew, EKS.
+    pub verifier: VerifierSettings,
     /// STS region.
     pub sts_region: String,
     /// AssumeRole endpoint, if not real AWS.
@@ -81,6 +73,56 @@ pub(crate) fn is_region(s: &str) -> bool {
         && !parts[parts.len() - 1].is_empty()
 }
 
+/// The partition of an AWS region name.
+pub fn partition_of(region: &str) -> Partition {
+    if region.starts_with("cn-") {
+        Partition::AwsCn
+    } else if region.starts_with("us-gov-") {
+        Partition::AwsUsGov
+    } else {
+        Partition::Aws
+    }
+}
+
+/// Builds the verifier settings and checks them with the verifier's own rules,
+/// so the config and the trust boundary can never disagree.
+fn verifier_settings(
+    c: &Config,
+    sts_endpoint: Option<&EndpointUrl>,
+) -> Result<VerifierSettings, ConfigError> {
+    let (key, url) = match (&c.auth.sts_endpoint_url, sts_endpoint) {
+        (Some(url), _) => ("auth.sts_endpoint_url", Some(url.clone())),
+        (None, Some(ep)) => ("sts.endpoint_url", Some(ep.to_url())),
+        (None, None) => ("sts.region", None),
+    };
+    let target = match url {
+        Some(url) => {
+            EndpointUrl::parse(&url).map_err(|m| ConfigError::invalid(key, m))?;
+            let ep = Endpoint::parse(&url).map_err(|e| ConfigError::invalid(key, e.to_string()))?;
+            VerificationTarget::Endpoint(ep)
+        }
+        None => VerificationTarget::Aws {
+            partition: partition_of(&c.sts.region),
+            region: c.sts.region.clone(),
+        },
+    };
+    let settings = VerifierSettings {
+        audience: c.auth.audience.clone(),
+        target,
+        max_clock_skew: c.auth.max_clock_skew.0,
+        accept_eks_tokens: c.auth.accept_eks_tokens,
+    };
+    settings.validate().map_err(|e| {
+        let key = match e {
+            SettingsError::Audience => "auth.audience",
+            SettingsError::Region => "sts.region",
+            SettingsError::ClockSkew => "auth.max_clock_skew",
+        };
+        ConfigError::invalid(key, e.to_string())
+    })?;
+    Ok(settings)
+}
+
 pub(super) fn validate(c: Config) -> Result<ValidatedConfig, ConfigError> {
     if c.listen.addr == c.admin.addr {
         return Err(ConfigError::invalid(
@@ -88,23 +130,6 @@ pub(super) fn validate(c: Config) -> Result<ValidatedConfig, ConfigError> {
             "must differ from listen.addr",
         ));
     }
-    let audience = c.auth.audience;
-    let audience_ok = !audience.is_empty()
-        && audience.len() <= MAX_AUDIENCE_LEN
-        && audience.bytes().all(|b| b.is_ascii_graphic());
-    if !audience_ok {
-        return Err(ConfigError::invalid(
-            "auth.audience",
-            "must be 1 to 256 printable ASCII characters without spaces",
-        ));
-    }
-    let skew = c.auth.max_clock_skew.0;
-    duration_in(
-        "auth.max_clock_skew",
-        skew,
-        SignedDuration::from_secs(1),
-        MAX_CLOCK_SKEW_LIMIT,
-    )?;
     if !is_region(&c.sts.region) {
         return Err(ConfigError::invalid(
             "sts.region",
@@ -112,10 +137,7 @@ pub(super) fn validate(c: Config) -> Result<ValidatedConfig, ConfigError> {
         ));
     }
     let sts_endpoint = endpoint("sts.endpoint_url", c.sts.endpoint_url.as_deref())?;
-    let verification_endpoint = match c.auth.sts_endpoint_url.as_deref() {
-        Some(url) => endpoint("auth.sts_endpoint_url", Some(url))?,
-        None => sts_endpoint.clone(),
-    };
+    let verifier = verifier_settings(&c, sts_endpoint.as_ref())?;
     let stamp_prefix = StampPrefix::parse(&c.stamp.prefix)
         .map_err(|e| ConfigError::invalid("stamp.prefix", e.to_string()))?;
     if c.policy.file.as_os_str().is_empty() {
@@ -163,10 +185,7 @@ pub(super) fn validate(c: Config) -> Result<ValidatedConfig, ConfigError> {
     Ok(ValidatedConfig {
         listen_addr: c.listen.addr,
         admin_addr: c.admin.addr,
-        audience,
-        max_clock_skew: skew,
-        accept_eks_tokens: c.auth.accept_eks_tokens,
-        verification_endpoint,
+        verifier,
         sts_region: c.sts.region,
         sts_endpoint,
         stamp_prefix,

@@ -20,7 +20,11 @@ pub(super) const REQUEST_ID_HEADER: &str = "x-request-id";
 /// would end up in AWS stamps), a span carrying it, the request timeout, and the
 /// HTTP metrics. The route label is the matched route template, never the raw
 /// path, so callers cannot create label values.
-pub(super) async fn observe(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+pub(super) async fn observe(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let started = Instant::now();
     let id = RequestId::generate();
     let route = req
@@ -35,10 +39,13 @@ pub(super) async fn observe(State(state): State<AppState>, mut req: Request, nex
     req.extensions_mut().insert(id.clone());
     let span = tracing::info_span!("request", request_id = %id, route);
     let timeout = state.0.request_timeout;
-    let mut resp = match tokio::time::timeout(timeout, next.run(req).instrument(span.clone())).await {
+    let mut resp = match tokio::time::timeout(timeout, next.run(req).instrument(span.clone())).await
+    {
         Ok(resp) => resp,
         Err(_) => {
-            span.in_scope(|| tracing::warn!(timeout_ms = timeout.as_millis() as u64, "request timed out"));
+            span.in_scope(|| {
+                tracing::warn!(timeout_ms = timeout.as_millis() as u64, "request timed out")
+            });
             ApiError::new(ApiErrorKind::Unavailable)
                 .with_message("the request timed out")
                 .with_request_id(&id)

@@ -28,7 +28,9 @@ pub(super) async fn profiles(
     Extension(id): Extension<RequestId>,
     headers: HeaderMap,
 ) -> Response {
-    let authorization = headers.get(header::AUTHORIZATION).map(HeaderValue::as_bytes);
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .map(HeaderValue::as_bytes);
     match state.vendor().profiles(authorization).await {
         Ok((caller, allowed)) => {
             tracing::info!(

@@ -35,7 +35,9 @@ pub(super) async fn vend(
     let vendor = state.vendor();
     let result = match read_body(&headers, body, state.0.max_body_bytes).await {
         Ok(bytes) => {
-            let authorization = headers.get(header::AUTHORIZATION).map(HeaderValue::as_bytes);
+            let authorization = headers
+                .get(header::AUTHORIZATION)
+                .map(HeaderValue::as_bytes);
             vendor.vend(&id, authorization, &bytes).await
         }
         Err(BodyError::TooLarge) => Err(vendor.reject_early(&id, VendError::TooLarge)),

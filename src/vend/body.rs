@@ -45,8 +45,8 @@ impl VendBody {
             }
             Some(_) => {
                 return Err(VendError::BadDuration(format!(
-                    "duration_seconds must be between {MIN_SESSION_SECONDS} and {MAX_SESSION_SECONDS}"
-                )))
+                "duration_seconds must be between {MIN_SESSION_SECONDS} and {MAX_SESSION_SECONDS}"
+            )))
             }
         };
         Ok(Self {
@@ -90,15 +90,27 @@ mod tests {
                 String::from_utf8_lossy(body)
             );
         }
-        let long = format!("{{\"profile\": \"{}\"}}", "a".repeat(MAX_PROFILE_NAME_LEN + 1));
-        assert!(matches!(VendBody::parse(long.as_bytes()), Err(VendError::BadRequest(_))));
+        let long = format!(
+            "{{\"profile\": \"{}\"}}",
+            "a".repeat(MAX_PROFILE_NAME_LEN + 1)
+        );
+        assert!(matches!(
+            VendBody::parse(long.as_bytes()),
+            Err(VendError::BadRequest(_))
+        ));
     }
 
     #[test]
     fn rejects_durations_outside_sts_range() {
         for d in [-1, 0, 899, 43_201, i64::MAX] {
             let body = format!("{{\"profile\": \"p\", \"duration_seconds\": {d}}}");
-            assert!(matches!(VendBody::parse(body.as_bytes()), Err(VendError::BadDuration(_))), "{d}");
+            assert!(
+                matches!(
+                    VendBody::parse(body.as_bytes()),
+                    Err(VendError::BadDuration(_))
+                ),
+                "{d}"
+            );
         }
         for d in [900, 43_200] {
             let body = format!("{{\"profile\": \"p\", \"duration_seconds\": {d}}}");

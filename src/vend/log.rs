@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::{Vended, VendError};
+use super::{VendError, Vended};
 use crate::auth::VerifiedCaller;
 use crate::identity::RequestId;
 use crate::policy::Decision;
@@ -47,7 +47,7 @@ impl DecisionLog {
         }
     }
 
-    pub(super) fn emit(&mut self, result: &Result<Vended, VendError>, latency: Duration) {
+    pub(super) fn emit(&mut self, result: Result<&Vended, &VendError>, latency: Duration) {
         let (effect, reason) = match result {
             Ok(_) => ("allow", self.reason.unwrap_or("allowed_by_rule")),
             Err(VendError::Verify(v)) => ("deny", v.reason()),
@@ -60,7 +60,11 @@ impl DecisionLog {
         };
         let o = |v: &Option<String>| v.clone().unwrap_or_default();
         let latency_ms = latency.as_millis() as u64;
-        let error = result.as_ref().err().map(|e| e.to_string()).unwrap_or_default();
+        let error = result
+            .as_ref()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         tracing::info!(
             target: "tvm::decision",
             request_id = %self.request_id,

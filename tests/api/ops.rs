@@ -126,7 +126,7 @@ async fn logs_never_contain_secrets() {
         v["Token"].as_str().unwrap(),
         &token,
         signature,
-        &app.alice.creds.secret_access_key().to_owned(),
+        app.alice.creds.secret_access_key(),
     ] {
         assert!(!logs.contains(secret), "a secret leaked into the logs");
     }
@@ -171,4 +171,52 @@ async fn graceful_shutdown_lets_an_in_flight_vend_finish() {
             .await
             .is_err()
     );
+}
+
+#[tokio::test]
+async fn each_rejection_logs_its_reason_with_the_request_id_and_never_the_token() {
+    let app = spawn_app().await;
+    let body = r#"{"profile":"readonly"}"#;
+    let token = app.token(&app.alice, body.as_bytes());
+    // Tampered body: STS refuses. Then the same token again: replayed.
+    let first = app
+        .post(
+            "/vend",
+            Some(&format!("Bearer {token}")),
+            r#"{"profile":"x"}"#,
+        )
+        .await;
+    let second = app
+        .post("/vend", Some(&format!("Bearer {token}")), body)
+        .await;
+    assert_eq!(
+        (first.status, second.code().as_str()),
+        (401, "TOKEN_REPLAYED")
+    );
+    let logs = logs_text();
+    for (resp, reason) in [(&first, "sts_rejected"), (&second, "replayed")] {
+        let id = resp.header("x-request-id").unwrap();
+        let lines: Vec<&str> = logs
+            .lines()
+            .filter(|l| l.contains(id) && l.contains("caller proof rejected"))
+            .collect();
+        assert_eq!(lines.len(), 1, "one rejection line for {id}:\n{logs}");
+        assert!(
+            lines[0].contains(&format!("\"reason\":\"{reason}\"")),
+            "{}",
+            lines[0]
+        );
+        let decision: Vec<&str> = logs
+            .lines()
+            .filter(|l| l.contains(id) && l.contains("\"decision\""))
+            .collect();
+        assert_eq!(decision.len(), 1, "one decision line for {id}");
+        assert!(
+            decision[0].contains(&format!("\"reason\":\"{reason}\"")),
+            "{}",
+            decision[0]
+        );
+    }
+    let b64 = token.rsplit('.').next().unwrap();
+    assert!(!logs.contains(b64), "the token leaked into the logs");
 }

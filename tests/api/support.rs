@@ -13,7 +13,7 @@ use tokio::task::JoinHandle;
 
 use tvm::auth::{
     Endpoint, HyperTransport, IdentityTransport, InMemoryReplayStore, TransportError,
-    TransportResponse, VerificationTarget,
+    TransportResponse, VerificationTarget, VerifierSettings,
 };
 use tvm::clock::SystemClock;
 use tvm::config::{EndpointUrl, ValidatedConfig};
@@ -222,25 +222,6 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         sim_url.clone()
     };
 
-    let api = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let admin = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let config = ValidatedConfig {
-        listen_addr: api.local_addr().unwrap(),
-        admin_addr: admin.local_addr().unwrap(),
-        audience: AUDIENCE.into(),
-        max_clock_skew: SignedDuration::from_mins(5),
-        accept_eks_tokens: opts.accept_eks_tokens,
-        verification_endpoint: Some(EndpointUrl::parse(&verify_url).unwrap()),
-        sts_region: "us-east-1".into(),
-        sts_endpoint: Some(EndpointUrl::parse(&sts_url).unwrap()),
-        stamp_prefix: StampPrefix::default(),
-        policy_file: "<test>".into(),
-        policy_poll_interval: Duration::from_secs(2),
-        request_timeout: Duration::from_secs(20),
-        max_body_bytes: 16 * 1024,
-        shutdown_timeout: Duration::from_secs(10),
-        shutdown_delay: opts.shutdown_delay,
-    };
     let endpoint = Endpoint::parse(&verify_url).unwrap();
     let dials = Arc::new(AtomicUsize::new(0));
     let (target, transport, verify_url): (_, Arc<dyn IdentityTransport>, _) = if opts.aws_mode {
@@ -259,6 +240,27 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
             endpoint.base_url(),
         )
     };
+    let api = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let admin = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let config = ValidatedConfig {
+        listen_addr: api.local_addr().unwrap(),
+        admin_addr: admin.local_addr().unwrap(),
+        verifier: VerifierSettings {
+            audience: AUDIENCE.into(),
+            target: target.clone(),
+            max_clock_skew: SignedDuration::from_mins(5),
+            accept_eks_tokens: opts.accept_eks_tokens,
+        },
+        sts_region: "us-east-1".into(),
+        sts_endpoint: Some(EndpointUrl::parse(&sts_url).unwrap()),
+        stamp_prefix: StampPrefix::default(),
+        policy_file: "<test>".into(),
+        policy_poll_interval: Duration::from_secs(2),
+        request_timeout: Duration::from_secs(20),
+        max_body_bytes: 16 * 1024,
+        shutdown_timeout: Duration::from_secs(10),
+        shutdown_delay: opts.shutdown_delay,
+    };
     let metrics = Metrics::new();
     let sts =
         tvm::sts::aws::AwsSts::new("us-east-1", Some(&sts_url), Some(service.creds.clone())).await;
@@ -275,7 +277,7 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         }),
         metrics,
     };
-    let state = startup::build(&config, target, deps);
+    let state = startup::build(&config, deps);
     let (stop, stopped) = oneshot::channel::<()>();
     let drain = Drain {
         delay: opts.shutdown_delay,

@@ -1,4 +1,6 @@
+use crate::auth::VerificationTarget;
 use crate::config::{from_yaml, ConfigError};
+use crate::identity::Partition;
 
 const MINIMAL: &str = "auth: {audience: tvm.example.com}\npolicy: {file: config/policy.yaml}\n";
 
@@ -21,11 +23,17 @@ fn minimal_config_gets_documented_defaults() {
     let c = from_yaml(MINIMAL, env(&[])).unwrap();
     assert_eq!(c.listen_addr.to_string(), "0.0.0.0:8080");
     assert_eq!(c.admin_addr.to_string(), "0.0.0.0:9090");
-    assert_eq!(c.max_clock_skew.as_secs(), 300);
+    assert_eq!(c.verifier.max_clock_skew.as_secs(), 300);
     assert_eq!(c.sts_region, "us-east-1");
     assert_eq!(c.stamp_prefix.as_str(), "tvm");
-    assert!(!c.accept_eks_tokens);
-    assert!(c.verification_endpoint.is_none());
+    assert!(!c.verifier.accept_eks_tokens);
+    assert_eq!(
+        c.verifier.target,
+        VerificationTarget::Aws {
+            partition: Partition::Aws,
+            region: "us-east-1".into()
+        }
+    );
 }
 
 #[test]
@@ -47,17 +55,18 @@ fn env_overrides_nest_with_double_underscore() {
     )
     .unwrap();
     assert_eq!(c.listen_addr.to_string(), "127.0.0.1:18080");
-    assert!(c.accept_eks_tokens);
+    assert!(c.verifier.accept_eks_tokens);
     // The verification endpoint defaults to sts.endpoint_url.
-    assert_eq!(
-        c.verification_endpoint.unwrap().to_url(),
-        "http://127.0.0.1:4599"
-    );
+    let VerificationTarget::Endpoint(ep) = c.verifier.target else {
+        panic!("expected the configured endpoint")
+    };
+    assert_eq!(ep.base_url(), "http://127.0.0.1:4599");
 }
 
 #[test]
 fn errors_name_the_key() {
-    let cases: &[(&str, &[(&str, &str)], &str)] = &[
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
+    let cases: &[Case] = &[
         (
             "auth: {audience: a, bogus: 1}\npolicy: {file: p}\n",
             &[],
