@@ -10,4 +10,5 @@ mod rejections;
 mod reload;
 mod support;
 mod thirdparty;
+mod upstream;
 mod vending;

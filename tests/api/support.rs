@@ -95,6 +95,8 @@ pub struct Options {
     pub policy_file: Option<std::path::PathBuf>,
     /// How often that file is polled.
     pub poll_interval: Duration,
+    /// Send GetCallerIdentity here instead of to the simulator.
+    pub verification_url: Option<String>,
 }
 
 impl Default for Options {
@@ -107,6 +109,7 @@ impl Default for Options {
             aws_mode: false,
             policy_file: None,
             poll_interval: Duration::from_millis(200),
+            verification_url: None,
         }
     }
 }
@@ -211,10 +214,10 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
     }
     let handle = sim.clone().spawn().await.unwrap();
     let sim_url = handle.url();
-    let verify_url = if opts.verification_down {
-        closed_port().await
-    } else {
-        sim_url.clone()
+    let verify_url = match (&opts.verification_url, opts.verification_down) {
+        (Some(url), _) => url.clone(),
+        (None, true) => closed_port().await,
+        (None, false) => sim_url.clone(),
     };
     let sts_url = if opts.sts_down {
         closed_port().await
