@@ -6,14 +6,6 @@ use tvm::sts::sim::Fault;
 
 use crate::support::*;
 
-fn metric(text: &str, series: &str) -> f64 {
-    text.lines()
-        .find(|l| l.starts_with(series))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0)
-}
-
 #[tokio::test]
 async fn probes_answer() {
     let app = spawn_app().await;

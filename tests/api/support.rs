@@ -444,3 +444,12 @@ impl IdentityTransport for RecordingTransport {
         ))
     }
 }
+
+/// The value of one series in a Prometheus text exposition (0 when absent).
+pub fn metric(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find(|l| l.starts_with(series))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0)
+}
