@@ -208,6 +208,12 @@ pub struct ServerConfig {
     /// How long `/readyz` reports 503 before the listener stops accepting, so that
     /// load balancers stop sending traffic first.
     pub shutdown_delay: HumanDuration,
+    /// Most open API connections; further ones are closed at once.
+    pub max_connections: usize,
+    /// Per-client-address average rate for `/vend` and `/profiles` (0 = off).
+    pub rate_limit_per_minute: u32,
+    /// Per-client-address burst.
+    pub rate_limit_burst: u32,
 }
 
 impl Default for ServerConfig {
@@ -217,6 +223,9 @@ impl Default for ServerConfig {
             max_body_bytes: 16 * 1024,
             shutdown_timeout: HumanDuration(SignedDuration::from_secs(20)),
             shutdown_delay: HumanDuration(SignedDuration::from_secs(0)),
+            max_connections: 1024,
+            rate_limit_per_minute: 120,
+            rate_limit_burst: 30,
         }
     }
 }
@@ -345,7 +354,7 @@ pub fn from_yaml(
     }
     let overrides: BTreeMap<String, String> = env
         .into_iter()
-        .filter(|(k, _)| k.starts_with(ENV_PREFIX))
+        .filter(|(k, _)| k.starts_with(ENV_PREFIX) && !is_service_link(k))
         .collect();
     for (key, raw) in overrides {
         apply_override(&mut value, &key, &raw)?;
@@ -355,6 +364,16 @@ pub fn from_yaml(
         ConfigError::invalid(&key, e.into_inner().to_string())
     })?;
     validate::validate(config)
+}
+
+/// Kubernetes injects `{SERVICE}_PORT…` and `{SERVICE}_SERVICE_…` variables
+/// for every Service in the namespace; with a Service named `tvm` they would read
+/// as (unknown) config keys and stop tvm from starting. Config keys never take
+/// these shapes (nesting uses `__`), so they are skipped.
+pub fn is_service_link(var: &str) -> bool {
+    let rest = &var[ENV_PREFIX.len().min(var.len())..];
+    !rest.contains("__")
+        && (rest == "PORT" || rest.starts_with("PORT_") || rest.starts_with("SERVICE_"))
 }
 
 fn apply_override(root: &mut Value, var: &str, raw: &str) -> Result<(), ConfigError> {

@@ -7,7 +7,7 @@
 //! listener, let in-flight requests finish for up to `server.shutdown_timeout`,
 //! then stop the admin listener.
 
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,7 +19,7 @@ use crate::auth::{HyperTransport, IdentityTransport, InMemoryReplayStore, Replay
 use crate::cli::{ServeArgs, EXIT_CONFIG};
 use crate::clock::{Clock, SystemClock};
 use crate::config::ValidatedConfig;
-use crate::http::{admin_router, api_router, AppState, Discovery, Readiness};
+use crate::http::{admin_router, api_router, serve, AppState, Discovery, RateLimiter, Readiness};
 use crate::metrics::Metrics;
 use crate::reload::PolicyStore;
 use crate::sts::Sts;
@@ -81,6 +81,8 @@ pub fn build(config: &ValidatedConfig, deps: Dependencies) -> AppState {
         discovery,
         config.max_body_bytes,
         config.request_timeout,
+        RateLimiter::new(config.rate_limit_per_minute, config.rate_limit_burst),
+        config.max_connections,
     )
 }
 
@@ -113,6 +115,9 @@ impl IdentityTransport for MeteredTransport {
     }
 }
 
+/// Open connections allowed on the admin listener (probes and scrapes).
+pub const ADMIN_MAX_CONNECTIONS: usize = 64;
+
 /// How long shutdown may take.
 #[derive(Debug, Clone, Copy)]
 pub struct Drain {
@@ -131,6 +136,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send,
     drain: Drain,
 ) -> std::io::Result<()> {
+    let max_connections = state.max_connections();
     let (stop_api, api_stopped) = watch::channel(false);
     let (stop_admin, admin_stopped) = watch::channel(false);
     let until = |mut rx: watch::Receiver<bool>| async move {
@@ -138,16 +144,18 @@ pub async fn run(
     };
     let policy = state.vendor().policy().clone();
     let watcher = tokio::spawn(policy.watch(until(admin_stopped.clone())));
-    let mut api_task = tokio::spawn(
-        axum::serve(api, api_router(state.clone()))
-            .with_graceful_shutdown(until(api_stopped))
-            .into_future(),
-    );
-    let admin_task = tokio::spawn(
-        axum::serve(admin, admin_router(state.clone()))
-            .with_graceful_shutdown(until(admin_stopped))
-            .into_future(),
-    );
+    let mut api_task = tokio::spawn(serve(
+        api,
+        api_router(state.clone()),
+        max_connections,
+        until(api_stopped),
+    ));
+    let admin_task = tokio::spawn(serve(
+        admin,
+        admin_router(state.clone()),
+        ADMIN_MAX_CONNECTIONS,
+        until(admin_stopped),
+    ));
     tokio::select! {
         _ = shutdown => {}
         res = &mut api_task => {

@@ -36,6 +36,9 @@ pub enum VendError {
     /// The body is over the limit (413).
     #[error("body too large")]
     TooLarge,
+    /// The client sent too many requests (429); retry after this long.
+    #[error("rate limited")]
+    RateLimited(std::time::Duration),
     /// The caller proof failed.
     #[error("caller verification failed: {0}")]
     Verify(#[from] VerifyError),
@@ -64,6 +67,7 @@ impl VendError {
                 VerifyErrorKind::StsError | VerifyErrorKind::Unavailable => "sts_error",
             },
             VendError::Denied => "denied",
+            VendError::RateLimited(_) => "rate_limited",
             VendError::Sts(StsError::Throttled(_)) => "sts_throttled",
             VendError::Sts(_) | VendError::Credentials(_) => "sts_error",
         }
@@ -131,16 +135,20 @@ impl Vendor {
         body: &[u8],
     ) -> Result<Vended, VendError> {
         let started = Instant::now();
-        let mut log = DecisionLog::new(id);
+        let mut log = DecisionLog::new(id, &self.metrics);
         let result = self.run(id, authorization, body, &mut log).await;
         self.finish(log, result.as_ref(), started);
         result
     }
 
-    /// Records a `/vend` that failed before the pipeline could start (e.g. an
+    /// Records a `/vend` that failed before the pipeline could start (rate limit,
     /// oversized body), so it still gets its decision line and outcome.
     pub fn reject_early(&self, id: &RequestId, err: VendError) -> VendError {
-        self.finish(DecisionLog::new(id), Err(&err), Instant::now());
+        self.finish(
+            DecisionLog::new(id, &self.metrics),
+            Err(&err),
+            Instant::now(),
+        );
         err
     }
 

@@ -38,6 +38,12 @@ pub struct ValidatedConfig {
     pub shutdown_timeout: Duration,
     /// Time `/readyz` says 503 before the API listener closes.
     pub shutdown_delay: Duration,
+    /// Most open API connections.
+    pub max_connections: usize,
+    /// Per-client average rate (per minute; 0 = off).
+    pub rate_limit_per_minute: u32,
+    /// Per-client burst.
+    pub rate_limit_burst: u32,
 }
 
 fn endpoint(key: &str, value: Option<&str>) -> Result<Option<EndpointUrl>, ConfigError> {
@@ -59,18 +65,6 @@ fn duration_in(
         ));
     }
     Ok(to_std(d))
-}
-
-/// `[a-z]{2}(-[a-z]+)+-[0-9]+`, e.g. `us-east-1`, `us-gov-west-1`, `cn-north-1`.
-pub(crate) fn is_region(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('-').collect();
-    parts.len() >= 3
-        && parts[0].len() == 2
-        && parts[..parts.len() - 1]
-            .iter()
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
-        && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
-        && !parts[parts.len() - 1].is_empty()
 }
 
 /// The partition of an AWS region name.
@@ -130,13 +124,19 @@ pub(super) fn validate(c: Config) -> Result<ValidatedConfig, ConfigError> {
             "must differ from listen.addr",
         ));
     }
-    if !is_region(&c.sts.region) {
+    if !crate::auth::is_region_name(&c.sts.region) {
         return Err(ConfigError::invalid(
             "sts.region",
             "must be an AWS region such as us-east-1",
         ));
     }
     let sts_endpoint = endpoint("sts.endpoint_url", c.sts.endpoint_url.as_deref())?;
+    if c.auth.max_clock_skew.0 < SignedDuration::from_secs(1) {
+        return Err(ConfigError::invalid(
+            "auth.max_clock_skew",
+            "must be between 1s and 15m",
+        ));
+    }
     let verifier = verifier_settings(&c, sts_endpoint.as_ref())?;
     let stamp_prefix = StampPrefix::parse(&c.stamp.prefix)
         .map_err(|e| ConfigError::invalid("stamp.prefix", e.to_string()))?;
@@ -158,16 +158,33 @@ pub(super) fn validate(c: Config) -> Result<ValidatedConfig, ConfigError> {
         ));
     }
     let s = &c.server;
+    // A request must be allowed to outlive both STS calls, or a timeout could drop
+    // a vend after AssumeRole succeeded.
+    let min_request = crate::auth::TRANSPORT_TIMEOUT
+        + crate::sts::aws::OPERATION_TIMEOUT
+        + std::time::Duration::from_secs(1);
     let request_timeout = duration_in(
         "server.request_timeout",
         s.request_timeout.0,
-        SignedDuration::from_secs(1),
+        SignedDuration::try_from(min_request).unwrap_or(SignedDuration::from_secs(15)),
         SignedDuration::from_mins(5),
     )?;
     if !(256..=1024 * 1024).contains(&s.max_body_bytes) {
         return Err(ConfigError::invalid(
             "server.max_body_bytes",
             "must be between 256 and 1048576",
+        ));
+    }
+    if !(1..=1_000_000).contains(&s.max_connections) {
+        return Err(ConfigError::invalid(
+            "server.max_connections",
+            "must be between 1 and 1000000",
+        ));
+    }
+    if s.rate_limit_per_minute > 0 && s.rate_limit_burst == 0 {
+        return Err(ConfigError::invalid(
+            "server.rate_limit_burst",
+            "must be at least 1 when rate limiting is on",
         ));
     }
     let shutdown_timeout = duration_in(
@@ -195,6 +212,9 @@ pub(super) fn validate(c: Config) -> Result<ValidatedConfig, ConfigError> {
         max_body_bytes: s.max_body_bytes,
         shutdown_timeout,
         shutdown_delay,
+        max_connections: s.max_connections,
+        rate_limit_per_minute: s.rate_limit_per_minute,
+        rate_limit_burst: s.rate_limit_burst,
     })
 }
 

@@ -180,6 +180,9 @@ impl From<&VendError> for ApiError {
                 ApiError::new(ApiErrorKind::InvalidDuration).with_message(msg.clone())
             }
             VendError::TooLarge => ApiError::new(ApiErrorKind::PayloadTooLarge),
+            VendError::RateLimited(wait) => {
+                ApiError::new(ApiErrorKind::RateLimited).with_retry_after(wait.as_secs().max(1))
+            }
             VendError::Verify(v) => ApiError::new(v.into()),
             VendError::Denied => ApiError::new(ApiErrorKind::PolicyDeny),
             VendError::Sts(crate::sts::StsError::Throttled(_)) => {

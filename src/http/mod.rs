@@ -12,7 +12,9 @@ mod discovery;
 mod error;
 mod middleware;
 mod profiles;
+mod ratelimit;
 mod readiness;
+mod serve;
 mod vend;
 
 use std::sync::Arc;
@@ -22,7 +24,9 @@ use axum::routing::{get, post};
 use axum::Router;
 
 pub use error::{ApiError, ApiErrorKind};
+pub use ratelimit::{RateLimiter, MAX_TRACKED_CLIENTS};
 pub use readiness::Readiness;
+pub use serve::{serve, ClientAddr, HEADER_READ_TIMEOUT};
 
 use crate::metrics::Metrics;
 use crate::vend::Vendor;
@@ -57,10 +61,15 @@ struct Inner {
     max_body_bytes: usize,
     /// Upper bound for one request.
     request_timeout: Duration,
+    /// Per-client limits for `/vend` and `/profiles`; `None` when disabled.
+    rate_limiter: Option<RateLimiter>,
+    /// Most open API connections.
+    max_connections: usize,
 }
 
 impl AppState {
     /// Assembles the state.
+    #[allow(clippy::too_many_arguments)] // one per documented field of Inner
     pub fn new(
         vendor: Vendor,
         metrics: Metrics,
@@ -68,6 +77,8 @@ impl AppState {
         discovery: Discovery,
         max_body_bytes: usize,
         request_timeout: Duration,
+        rate_limiter: Option<RateLimiter>,
+        max_connections: usize,
     ) -> Self {
         Self(Arc::new(Inner {
             vendor,
@@ -76,7 +87,23 @@ impl AppState {
             discovery,
             max_body_bytes,
             request_timeout,
+            rate_limiter,
+            max_connections,
         }))
+    }
+
+    /// Most open API connections.
+    pub fn max_connections(&self) -> usize {
+        self.0.max_connections
+    }
+
+    /// Takes one request from the client's budget; `Err(retry_after)` when it is
+    /// spent. Requests without a known peer (in-process tests) are not limited.
+    pub(crate) fn rate_check(&self, client: Option<&ClientAddr>) -> Result<(), Duration> {
+        match (&self.0.rate_limiter, client) {
+            (Some(limiter), Some(addr)) => limiter.check(addr.0.ip(), std::time::Instant::now()),
+            _ => Ok(()),
+        }
     }
 
     /// The readiness latch.

@@ -7,8 +7,9 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::Serialize;
 
-use super::{ApiError, AppState};
+use super::{ApiError, AppState, ClientAddr};
 use crate::identity::RequestId;
+use crate::vend::VendError;
 
 #[derive(Serialize)]
 struct ProfileEntry {
@@ -26,8 +27,14 @@ struct ProfilesResponse {
 pub(super) async fn profiles(
     State(state): State<AppState>,
     Extension(id): Extension<RequestId>,
+    client: Option<Extension<ClientAddr>>,
     headers: HeaderMap,
 ) -> Response {
+    if let Err(wait) = state.rate_check(client.as_ref().map(|c| &c.0)) {
+        return ApiError::from(&VendError::RateLimited(wait))
+            .with_request_id(&id)
+            .into_response();
+    }
     let authorization = headers
         .get(header::AUTHORIZATION)
         .map(HeaderValue::as_bytes);

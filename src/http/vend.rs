@@ -9,7 +9,7 @@ use axum::{Extension, Json};
 use serde::Serialize;
 
 use super::middleware::{read_body, BodyError};
-use super::{ApiError, AppState};
+use super::{ApiError, AppState, ClientAddr};
 use crate::identity::RequestId;
 use crate::vend::{VendError, Vended};
 
@@ -29,10 +29,15 @@ struct VendResponse<'a> {
 pub(super) async fn vend(
     State(state): State<AppState>,
     Extension(id): Extension<RequestId>,
+    client: Option<Extension<ClientAddr>>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
     let vendor = state.vendor();
+    if let Err(wait) = state.rate_check(client.as_ref().map(|c| &c.0)) {
+        let e = vendor.reject_early(&id, VendError::RateLimited(wait));
+        return ApiError::from(&e).with_request_id(&id).into_response();
+    }
     let result = match read_body(&headers, body, state.0.max_body_bytes).await {
         Ok(bytes) => {
             let authorization = headers

@@ -6,11 +6,17 @@ use std::time::Duration;
 use super::{VendError, Vended};
 use crate::auth::VerifiedCaller;
 use crate::identity::RequestId;
+use crate::metrics::Metrics;
 use crate::policy::Decision;
 
-/// Fields of the decision line, filled in as the pipeline advances.
-#[derive(Debug, Default)]
+/// Fields of the decision line, filled in as the pipeline advances. If the
+/// request is dropped before it finished (request timeout, shutdown abort) the
+/// line is still written, from `Drop`, with effect `error` and reason `aborted`:
+/// AssumeRole may already have succeeded, and CloudTrail will show its request id.
+#[derive(Debug)]
 pub(super) struct DecisionLog {
+    /// Counts the outcome of an aborted request; `None` once emitted.
+    pending: Option<Metrics>,
     pub(super) request_id: String,
     pub(super) principal_arn: Option<String>,
     pub(super) account: Option<String>,
@@ -25,10 +31,20 @@ pub(super) struct DecisionLog {
 }
 
 impl DecisionLog {
-    pub(super) fn new(id: &RequestId) -> Self {
+    pub(super) fn new(id: &RequestId, metrics: &Metrics) -> Self {
         Self {
+            pending: Some(metrics.clone()),
             request_id: id.to_string(),
-            ..Self::default()
+            principal_arn: None,
+            account: None,
+            username: None,
+            profile: None,
+            role_arn: None,
+            rule: None,
+            reason: None,
+            source_identity: None,
+            duration_seconds: None,
+            sts_request_id: None,
         }
     }
 
@@ -48,6 +64,7 @@ impl DecisionLog {
     }
 
     pub(super) fn emit(&mut self, result: Result<&Vended, &VendError>, latency: Duration) {
+        self.pending = None;
         let (effect, reason) = match result {
             Ok(_) => ("allow", self.reason.unwrap_or("allowed_by_rule")),
             Err(VendError::Verify(v)) => ("deny", v.reason()),
@@ -55,16 +72,17 @@ impl DecisionLog {
             Err(VendError::BadRequest(_)) => ("deny", "bad_request"),
             Err(VendError::BadDuration(_)) => ("deny", self.reason.unwrap_or("bad_duration")),
             Err(VendError::TooLarge) => ("deny", "payload_too_large"),
+            Err(VendError::RateLimited(_)) => ("deny", "rate_limited"),
             Err(VendError::Sts(e)) => ("error", e.outcome()),
             Err(VendError::Credentials(_)) => ("error", "bad_credentials"),
         };
+        let error = result.err().map(|e| e.to_string()).unwrap_or_default();
+        self.write(effect, reason, latency, &error);
+    }
+
+    fn write(&self, effect: &str, reason: &str, latency: Duration, error: &str) {
         let o = |v: &Option<String>| v.clone().unwrap_or_default();
         let latency_ms = latency.as_millis() as u64;
-        let error = result
-            .as_ref()
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
         tracing::info!(
             target: "tvm::decision",
             request_id = %self.request_id,
@@ -80,8 +98,22 @@ impl DecisionLog {
             duration_seconds = self.duration_seconds.unwrap_or(0),
             sts_request_id = %o(&self.sts_request_id),
             latency_ms,
-            error = %error,
+            error,
             "decision"
         );
+    }
+}
+
+impl Drop for DecisionLog {
+    fn drop(&mut self) {
+        if let Some(metrics) = self.pending.take() {
+            metrics.vend_outcome("sts_error");
+            self.write(
+                "error",
+                "aborted",
+                Duration::ZERO,
+                "request aborted before it finished",
+            );
+        }
     }
 }

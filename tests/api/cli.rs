@@ -5,6 +5,16 @@ use std::process::Command;
 
 const TVM: &str = env!("CARGO_BIN_EXE_tvm");
 
+/// The binary, with no `TVM_*` variable inherited from the test's environment
+/// (they are config overrides for `tvm serve`).
+fn tvm() -> Command {
+    let mut cmd = Command::new(TVM);
+    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("TVM_")) {
+        cmd.env_remove(k);
+    }
+    cmd
+}
+
 fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
     let p = dir.path().join(name);
     std::fs::write(&p, text).unwrap();
@@ -13,7 +23,7 @@ fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
 
 #[test]
 fn dev_self_test_vends_end_to_end() {
-    let out = Command::new(TVM)
+    let out = tvm()
         .args([
             "dev",
             "--port",
@@ -60,10 +70,7 @@ fn serve_with_invalid_config_exits_64_naming_the_key() {
     ];
     for (yaml, key) in cases {
         let config = write(&dir, "tvm.yaml", &yaml);
-        let out = Command::new(TVM)
-            .args(["serve", "--config", &config])
-            .output()
-            .unwrap();
+        let out = tvm().args(["serve", "--config", &config]).output().unwrap();
         assert_eq!(out.status.code(), Some(64), "{key}");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains(key), "{key}: {stderr}");
@@ -74,7 +81,7 @@ fn serve_with_invalid_config_exits_64_naming_the_key() {
         "tvm.yaml",
         &format!("auth: {{audience: a}}\npolicy: {{file: {policy}}}\n"),
     );
-    let out = Command::new(TVM)
+    let out = tvm()
         .args(["serve", "--config", &config])
         .env("TVM_STS__REGION", "moon-1")
         .output()
@@ -86,10 +93,7 @@ fn serve_with_invalid_config_exits_64_naming_the_key() {
 #[test]
 fn shipped_policy_checks_and_explains() {
     let file = concat!(env!("CARGO_MANIFEST_DIR"), "/config/policy.yaml");
-    let out = Command::new(TVM)
-        .args(["policy", "check", file])
-        .output()
-        .unwrap();
+    let out = tvm().args(["policy", "check", file]).output().unwrap();
     assert!(
         out.status.success(),
         "{}",
@@ -100,7 +104,7 @@ fn shipped_policy_checks_and_explains() {
     let dir = tempfile::tempdir().unwrap();
     let policy = write(&dir, "p.yaml", crate::support::POLICY);
     let eval = |principal: &str, profile: &str| {
-        Command::new(TVM)
+        tvm()
             .args([
                 "policy",
                 "eval",
@@ -120,4 +124,79 @@ fn shipped_policy_checks_and_explains() {
     assert_eq!(out.status.code(), Some(1));
     let out = eval("not-an-arn", "readonly");
     assert_eq!(out.status.code(), Some(64));
+}
+
+#[test]
+fn documented_policies_check_and_explain_as_shown() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files: Vec<_> = std::fs::read_dir(root.join("docs/examples"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no docs/examples/*.yaml");
+    for file in &files {
+        let out = Command::new(TVM)
+            .args(["policy", "check"])
+            .arg(file)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            file.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // Every YAML block of the reference is one of those files, verbatim.
+    let doc = std::fs::read_to_string(root.join("docs/policy.md")).unwrap();
+    let examples: Vec<String> = files
+        .iter()
+        .map(|f| std::fs::read_to_string(f).unwrap())
+        .collect();
+    for block in doc.split("```yaml\n").skip(1) {
+        let snippet = block.split("```").next().unwrap();
+        assert!(
+            examples.iter().any(|e| e == snippet),
+            "docs/policy.md shows a policy that is not a file of docs/examples:\n{snippet}"
+        );
+    }
+    // Every `tvm policy` command shown on those files still prints what is shown.
+    for block in doc.split("```console\n").skip(1) {
+        let block = block.split("```").next().unwrap();
+        let (command, rest) = block.split_once("\n$ echo $?\n").unwrap_or_else(|| {
+            panic!("console block without `$ echo $?`:\n{block}");
+        });
+        let mut lines = command.lines();
+        let mut argv = String::new();
+        for line in lines.by_ref() {
+            argv.push_str(line.trim_end_matches('\\'));
+            if !line.ends_with('\\') {
+                break;
+            }
+        }
+        let shown: String = lines.map(|l| format!("{l}\n")).collect();
+        let args: Vec<&str> = argv.split_whitespace().collect();
+        assert_eq!(args[..2], ["$", "tvm"], "{block}");
+        if !args.iter().any(|a| a.starts_with("docs/examples/")) {
+            continue; // a modified copy made for the page
+        }
+        let out = Command::new(TVM)
+            .args(&args[2..])
+            .current_dir(root)
+            .output()
+            .unwrap();
+        let printed = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(printed, shown, "update docs/policy.md: {argv}");
+        assert_eq!(
+            out.status.code().map(|c| c.to_string()),
+            Some(rest.trim().to_owned()),
+            "{argv}"
+        );
+    }
 }

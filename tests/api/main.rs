@@ -5,6 +5,7 @@
 
 mod cli;
 mod hostile;
+mod limits;
 mod ops;
 mod rejections;
 mod reload;

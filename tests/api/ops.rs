@@ -170,7 +170,7 @@ async fn each_rejection_logs_its_reason_with_the_request_id_and_never_the_token(
     let app = spawn_app().await;
     let body = r#"{"profile":"readonly"}"#;
     let token = app.token(&app.alice, body.as_bytes());
-    // Tampered body: STS refuses. Then the same token again: replayed.
+    // Tampered body: STS refuses. A used token again: replayed.
     let first = app
         .post(
             "/vend",
@@ -178,8 +178,15 @@ async fn each_rejection_logs_its_reason_with_the_request_id_and_never_the_token(
             r#"{"profile":"x"}"#,
         )
         .await;
+    let used = app.token(&app.alice, body.as_bytes());
+    assert_eq!(
+        app.post("/vend", Some(&format!("Bearer {used}")), body)
+            .await
+            .status,
+        200
+    );
     let second = app
-        .post("/vend", Some(&format!("Bearer {token}")), body)
+        .post("/vend", Some(&format!("Bearer {used}")), body)
         .await;
     assert_eq!(
         (first.status, second.code().as_str()),

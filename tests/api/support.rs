@@ -97,6 +97,10 @@ pub struct Options {
     pub poll_interval: Duration,
     /// Send GetCallerIdentity here instead of to the simulator.
     pub verification_url: Option<String>,
+    /// Per-client rate (0 = off, the default for tests; burst is 5).
+    pub rate_limit_per_minute: u32,
+    /// The per-request time limit.
+    pub request_timeout: Duration,
 }
 
 impl Default for Options {
@@ -110,6 +114,8 @@ impl Default for Options {
             policy_file: None,
             poll_interval: Duration::from_millis(200),
             verification_url: None,
+            rate_limit_per_minute: 0,
+            request_timeout: Duration::from_secs(20),
         }
     }
 }
@@ -259,10 +265,13 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         stamp_prefix: StampPrefix::default(),
         policy_file: "<test>".into(),
         policy_poll_interval: Duration::from_secs(2),
-        request_timeout: Duration::from_secs(20),
+        request_timeout: opts.request_timeout,
         max_body_bytes: 16 * 1024,
         shutdown_timeout: Duration::from_secs(10),
         shutdown_delay: opts.shutdown_delay,
+        max_connections: 256,
+        rate_limit_per_minute: opts.rate_limit_per_minute,
+        rate_limit_burst: 5,
     };
     let metrics = Metrics::new();
     let sts =

@@ -1,6 +1,6 @@
 //! Tokens made by botocore's presigner (a SigV4 implementation nobody here
 //! wrote) must be accepted exactly like tvm's own, and rejected for the same
-//! reasons. Needs a Python with botocore: `TVM_TEST_PYTHON`, or `.venv/bin/python`
+//! reasons. Needs a Python with botocore: `BOTOCORE_PYTHON`, or `.venv/bin/python`
 //! (`.ci/run` creates it). Outside CI the tests skip with a notice when neither
 //! exists; in CI (`CI=true`) a missing Python is a failure.
 
@@ -12,7 +12,7 @@ use crate::support::*;
 const READONLY: &str = r#"{"profile":"readonly"}"#;
 
 fn python() -> Option<String> {
-    if let Ok(p) = std::env::var("TVM_TEST_PYTHON") {
+    if let Ok(p) = std::env::var("BOTOCORE_PYTHON") {
         return Some(p);
     }
     let venv = concat!(env!("CARGO_MANIFEST_DIR"), "/.venv/bin/python");
@@ -21,9 +21,9 @@ fn python() -> Option<String> {
     }
     assert!(
         std::env::var("CI").is_err(),
-        "CI needs a Python with botocore: set TVM_TEST_PYTHON (see .ci/run)"
+        "CI needs a Python with botocore: set BOTOCORE_PYTHON (see .ci/run)"
     );
-    eprintln!("skipping botocore tests: no TVM_TEST_PYTHON and no .venv (run .ci/run once)");
+    eprintln!("skipping botocore tests: no BOTOCORE_PYTHON and no .venv (run .ci/run once)");
     None
 }
 

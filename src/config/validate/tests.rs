@@ -160,3 +160,29 @@ fn endpoint_urls_are_strict() {
         assert!(EndpointUrl::parse(bad).is_err(), "{bad}");
     }
 }
+
+#[test]
+fn kubernetes_service_links_are_not_config_keys() {
+    let c = from_yaml(
+        MINIMAL,
+        env(&[
+            ("TVM_PORT", "tcp://10.0.0.1:8080"),
+            ("TVM_PORT_8080_TCP", "tcp://10.0.0.1:8080"),
+            ("TVM_PORT_8080_TCP_PROTO", "tcp"),
+            ("TVM_SERVICE_HOST", "10.0.0.1"),
+            ("TVM_SERVICE_PORT_HTTP", "8080"),
+        ]),
+    );
+    assert!(c.is_ok(), "{:?}", c.err());
+    // A real override that merely starts with the same letters still applies.
+    let err = from_yaml(MINIMAL, env(&[("TVM_PORTS", "1")])).unwrap_err();
+    assert_eq!(key_of(err), "ports");
+}
+
+#[test]
+fn request_timeout_must_outlive_the_sts_calls() {
+    let err = from_yaml(MINIMAL, env(&[("TVM_SERVER__REQUEST_TIMEOUT", "5s")])).unwrap_err();
+    assert_eq!(key_of(err), "server.request_timeout");
+    let err = from_yaml(MINIMAL, env(&[("TVM_AUTH__MAX_CLOCK_SKEW", "0s")])).unwrap_err();
+    assert_eq!(key_of(err), "auth.max_clock_skew");
+}
