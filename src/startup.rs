@@ -100,11 +100,14 @@ impl IdentityTransport for MeteredTransport {
     ) -> Result<crate::auth::TransportResponse, crate::auth::TransportError> {
         let started = std::time::Instant::now();
         let result = self.inner.send(request).await;
+        // The verifier's own reading of the answer decides the label, so the
+        // metric and the API's status code can never disagree.
         let outcome = match &result {
-            Ok(r) if r.status == http::StatusCode::OK => "success",
-            Ok(r) if r.status == http::StatusCode::TOO_MANY_REQUESTS => "throttled",
-            Ok(r) if r.status.is_client_error() => "rejected",
-            Ok(_) | Err(_) => "unavailable",
+            Ok(r) => match crate::auth::interpret_for_metrics(r) {
+                None => "success",
+                Some(kind) => kind,
+            },
+            Err(_) => "unavailable",
         };
         self.metrics.sts_call(
             "GetCallerIdentity",

@@ -67,15 +67,21 @@ pub(crate) async fn send(
     let req = req
         .body(Full::new(body))
         .map_err(|e| ClientError::Url(e.to_string()))?;
-    let resp = tokio::time::timeout(REQUEST_TIMEOUT, client.request(req))
+    // One deadline for the whole exchange, body included.
+    let exchange = async {
+        let resp = client
+            .request(req)
+            .await
+            .map_err(|e| ClientError::Transport(e.to_string()))?;
+        let status = resp.status().as_u16();
+        let body = Limited::new(resp.into_body(), MAX_RESPONSE_BYTES)
+            .collect()
+            .await
+            .map_err(|e| ClientError::Transport(e.to_string()))?
+            .to_bytes();
+        Ok((status, body))
+    };
+    tokio::time::timeout(REQUEST_TIMEOUT, exchange)
         .await
         .map_err(|_| ClientError::Transport("timed out".into()))?
-        .map_err(|e| ClientError::Transport(e.to_string()))?;
-    let status = resp.status().as_u16();
-    let body = Limited::new(resp.into_body(), MAX_RESPONSE_BYTES)
-        .collect()
-        .await
-        .map_err(|e| ClientError::Transport(e.to_string()))?
-        .to_bytes();
-    Ok((status, body))
 }

@@ -171,6 +171,11 @@ pub struct CredentialsArgs {
     /// Session length in seconds (default: the profile's).
     #[arg(long)]
     pub duration: Option<u32>,
+    /// The audience this tvm must announce. A proof signed for an audience works
+    /// at whichever tvm uses it, so pin it when the URL could be mistyped or
+    /// spoofed: tvm credentials refuses to sign for any other.
+    #[arg(long)]
+    pub audience: Option<String>,
 }
 
 /// Prints a token; exit 1 on failure.
@@ -242,6 +247,14 @@ struct CredentialProcess<'a> {
 pub async fn credentials_command(args: CredentialsArgs) -> ExitCode {
     let result = async {
         let discovery = discover(&args.url).await?;
+        if let Some(want) = &args.audience {
+            if *want != discovery.audience {
+                return Err(ClientError::Url(format!(
+                    "{} announces audience {:?}, not the pinned {want:?}; refusing to sign a proof for it",
+                    args.url, discovery.audience
+                )));
+            }
+        }
         let creds = default_credentials().await?;
         vend(&args.url, &discovery, &creds, &args.profile, args.duration).await
     }

@@ -20,7 +20,8 @@ use crate::identity::{RoleSessionName, SourceIdentity};
 
 /// The parameters tvm sends with `sts:AssumeRole`. Every field was produced or
 /// validated by tvm (policy and stamps); nothing here is raw caller input.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// `Debug` redacts the external id.
+#[derive(Clone, PartialEq, Eq)]
 pub struct AssumeRoleInput {
     /// The protected role.
     pub role_arn: String,
@@ -38,6 +39,24 @@ pub struct AssumeRoleInput {
     pub transitive_tag_keys: Vec<String>,
     /// Inline session policy JSON.
     pub policy: Option<String>,
+}
+
+impl fmt::Debug for AssumeRoleInput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AssumeRoleInput")
+            .field("role_arn", &self.role_arn)
+            .field("role_session_name", &self.role_session_name)
+            .field("source_identity", &self.source_identity)
+            .field("duration_seconds", &self.duration_seconds)
+            .field(
+                "external_id",
+                &self.external_id.as_ref().map(|_| "<redacted>"),
+            )
+            .field("tags", &self.tags)
+            .field("transitive_tag_keys", &self.transitive_tag_keys)
+            .field("policy", &self.policy.as_ref().map(String::len))
+            .finish()
+    }
 }
 
 /// Temporary credentials returned by STS.

@@ -200,3 +200,41 @@ fn documented_policies_check_and_explain_as_shown() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_refuse_a_server_announcing_another_audience() {
+    let app = crate::support::spawn_app().await;
+    let creds = &app.alice.creds;
+    let run = |audience: &str| {
+        tvm()
+            .args([
+                "credentials",
+                "--url",
+                &app.api,
+                "--profile",
+                "readonly",
+                "--audience",
+                audience,
+            ])
+            .env("AWS_ACCESS_KEY_ID", creds.access_key_id())
+            .env("AWS_SECRET_ACCESS_KEY", creds.secret_access_key())
+            .env("AWS_REGION", "us-east-1")
+            .env_remove("AWS_SESSION_TOKEN")
+            .env_remove("AWS_PROFILE")
+            .output()
+            .unwrap()
+    };
+    let out = tokio::task::block_in_place(|| run("someone-else"));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("refusing to sign"));
+    assert!(app.sim.calls().is_empty(), "no proof was sent");
+    let out = tokio::task::block_in_place(|| run(crate::support::AUDIENCE));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["Version"], 1);
+    assert!(json["SessionToken"].as_str().is_some_and(|t| !t.is_empty()));
+}
