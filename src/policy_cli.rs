@@ -1,6 +1,7 @@
 //! `tvm policy check` and `tvm policy eval`: what an operator runs in CI before
 //! deploying a policy. Output goes to stdout; errors to stderr with the key path
-//! and, where the parser knows them, line and column.
+//! and, when known, line and column (the parser's, or for a semantic error the
+//! place its key path names, found by `policy::locate`).
 //!
 //! Exit codes: `check` 0 valid / 64 invalid; `eval` 0 allow / 1 deny or invalid
 //! duration / 64 bad input.
@@ -35,18 +36,18 @@ pub struct EvalArgs {
     pub duration: Option<u32>,
 }
 
+/// Reads and loads `file`; on error prints `file:line:column: message` (or
+/// `file: message` when the place is unknown) and gives the exit code.
 fn load(file: &Path) -> Result<Policy, ExitCode> {
-    Policy::load(file).map_err(|e| {
-        match &e {
-            PolicyError::Yaml {
-                line: Some(line),
-                column: Some(column),
-                ..
-            } => eprintln!("{}:{line}:{column}: {e}", file.display()),
-            _ => eprintln!("{}: {e}", file.display()),
+    let fail = |e: PolicyError, text: Option<&str>| {
+        match text.and_then(|t| e.location(t)) {
+            Some((line, column)) => eprintln!("{}:{line}:{column}: {e}", file.display()),
+            None => eprintln!("{}: {e}", file.display()),
         }
         ExitCode::from(EXIT_CONFIG)
-    })
+    };
+    let text = Policy::read_source(file).map_err(|e| fail(e, None))?;
+    Policy::from_yaml(&text).map_err(|e| fail(e, Some(&text)))
 }
 
 /// `tvm policy check FILE`.

@@ -53,35 +53,64 @@ pub enum LoadError {
         source: std::io::Error,
     },
     /// The file is not a valid policy.
-    #[error("invalid policy {path}: {source}")]
+    #[error("invalid policy {}{}: {source}", path.display(), at(*location))]
     Invalid {
         /// The file.
         path: PathBuf,
-        /// What is wrong.
-        source: PolicyError,
+        /// 1-based line and column of the error, when known
+        /// ([`PolicyError::location`]).
+        location: Option<(usize, usize)>,
+        /// What is wrong (boxed: it is large, and errors are rare).
+        source: Box<PolicyError>,
     },
 }
 
-fn read(path: &Path) -> Result<(Policy, [u8; 32]), LoadError> {
-    let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
-        path: path.to_owned(),
-        source,
+/// `:line:column` after the file name, when the place is known.
+fn at(location: Option<(usize, usize)>) -> String {
+    location.map_or_else(String::new, |(line, column)| format!(":{line}:{column}"))
+}
+
+/// One look at the file: its text, read once with the same bound and the same
+/// strict UTF-8 as `tvm policy check`, and the digest of exactly that text.
+fn read_text(path: &Path) -> Result<(String, [u8; 32]), LoadError> {
+    let text = Policy::read_source(path).map_err(|e| match e {
+        PolicyError::Io { source, .. } => LoadError::Read {
+            path: path.to_owned(),
+            source,
+        },
+        other => LoadError::Invalid {
+            path: path.to_owned(),
+            location: None,
+            source: Box::new(other),
+        },
     })?;
-    let digest: [u8; 32] = Sha256::digest(&bytes).into();
-    let text = String::from_utf8_lossy(&bytes);
-    let policy = Policy::from_yaml(&text).map_err(|source| LoadError::Invalid {
+    let digest: [u8; 32] = Sha256::digest(text.as_bytes()).into();
+    Ok((text, digest))
+}
+
+/// Parses the text that was read (never the file again).
+fn parse(path: &Path, text: &str) -> Result<Policy, LoadError> {
+    Policy::from_yaml(text).map_err(|source| LoadError::Invalid {
         path: path.to_owned(),
-        source,
-    })?;
-    Ok((policy, digest))
+        location: source.location(text),
+        source: Box::new(source),
+    })
+}
+
+/// A digest standing for a failed read, so the same failure (a deleted file,
+/// say) is reported once rather than on every poll.
+fn failure_digest(e: &LoadError) -> [u8; 32] {
+    Sha256::digest(e.to_string().as_bytes()).into()
 }
 
 impl PolicyStore {
     /// Loads the policy at start-up; an error here stops tvm.
     pub fn load(path: &Path, metrics: Metrics) -> Result<Self, LoadError> {
-        let (policy, digest) = read(path).inspect_err(|_| {
-            metrics.policy_reloads.with_label_values(&["error"]).inc();
-        })?;
+        let (policy, digest) = read_text(path)
+            .and_then(|(text, digest)| Ok((parse(path, &text)?, digest)))
+            .inspect_err(|_| {
+                metrics.policy_reloads.with_label_values(&["error"]).inc();
+            })?;
         metrics.policy_reloads.with_label_values(&["success"]).inc();
         metrics.policy_rules.set(policy.rules().len() as i64);
         Ok(Self {
@@ -124,16 +153,11 @@ impl PolicyStore {
         if self.path.as_os_str().is_empty() {
             return Ok(false);
         }
-        let bytes = match std::fs::read(&self.path) {
-            Ok(b) => b,
-            Err(source) => {
-                return self.failed(LoadError::Read {
-                    path: self.path.clone(),
-                    source,
-                })
-            }
+        let read = read_text(&self.path);
+        let digest = match &read {
+            Ok((_, digest)) => *digest,
+            Err(e) => failure_digest(e),
         };
-        let digest: [u8; 32] = Sha256::digest(&bytes).into();
         {
             let mut last = self.last_seen.lock().unwrap_or_else(|e| e.into_inner());
             if !force && *last == digest {
@@ -141,8 +165,8 @@ impl PolicyStore {
             }
             *last = digest;
         }
-        match read(&self.path) {
-            Ok((policy, _)) => {
+        match read.and_then(|(text, _)| parse(&self.path, &text)) {
+            Ok(policy) => {
                 let rules = policy.rules().len();
                 *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(policy);
                 self.metrics
@@ -187,12 +211,20 @@ impl PolicyStore {
             let sighup = std::future::pending::<()>();
             tokio::select! {
                 _ = &mut shutdown => return,
-                _ = tick.tick() => { let _ = self.reload(false); }
+                _ = tick.tick() => self.reload_off_runtime(false).await,
                 _ = sighup => {
                     tracing::info!("SIGHUP: reloading policy");
-                    let _ = self.reload(true);
+                    self.reload_off_runtime(true).await;
                 }
             }
         }
+    }
+
+    /// Reads and compiles on the blocking pool (up to 4 MiB of YAML), not on a
+    /// runtime worker that serves requests. The outcome is logged and counted by
+    /// [`PolicyStore::reload`].
+    async fn reload_off_runtime(self: &Arc<Self>, force: bool) {
+        let store = Arc::clone(self);
+        let _ = tokio::task::spawn_blocking(move || store.reload(force)).await;
     }
 }

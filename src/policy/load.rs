@@ -38,8 +38,9 @@ fn invalid(path: impl Into<String>, message: impl Into<String>) -> PolicyError {
     }
 }
 
-/// Reads `path` (bounded) and parses it.
-pub(super) fn load_file(path: &Path) -> Result<Policy, PolicyError> {
+/// Reads `path`, at most one byte more than [`MAX_POLICY_BYTES`] so that
+/// [`from_yaml`] refuses an oversized file.
+pub(super) fn read_file(path: &Path) -> Result<String, PolicyError> {
     let io = |source| PolicyError::Io {
         path: path.to_owned(),
         source,
@@ -49,7 +50,7 @@ pub(super) fn load_file(path: &Path) -> Result<Policy, PolicyError> {
     file.take(MAX_POLICY_BYTES as u64 + 1)
         .read_to_string(&mut text)
         .map_err(io)?;
-    from_yaml(&text)
+    Ok(text)
 }
 
 /// Parses and compiles policy text.

@@ -23,12 +23,14 @@
 //!
 //! Layout: `model` (serde shape) → `load` (validation, compilation) →
 //! `profile`, `rule` (with `patterns`, `glob`, `window`, `tags`, `duration`) → `eval`
-//! (decisions and explanations).
+//! (decisions and explanations); `locate` maps the key path of a load error
+//! back to a line and column of the source.
 
 mod duration;
 mod eval;
 mod glob;
 mod load;
+mod locate;
 mod model;
 mod patterns;
 mod profile;
@@ -42,6 +44,8 @@ mod tests;
 mod tests_decisions;
 #[cfg(test)]
 mod tests_load;
+#[cfg(test)]
+mod tests_locate;
 #[cfg(test)]
 mod tests_props;
 
@@ -130,6 +134,18 @@ impl PolicyError {
             PolicyError::Io { .. } => None,
         }
     }
+
+    /// The 1-based line and column of the error in `text`, the policy source
+    /// it came from: the parser's for [`PolicyError::Yaml`], a best-effort
+    /// lookup of the key path for [`PolicyError::Invalid`] (`None` when the
+    /// lookup is unsure, never a wrong place; see `locate.rs`).
+    pub fn location(&self, text: &str) -> Option<(usize, usize)> {
+        match self {
+            PolicyError::Yaml { line, column, .. } => line.zip(*column),
+            PolicyError::Invalid { path, .. } => locate::locate(text, path),
+            PolicyError::Io { .. } => None,
+        }
+    }
 }
 
 impl Policy {
@@ -140,7 +156,13 @@ impl Policy {
 
     /// Reads, parses and validates a policy file (at most [`MAX_POLICY_BYTES`]).
     pub fn load(path: &Path) -> Result<Policy, PolicyError> {
-        load::load_file(path)
+        Policy::from_yaml(&Policy::read_source(path)?)
+    }
+
+    /// Reads a policy file's text, bounded like [`Policy::load`], for callers
+    /// that also want [`PolicyError::location`].
+    pub fn read_source(path: &Path) -> Result<String, PolicyError> {
+        load::read_file(path)
     }
 
     /// Decides a vend request of a verified caller at instant `at`.

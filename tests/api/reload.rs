@@ -171,3 +171,37 @@ async fn reloads_under_load_fail_no_request() {
     assert!(reloads(&app, "success").await >= 3.0);
     assert_eq!(reloads(&app, "error").await, 0.0);
 }
+
+#[tokio::test]
+async fn a_file_the_cli_would_refuse_is_refused_by_reload_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("policy.yaml");
+    std::fs::write(&file, POLICY).unwrap();
+    let app = spawn_app_with(Options {
+        policy_file: Some(file.clone()),
+        ..Options::default()
+    })
+    .await;
+    let errors = reloads(&app, "error").await;
+    // Invalid UTF-8 inside a deny pattern: never read "lossily".
+    let mut bytes = POLICY.as_bytes().to_vec();
+    bytes.extend_from_slice(b"  - name: freeze\n    effect: deny\n    principals: [\"arn:aws:iam::111122223333:user/\xff*\"]\n");
+    std::fs::write(&file, &bytes).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while reloads(&app, "error").await == errors {
+        assert!(Instant::now() < deadline, "invalid UTF-8 was not refused");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // A deleted file is reported once, not on every poll.
+    std::fs::remove_file(&file).unwrap();
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let after_delete = reloads(&app, "error").await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(reloads(&app, "error").await, after_delete);
+    assert_eq!(after_delete, errors + 2.0);
+    assert_eq!(
+        app.vend(&app.alice, READONLY).await.status,
+        200,
+        "last good policy"
+    );
+}
