@@ -71,6 +71,11 @@ pub fn check(file: &Path) -> ExitCode {
     for (i, r) in policy.rules().iter().enumerate() {
         println!("  {i:>3}. {}", r.describe());
     }
+    for (i, r) in policy.rules().iter().enumerate() {
+        for w in r.warnings() {
+            eprintln!("warning: rule {i} {:?} {w}", r.name());
+        }
+    }
     ExitCode::SUCCESS
 }
 

@@ -312,6 +312,27 @@ impl Rule {
             .map(|g| g.iter().map(Glob::as_str).collect())
     }
 
+    /// Advice for `tvm policy check`: conditions that are legal but rest on a
+    /// name the caller chooses (a role session name), so they protect less than
+    /// they seem to.
+    pub fn warnings(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if self.users.is_some() && self.principals.is_none() {
+            out.push(match self.effect {
+                Effect::Allow => {
+                    "matches `users` without `principals`: for role sessions the username \
+                     is the session name, chosen by whoever assumed the role; bind the roles \
+                     in `principals` too"
+                }
+                Effect::Deny => {
+                    "denies by `users` without `principals`: a role session can be assumed \
+                     again under another name; deny the principal instead"
+                }
+            });
+        }
+        out
+    }
+
     /// One line describing the conditions, for `tvm policy check`.
     pub fn describe(&self) -> String {
         let mut parts = vec![self.effect.as_str().to_owned()];

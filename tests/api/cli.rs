@@ -238,3 +238,35 @@ async fn credentials_refuse_a_server_announcing_another_audience() {
     assert_eq!(json["Version"], 1);
     assert!(json["SessionToken"].as_str().is_some_and(|t| !t.is_empty()));
 }
+
+#[test]
+fn policy_check_warns_about_rules_that_trust_session_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = write(
+        &dir,
+        "p.yaml",
+        r#"version: 1
+profiles:
+  p: {role_arn: "arn:aws:iam::111122223333:role/P"}
+rules:
+  - name: freeze-by-name
+    effect: deny
+    users: ["mallory"]
+  - name: by-name-only
+    effect: allow
+    accounts: ["111122223333"]
+    users: ["*@example.com"]
+"#,
+    );
+    let out = tvm().args(["policy", "check", &policy]).output().unwrap();
+    assert!(out.status.success(), "warnings do not fail the check");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("rule 0 \"freeze-by-name\" denies by `users`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("rule 1 \"by-name-only\" matches `users` without `principals`"),
+        "{stderr}"
+    );
+}
