@@ -1,7 +1,9 @@
 //! Where a proof may be sent: the exact STS host allowlist per partition, and the
 //! configured verification endpoint.
 //!
-//! Owns: the region table, [`Allowlist`] (built once from it), [`Endpoint`].
+//! Owns: the region table and the one region-name grammar ([`is_region_name`],
+//! also used by the config and the client), [`Allowlist`] (built once from the
+//! table), [`Endpoint`].
 //!
 //! Invariants: the allowlist is a finite set of exact host strings generated from
 //! the table below; a token can only *pick* one of its entries, never contribute
@@ -71,14 +73,43 @@ pub(crate) fn regions(partition: Partition) -> &'static [&'static str] {
     }
 }
 
-/// The regional STS host of `region` in `partition`, if the region is known.
-pub(crate) fn regional_host(partition: Partition, region: &str) -> Option<String> {
-    let known = regions(partition).contains(&region);
+/// Longest region name accepted anywhere (real ones are about half as long).
+pub const MAX_REGION_LEN: usize = 32;
+
+/// Whether `s` has the shape of an AWS region name: `[a-z]{2}(-[a-z]+)+-[0-9]+`,
+/// at most [`MAX_REGION_LEN`] bytes, e.g. `us-east-1`, `us-gov-west-1`,
+/// `cn-north-1`. Syntax only: whether the region exists is the region table's
+/// business. The one check for `sts.region`, credential scopes and the client.
+pub fn is_region_name(s: &str) -> bool {
+    let lower = |w: &str| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase());
+    let Some((words, number)) = s.rsplit_once('-') else {
+        return false;
+    };
+    let mut words = words.split('-');
+    let first_ok = words.next().is_some_and(|w| w.len() == 2 && lower(w));
+    let mut more = words.peekable();
+    let rest_ok = more.peek().is_some() && more.all(lower);
+    s.len() <= MAX_REGION_LEN
+        && first_ok
+        && rest_ok
+        && !number.is_empty()
+        && number.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// `sts.{region}.{dns suffix of partition}`, whether or not the region is known.
+pub(crate) fn sts_host(partition: Partition, region: &str) -> String {
     let suffix = match partition {
         Partition::AwsCn => "amazonaws.com.cn",
         Partition::Aws | Partition::AwsUsGov => "amazonaws.com",
     };
-    known.then(|| format!("sts.{region}.{suffix}"))
+    format!("sts.{region}.{suffix}")
+}
+
+/// The regional STS host of `region` in `partition`, if the region is known.
+pub(crate) fn regional_host(partition: Partition, region: &str) -> Option<String> {
+    regions(partition)
+        .contains(&region)
+        .then(|| sts_host(partition, region))
 }
 
 /// The exact set of STS hosts accepted for one partition, each with its region.
@@ -246,6 +277,79 @@ mod tests {
             Some("sts.cn-northwest-1.amazonaws.com.cn")
         );
         assert_eq!(regional_host(Partition::Aws, "cn-north-1"), None);
+    }
+
+    /// The grammar `sts.region` had before it was shared, kept as the reference.
+    fn old_config_is_region(s: &str) -> bool {
+        let parts: Vec<&str> = s.split('-').collect();
+        parts.len() >= 3
+            && parts[0].len() == 2
+            && parts[..parts.len() - 1]
+                .iter()
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+            && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
+            && !parts[parts.len() - 1].is_empty()
+    }
+
+    #[test]
+    fn region_names() {
+        for p in [Partition::Aws, Partition::AwsCn, Partition::AwsUsGov] {
+            for r in regions(p) {
+                assert!(is_region_name(r), "{r}");
+            }
+        }
+        for ok in ["us-iso-east-1", "eu-isoe-west-1", "ab-c-10"] {
+            assert!(is_region_name(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "us",
+            "us-1",
+            "useast-1",
+            "u-east-1",
+            "us-east",
+            "us-east-",
+            "-us-east-1",
+            "us--east-1",
+            "US-EAST-1",
+            "us-east-1a",
+            "us_east_1",
+            "us-east-1-",
+            "moon-1",
+            "us-east-1 ",
+            "us-ëast-1",
+            "local",
+            "us-east-x1",
+        ] {
+            assert!(!is_region_name(bad), "{bad:?}");
+        }
+        let long = format!("us-{}-1", "a".repeat(MAX_REGION_LEN - 5));
+        assert_eq!(long.len(), MAX_REGION_LEN);
+        assert!(is_region_name(&long));
+        assert!(!is_region_name(&format!(
+            "us-{}-1",
+            "a".repeat(MAX_REGION_LEN - 4)
+        )));
+    }
+
+    proptest::proptest! {
+        /// Exactly the old `sts.region` grammar, plus the length cap the token
+        /// and client checks had.
+        #[test]
+        fn region_names_match_the_old_config_grammar(s in "[a-z0-9A-Z_-]{0,40}") {
+            proptest::prop_assert_eq!(
+                is_region_name(&s),
+                old_config_is_region(&s) && s.len() <= MAX_REGION_LEN
+            );
+        }
+
+        #[test]
+        fn region_shaped_names(s in "[a-z]{1,3}(-[a-z]{0,4}){0,3}-[0-9]{0,3}") {
+            proptest::prop_assert_eq!(
+                is_region_name(&s),
+                old_config_is_region(&s) && s.len() <= MAX_REGION_LEN
+            );
+        }
     }
 
     #[test]

@@ -9,10 +9,11 @@
 //!               ─▶ url.rs    (strict URL grammar, strict query decoding)
 //!               ─▶ hosts.rs + proof.rs (steps 2–5: destination, parameters,
 //!                              scope, signed headers, time window)
-//!               ─▶ replay.rs (step 6: signature used once)          [no I/O above]
+//!               ─▶ replay.rs (step 6: signature reserved once)      [no I/O above]
 //!               ─▶ rebuild.rs (step 7: tvm's own request, own header values)
 //!               ─▶ transport.rs (one bounded HTTPS GET, no redirects)
 //!               ─▶ response.rs (strict GetCallerIdentity parsing) ─▶ VerifiedCaller
+//!                  (STS refused it: the replay reservation is released)
 //! ```
 //!
 //! Invariants: every check that needs no network runs before any network call,
@@ -46,9 +47,9 @@ use jiff::{SignedDuration, Timestamp};
 
 pub use caller::VerifiedCaller;
 pub use error::{VerifyError, VerifyErrorKind};
-pub use hosts::{Endpoint, EndpointError};
+pub use hosts::{is_region_name, Endpoint, EndpointError, MAX_REGION_LEN};
 pub use proof::MAX_EXPIRES_SECS;
-pub use replay::{InMemoryReplayStore, ReplayError, ReplayStore, REPLAY_CACHE_CAPACITY};
+pub use replay::{InMemoryReplayStore, ReplayError, ReplayKey, ReplayStore, REPLAY_CACHE_CAPACITY};
 pub use response::ResponseError;
 pub use token::MAX_TOKEN_LEN;
 pub use transport::{
@@ -74,8 +75,9 @@ pub const DEFAULT_MAX_CLOCK_SKEW: SignedDuration = SignedDuration::from_mins(5);
 /// usefulness of a stolen token, grows past what SigV4 itself allows (15 min).
 pub const MAX_CLOCK_SKEW_LIMIT: SignedDuration = SignedDuration::from_mins(15);
 
-/// Longest audience accepted; it travels in a signed header.
-const MAX_AUDIENCE_LEN: usize = 256;
+/// Longest audience accepted; it travels in a signed header. The client's
+/// minting uses the same limit ([`is_audience`]).
+pub const MAX_AUDIENCE_LEN: usize = 256;
 
 /// Where proofs are verified.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,10 +136,16 @@ impl VerifierSettings {
     }
 }
 
+/// Whether `audience` can be an `auth.audience`: 1..=[`MAX_AUDIENCE_LEN`]
+/// visible ASCII characters without spaces (it travels in a signed header).
+pub fn is_audience(audience: &str) -> bool {
+    (1..=MAX_AUDIENCE_LEN).contains(&audience.len())
+        && audience.bytes().all(|b| (0x21..=0x7e).contains(&b))
+}
+
 fn audience_header(audience: &str) -> Result<HeaderValue, SettingsError> {
-    let ok = (1..=MAX_AUDIENCE_LEN).contains(&audience.len())
-        && audience.bytes().all(|b| (0x21..=0x7e).contains(&b));
-    ok.then(|| HeaderValue::from_str(audience).ok())
+    is_audience(audience)
+        .then(|| HeaderValue::from_str(audience).ok())
         .flatten()
         .ok_or(SettingsError::Audience)
 }
@@ -192,11 +200,7 @@ impl Verifier {
         match &self.settings.target {
             VerificationTarget::Endpoint(ep) => ep.base_url(),
             VerificationTarget::Aws { partition, region } => {
-                let suffix = match partition {
-                    Partition::AwsCn => "amazonaws.com.cn",
-                    Partition::Aws | Partition::AwsUsGov => "amazonaws.com",
-                };
-                format!("https://sts.{region}.{suffix}")
+                format!("https://{}", hosts::sts_host(*partition, region))
             }
         }
     }
@@ -248,13 +252,15 @@ impl Verifier {
         let now = self.clock.now();
         let proof = proof::validate(&raw, &self.allowed, skew, now)?;
 
-        // Step 6: consumed before STS is called, so a failed call still uses it up.
+        // Step 6: reserved before STS is called, so a failed call still uses it
+        // up; only an STS refusal gives it back (replay.rs says why that is safe).
+        let key = ReplayKey::from_signature(&proof.signature);
         let keep_until = proof
             .expires_at()
             .checked_add(skew)
             .unwrap_or(Timestamp::MAX);
         self.replay
-            .check_and_insert(&proof.signature, keep_until, now)
+            .check_and_insert(&key, keep_until, now)
             .map_err(|e| match e {
                 ReplayError::Replayed => VerifyError::Replayed,
                 ReplayError::Full => VerifyError::ReplayCacheFull,
@@ -268,7 +274,13 @@ impl Verifier {
             .send(request)
             .await
             .map_err(|e| VerifyError::StsUnavailable(e.to_string()))?;
-        let fields = response::interpret(&response)?;
+        let fields = match response::interpret(&response) {
+            Err(refused @ VerifyError::StsRejected { .. }) => {
+                self.replay.release(&key, keep_until);
+                return Err(refused);
+            }
+            other => other?,
+        };
         let partition = match self.settings.target {
             VerificationTarget::Aws { partition, .. } => Some(partition),
             VerificationTarget::Endpoint(_) => None,
@@ -280,4 +292,49 @@ impl Verifier {
             proof.access_key_id.clone(),
         ))
     }
+}
+
+/// Runs every check of DESIGN §2 that needs no I/O (steps 1–5: bearer header,
+/// size cap, prefix, nonce, base64url, UTF-8, URL grammar, destination, query,
+/// credential scope, signed headers, time window) and then the pure rebuild of
+/// step 7 with an empty body, returning the request tvm would send to STS.
+///
+/// Only for the fuzz targets under `fuzz/`, which are a separate crate and so can
+/// reach nothing `pub(crate)`. It is a plain function rather than one behind a
+/// cargo feature so that the fuzzed code is exactly the code that ships, with no
+/// second build configuration to keep in step. Exposing it grants nothing: it
+/// makes no network call, touches no replay store and yields no
+/// [`VerifiedCaller`]; [`Verifier::verify`] runs the same steps in the same order.
+#[doc(hidden)]
+pub fn fuzz_check_token(
+    authorization: &[u8],
+    settings: &VerifierSettings,
+    now: Timestamp,
+) -> Result<http::Request<()>, VerifyError> {
+    let audience = audience_header(&settings.audience)
+        .map_err(|_| VerifyError::Misconfigured("audience is not a valid header value"))?;
+    let allowed = match &settings.target {
+        VerificationTarget::Endpoint(ep) => AllowedTarget::Endpoint(ep.clone()),
+        VerificationTarget::Aws { partition, .. } => {
+            AllowedTarget::Aws(hosts::Allowlist::for_partition(*partition))
+        }
+    };
+    let token = token::bearer_token(Some(authorization))?;
+    let raw = token::parse_token(token, settings.accept_eks_tokens)?;
+    let proof = proof::validate(&raw, &allowed, settings.max_clock_skew.abs(), now)?;
+    rebuild::request(&proof, &audience, b"")
+}
+
+/// How the verifier reads an STS answer, for the `tvm_sts_requests_total`
+/// outcome label only: `None` when accepted, else `"throttled"`, `"rejected"`
+/// (STS refused the proof) or `"unavailable"` (5xx, redirect, bad answer).
+pub fn interpret_for_metrics(response: &TransportResponse) -> Option<&'static str> {
+    let err = response::interpret(response).err()?;
+    Some(match err.kind() {
+        VerifyErrorKind::Throttled => "throttled",
+        VerifyErrorKind::InvalidToken | VerifyErrorKind::Expired | VerifyErrorKind::Replayed => {
+            "rejected"
+        }
+        VerifyErrorKind::StsError | VerifyErrorKind::Unavailable => "unavailable",
+    })
 }

@@ -16,7 +16,7 @@ use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 
-use super::hosts::{Allowlist, Endpoint};
+use super::hosts::{is_region_name, Allowlist, Endpoint};
 use super::token::{RawToken, TokenKind};
 use super::url::{
     encode_query, is_ip_literal, parse_query, parse_url, ParsedUrl, Scheme, UrlError,
@@ -258,13 +258,7 @@ impl<'a> Scope<'a> {
                 .bytes()
                 .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
         let date_ok = date.len() == 8 && date.bytes().all(|b| b.is_ascii_digit());
-        let region_ok = (1..=32).contains(&region.len())
-            && !region.starts_with('-')
-            && !region.ends_with('-')
-            && region
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-        if !(akid_ok && date_ok && region_ok) {
+        if !(akid_ok && date_ok && is_region_name(region)) {
             return Err(VerifyError::BadCredential);
         }
         Ok(Self {

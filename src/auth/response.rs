@@ -19,7 +19,7 @@ use serde::Deserialize;
 use super::error::sanitize_sts_code;
 use super::transport::{TransportResponse, MAX_RESPONSE_BYTES};
 use super::VerifyError;
-use crate::identity::{Identity, Partition, PrincipalType};
+use crate::identity::{AccountId, Identity, Partition, PrincipalType};
 
 /// The XML namespace of STS 2011-06-15 responses.
 pub(crate) const STS_NAMESPACE: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
@@ -217,11 +217,9 @@ pub(crate) fn check_identity(
         user_id,
         account,
     } = fields;
-    if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ResponseError::BadAccount);
-    }
+    let account = AccountId::parse(&account).map_err(|_| ResponseError::BadAccount)?;
     let identity = Identity::from_arn(&arn).map_err(|_| ResponseError::BadArn)?;
-    if identity.account().as_str() != account {
+    if *identity.account() != account {
         return Err(ResponseError::AccountMismatch);
     }
     if partition.is_some_and(|p| p != identity.partition()) {

@@ -20,14 +20,14 @@ use aws_sigv4::http_request::{
 use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
 
-use crate::auth::{body_sha256, encode_eks, encode_tvm_v1, sigv4_encode, Endpoint, EndpointError};
+use crate::auth::{
+    body_sha256, encode_eks, encode_tvm_v1, is_audience, is_region_name, sigv4_encode, Endpoint,
+    EndpointError,
+};
 
 /// Validity of a minted token (`X-Amz-Expires`). Short: a token is used at once,
 /// and a leaked one is useless a minute later (the server also refuses reuse).
 pub const TOKEN_EXPIRES: Duration = Duration::from_secs(60);
-
-/// Longest audience a token can carry (the server's limit too).
-const MAX_AUDIENCE_LEN: usize = 256;
 
 /// Why a token could not be minted. Never contains secret material.
 #[derive(Debug, thiserror::Error)]
@@ -35,10 +35,11 @@ pub enum MintError {
     /// The STS endpoint is not `scheme://host[:port]`.
     #[error("invalid STS endpoint: {0}")]
     Endpoint(#[from] EndpointError),
-    /// The region is not `[a-z0-9-]{1,32}`.
+    /// The region is not a region name ([`crate::auth::is_region_name`]).
     #[error("invalid region")]
     Region,
-    /// The audience is empty, too long, or not visible ASCII without spaces.
+    /// The audience is empty, too long, or not visible ASCII without spaces
+    /// ([`crate::auth::is_audience`], the server's own rule).
     #[error("invalid audience (1..=256 visible ASCII characters, no spaces)")]
     Audience,
     /// aws-sigv4 refused to sign.
@@ -90,9 +91,9 @@ pub fn mint_eks(
 }
 
 fn check_audience(audience: &str) -> Result<(), MintError> {
-    let ok = (1..=MAX_AUDIENCE_LEN).contains(&audience.len())
-        && audience.bytes().all(|b| (0x21..=0x7e).contains(&b));
-    ok.then_some(()).ok_or(MintError::Audience)
+    is_audience(audience)
+        .then_some(())
+        .ok_or(MintError::Audience)
 }
 
 /// Presigns `GET {endpoint}/?Action=GetCallerIdentity&Version=2011-06-15` with
@@ -105,11 +106,7 @@ fn presign(
     now: SystemTime,
 ) -> Result<String, MintError> {
     let endpoint = Endpoint::parse(endpoint)?;
-    let region_ok = (1..=32).contains(&region.len())
-        && region
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    if !region_ok {
+    if !is_region_name(region) {
         return Err(MintError::Region);
     }
     let mut url = format!(

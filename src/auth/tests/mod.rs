@@ -39,6 +39,11 @@ struct Mint<'a> {
     signed_nonce: &'a str,
     prefix_nonce: &'a str,
     at: jiff::Timestamp,
+    /// `X-Amz-Expires`.
+    expires: u32,
+    /// The key it is signed with: anything but `SECRET` makes a forgery that
+    /// passes every pure check and that STS refuses.
+    secret: &'a str,
 }
 
 impl Default for Mint<'_> {
@@ -51,6 +56,8 @@ impl Default for Mint<'_> {
             signed_nonce: NONCE,
             prefix_nonce: NONCE,
             at: t0(),
+            expires: 60,
+            secret: SECRET,
         }
     }
 }
@@ -61,10 +68,10 @@ impl Mint<'_> {
             base: self.base,
             host: self.host,
             akid: AKID,
-            secret: SECRET,
+            secret: self.secret,
             region: "us-east-1",
             at: self.at,
-            expires: 60,
+            expires: self.expires,
             session_token: None,
             headers,
         })
@@ -105,6 +112,17 @@ fn build(settings: VerifierSettings, sts: &Arc<FakeSts>) -> Verifier {
     build_with(settings, sts, Arc::new(InMemoryReplayStore::new()))
 }
 
+/// A verifier whose replay store the test can inspect.
+fn build_inspectable(
+    settings: VerifierSettings,
+    sts: &Arc<FakeSts>,
+    capacity: usize,
+) -> (Verifier, Arc<InMemoryReplayStore>) {
+    let store = Arc::new(InMemoryReplayStore::with_capacity(capacity));
+    let v = build_with(settings, sts, Arc::clone(&store) as Arc<dyn ReplayStore>);
+    (v, store)
+}
+
 fn build_with(
     settings: VerifierSettings,
     sts: &Arc<FakeSts>,
@@ -124,4 +142,5 @@ async fn verify(v: &Verifier, header: &str, body: &[u8]) -> Result<VerifiedCalle
 }
 
 mod pipeline;
+mod replay;
 mod upstream;

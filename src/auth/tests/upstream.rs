@@ -52,10 +52,11 @@ async fn upstream_failures_map_to_their_kinds_and_still_consume_the_token() {
     ];
     for (mode, reason, kind) in cases {
         let sts = FakeSts::new(mode);
-        let v = build(settings(aws()), &sts);
+        let (v, store) = build_inspectable(settings(aws()), &sts, 10);
         let token = Mint::default().tvm();
         let err = verify(&v, &token, BODY).await.unwrap_err();
         assert_eq!((err.reason(), err.kind()), (reason, kind));
+        assert_eq!(store.len(), 1, "{reason}: not released");
         let again = verify(&v, &token, BODY).await.unwrap_err();
         assert_eq!(
             again.reason(),

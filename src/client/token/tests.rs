@@ -229,6 +229,30 @@ fn refuses_bad_inputs() {
     assert!(!e.to_string().contains(SECRET));
 }
 
+#[test]
+fn shares_the_servers_audience_and_region_rules() {
+    let c = creds(None);
+    let now = at(t0());
+    let mint =
+        |region: &str, audience: &str| mint_tvm_v1(&c, SIM, region, audience, b"", now).map(|_| ());
+    let longest = "a".repeat(crate::auth::MAX_AUDIENCE_LEN);
+    assert!(mint("us-east-1", &longest).is_ok());
+    assert!(matches!(
+        mint("us-east-1", &format!("{longest}a")),
+        Err(MintError::Audience)
+    ));
+    for region in ["us-gov-west-1", "cn-northwest-1", "ap-southeast-7"] {
+        assert!(mint(region, AUDIENCE).is_ok(), "{region}");
+    }
+    // Shapes the old `[a-z0-9-]{1,32}` check let through and the server refuses.
+    for region in ["local", "-us-east-1", "us-east", "1"] {
+        assert!(
+            matches!(mint(region, AUDIENCE), Err(MintError::Region)),
+            "{region}"
+        );
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
 

@@ -110,6 +110,15 @@ fn every_scope_and_header_check_has_a_reason() {
             cred(&format!("{AKID}/20240501//sts/aws4_request")),
             "bad_credential",
         ),
+        // Not region-shaped (crate::auth::is_region_name), before any host check.
+        (
+            cred(&format!("{AKID}/20240501/local/sts/aws4_request")),
+            "bad_credential",
+        ),
+        (
+            cred(&format!("{AKID}/20240501/us-east/sts/aws4_request")),
+            "bad_credential",
+        ),
         (
             cred(&format!("{AKID}/20240502/us-east-1/sts/aws4_request")),
             "scope_date_mismatch",
