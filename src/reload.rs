@@ -193,7 +193,12 @@ impl PolicyStore {
     /// Polls the file and listens for SIGHUP until `shutdown` resolves.
     pub async fn watch(self: Arc<Self>, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
-        let mut tick = tokio::time::interval(self.poll_interval);
+        // The first look is one interval from now: the policy was just loaded,
+        // and an immediate tick would race whoever edits the file next.
+        let mut tick = tokio::time::interval_at(
+            tokio::time::Instant::now() + self.poll_interval,
+            self.poll_interval,
+        );
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         #[cfg(unix)]
         let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
