@@ -1,3 +1,5 @@
+//! GetCallerIdentity answer parsing: good answers and every bad shape.
+
 use proptest::prelude::*;
 
 use super::*;

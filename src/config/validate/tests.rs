@@ -1,3 +1,5 @@
+//! Config loading: defaults, env overrides, errors with key paths.
+
 use crate::auth::VerificationTarget;
 use crate::config::{from_yaml, ConfigError};
 use crate::identity::Partition;

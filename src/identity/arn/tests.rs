@@ -1,3 +1,5 @@
+//! Unit tests of ARN parsing: every caller form, malformed ARNs, properties.
+
 use super::*;
 use proptest::prelude::*;
 
