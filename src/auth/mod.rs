@@ -150,6 +150,16 @@ fn audience_header(audience: &str) -> Result<HeaderValue, SettingsError> {
         .ok_or(SettingsError::Audience)
 }
 
+/// The destinations a token may name, built once from the target.
+fn allowed_target(target: &VerificationTarget) -> AllowedTarget {
+    match target {
+        VerificationTarget::Endpoint(ep) => AllowedTarget::Endpoint(ep.clone()),
+        VerificationTarget::Aws { partition, .. } => {
+            AllowedTarget::Aws(hosts::Allowlist::for_partition(*partition))
+        }
+    }
+}
+
 /// Verifies caller proofs. Cheap to share (`Arc`); holds no per-request state.
 pub struct Verifier {
     settings: VerifierSettings,
@@ -177,12 +187,7 @@ impl Verifier {
         replay: Arc<dyn ReplayStore>,
         transport: Arc<dyn IdentityTransport>,
     ) -> Self {
-        let allowed = match &settings.target {
-            VerificationTarget::Endpoint(ep) => AllowedTarget::Endpoint(ep.clone()),
-            VerificationTarget::Aws { partition, .. } => {
-                AllowedTarget::Aws(hosts::Allowlist::for_partition(*partition))
-            }
-        };
+        let allowed = allowed_target(&settings.target);
         let audience = audience_header(&settings.audience);
         Self {
             settings,
@@ -313,12 +318,7 @@ pub fn fuzz_check_token(
 ) -> Result<http::Request<()>, VerifyError> {
     let audience = audience_header(&settings.audience)
         .map_err(|_| VerifyError::Misconfigured("audience is not a valid header value"))?;
-    let allowed = match &settings.target {
-        VerificationTarget::Endpoint(ep) => AllowedTarget::Endpoint(ep.clone()),
-        VerificationTarget::Aws { partition, .. } => {
-            AllowedTarget::Aws(hosts::Allowlist::for_partition(*partition))
-        }
-    };
+    let allowed = allowed_target(&settings.target);
     let token = token::bearer_token(Some(authorization))?;
     let raw = token::parse_token(token, settings.accept_eks_tokens)?;
     let proof = proof::validate(&raw, &allowed, settings.max_clock_skew.abs(), now)?;
