@@ -186,7 +186,9 @@ async fn a_file_the_cli_would_refuse_is_refused_by_reload_too() {
     // Invalid UTF-8 inside a deny pattern: never read "lossily".
     let mut bytes = POLICY.as_bytes().to_vec();
     bytes.extend_from_slice(b"  - name: freeze\n    effect: deny\n    principals: [\"arn:aws:iam::111122223333:user/\xff*\"]\n");
-    std::fs::write(&file, &bytes).unwrap();
+    let tmp = file.with_extension("tmp");
+    std::fs::write(&tmp, &bytes).unwrap();
+    std::fs::rename(&tmp, &file).unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     while reloads(&app, "error").await == errors {
         assert!(Instant::now() < deadline, "invalid UTF-8 was not refused");
