@@ -233,3 +233,55 @@ impl PolicyStore {
         let _ = tokio::task::spawn_blocking(move || store.reload(force)).await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const POLICY: &str = "version: 1\nprofiles:\n  p: {role_arn: \"arn:aws:iam::111122223333:role/P\"}\nrules:\n  - name: r\n    effect: allow\n    accounts: [\"111122223333\"]\n";
+
+    fn errors(m: &Metrics) -> u64 {
+        m.policy_reloads.with_label_values(&["error"]).get()
+    }
+
+    #[test]
+    fn a_failure_is_reported_once_until_the_file_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("policy.yaml");
+        std::fs::write(&file, POLICY).unwrap();
+        let metrics = Metrics::new();
+        let store = PolicyStore::load(&file, metrics.clone()).unwrap();
+        assert!(
+            !store.reload(false).unwrap(),
+            "unchanged file: nothing to do"
+        );
+
+        std::fs::write(&file, "version: 2\n").unwrap();
+        assert!(store.reload(false).is_err());
+        assert!(
+            !store.reload(false).unwrap(),
+            "same bad file: reported once"
+        );
+        assert_eq!(errors(&metrics), 1);
+
+        std::fs::remove_file(&file).unwrap();
+        assert!(store.reload(false).is_err());
+        assert!(
+            !store.reload(false).unwrap(),
+            "still missing: reported once"
+        );
+        assert_eq!(errors(&metrics), 2);
+        // SIGHUP forces a new attempt, which fails again and says so.
+        assert!(store.reload(true).is_err());
+        assert_eq!(errors(&metrics), 3);
+        assert_eq!(
+            store.current().rules().len(),
+            1,
+            "the last good policy serves"
+        );
+
+        std::fs::write(&file, POLICY.replace("name: r", "name: r2")).unwrap();
+        assert!(store.reload(false).unwrap());
+        assert_eq!(store.current().rules()[0].name(), "r2");
+    }
+}
