@@ -276,25 +276,11 @@ async fn cases_that_reach_sts_and_fail_there() {
         .await;
     assert_eq!((r.status, r.code().as_str()), (401, "INVALID_TOKEN"));
     // Expired session token (the simulator's session, not the presign, has expired).
-    let expired = tvm::sts::sim::SimRoleSession {
-        role_arn: "arn:aws:iam::111122223333:role/Old".into(),
-        session_name: "old-session".into(),
-        access_key_id: "ASIAEXPIREDSESSION01".into(),
-        secret_access_key: "expired-secret-expired-secret-expired-sec".into(),
-        session_token: "expired-session-token".into(),
-        expiration: jiff::Timestamp::now() - jiff::SignedDuration::from_mins(1),
-        source_identity: None,
-    };
-    app.sim.add_role_session(expired.clone()).unwrap();
-    let old = Caller {
-        creds: aws_credential_types::Credentials::new(
-            expired.access_key_id.clone(),
-            expired.secret_access_key.clone(),
-            Some(expired.session_token.clone()),
-            None,
-            "t",
-        ),
-    };
+    let old = app.add_session(
+        "arn:aws:iam::111122223333:role/Old",
+        "old-session",
+        jiff::SignedDuration::from_mins(-1),
+    );
     let r = app
         .post(
             "/vend",

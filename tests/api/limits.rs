@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use tvm::sts::sim::{Fault, SimRoleSession};
+use tvm::sts::sim::Fault;
 
 use crate::support::*;
 
@@ -88,25 +88,11 @@ async fn a_request_over_its_time_is_503_and_still_logged() {
 async fn session_tags_that_cannot_be_rendered_deny_without_assume_role() {
     let app = spawn_app().await;
     // ',' is legal in a session name but not in a tag value.
-    let session = SimRoleSession {
-        role_arn: SSO_ROLE_ARN.into(),
-        session_name: "eve,ops@example.com".into(),
-        access_key_id: "ASIAEVEEVEEVEEVEEVE1".into(),
-        secret_access_key: "eve-secret-eve-secret-eve-secret-eve-sec".into(),
-        session_token: "eve-session-token".into(),
-        expiration: jiff::Timestamp::now() + jiff::SignedDuration::from_hours(1),
-        source_identity: None,
-    };
-    app.sim.add_role_session(session.clone()).unwrap();
-    let eve = Caller {
-        creds: aws_credential_types::Credentials::new(
-            session.access_key_id,
-            session.secret_access_key,
-            Some(session.session_token),
-            None,
-            "t",
-        ),
-    };
+    let eve = app.add_session(
+        SSO_ROLE_ARN,
+        "eve,ops@example.com",
+        jiff::SignedDuration::from_hours(1),
+    );
     let resp = app.vend(&eve, r#"{"profile":"prod-admin"}"#).await;
     assert_error(&resp, 403, "POLICY_DENY");
     assert_eq!(app.sts_calls("GetCallerIdentity"), 1);

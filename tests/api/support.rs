@@ -346,6 +346,35 @@ impl Answer {
 }
 
 impl TestApp {
+    /// Registers a role session with the simulator (as IAM Identity Center or
+    /// another AssumeRole would have made it) and returns it as a caller.
+    pub fn add_session(
+        &self,
+        role_arn: &str,
+        session_name: &str,
+        lifetime: SignedDuration,
+    ) -> Caller {
+        let session = SimRoleSession {
+            role_arn: role_arn.into(),
+            session_name: session_name.into(),
+            access_key_id: key("ASIA")[..20].to_owned(),
+            secret_access_key: secret(),
+            session_token: secret(),
+            expiration: jiff::Timestamp::now() + lifetime,
+            source_identity: None,
+        };
+        self.sim.add_role_session(session.clone()).unwrap();
+        Caller {
+            creds: Credentials::new(
+                session.access_key_id,
+                session.secret_access_key,
+                Some(session.session_token),
+                None,
+                "test",
+            ),
+        }
+    }
+
     /// A tvm-v1 token for `body`, made by tvm's own client code.
     pub fn token(&self, who: &Caller, body: &[u8]) -> String {
         self.token_for(who, AUDIENCE, body, SystemTime::now())
