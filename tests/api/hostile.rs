@@ -78,9 +78,7 @@ async fn hostile_tokens_with_a_configured_endpoint_never_reach_sts() {
         );
     }
     // Control: the untouched token still works, so the cases failed for their flaw.
-    let resp = app
-        .post("/vend", Some(&format!("Bearer {valid}")), BODY)
-        .await;
+    let resp = app.vend_with(&valid, BODY).await;
     assert_eq!(resp.status, 200, "{}", resp.body);
     eprintln!("{} hostile cases with a configured endpoint", cases.len());
 }

@@ -83,13 +83,10 @@ async fn logs_never_contain_secrets() {
     let app = spawn_app().await;
     let body = r#"{"profile":"readonly"}"#;
     let token = app.token(&app.alice, body.as_bytes());
-    let resp = app
-        .post("/vend", Some(&format!("Bearer {token}")), body)
-        .await;
+    let resp = app.vend_with(&token, body).await;
     assert_eq!(resp.status, 200);
     // A replay and a tampered body too, so rejection paths are logged.
-    app.post("/vend", Some(&format!("Bearer {token}")), body)
-        .await;
+    app.vend_with(&token, body).await;
     let v = resp.json();
     let logs = logs_text();
     let request_id = resp.header("x-request-id").unwrap();
@@ -171,23 +168,10 @@ async fn each_rejection_logs_its_reason_with_the_request_id_and_never_the_token(
     let body = r#"{"profile":"readonly"}"#;
     let token = app.token(&app.alice, body.as_bytes());
     // Tampered body: STS refuses. A used token again: replayed.
-    let first = app
-        .post(
-            "/vend",
-            Some(&format!("Bearer {token}")),
-            r#"{"profile":"x"}"#,
-        )
-        .await;
+    let first = app.vend_with(&token, r#"{"profile":"x"}"#).await;
     let used = app.token(&app.alice, body.as_bytes());
-    assert_eq!(
-        app.post("/vend", Some(&format!("Bearer {used}")), body)
-            .await
-            .status,
-        200
-    );
-    let second = app
-        .post("/vend", Some(&format!("Bearer {used}")), body)
-        .await;
+    assert_eq!(app.vend_with(&used, body).await.status, 200);
+    let second = app.vend_with(&used, body).await;
     assert_eq!(
         (first.status, second.code().as_str()),
         (401, "TOKEN_REPLAYED")

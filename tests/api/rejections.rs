@@ -137,9 +137,7 @@ async fn wrong_audience_is_refused_by_sts_and_401() {
         READONLY.as_bytes(),
         SystemTime::now(),
     );
-    let resp = app
-        .post("/vend", Some(&format!("Bearer {token}")), READONLY)
-        .await;
+    let resp = app.vend_with(&token, READONLY).await;
     assert_error(&resp, 401, "INVALID_TOKEN");
     // STS saw tvm's audience, not the one the client signed, and refused.
     let gci = app.sim.calls_for("GetCallerIdentity");
@@ -153,9 +151,7 @@ async fn body_tampered_after_signing_is_401() {
     let app = spawn_app().await;
     let token = app.token(&app.alice, READONLY.as_bytes());
     let tampered = r#"{"profile":"prod-admin"}"#;
-    let resp = app
-        .post("/vend", Some(&format!("Bearer {token}")), tampered)
-        .await;
+    let resp = app.vend_with(&token, tampered).await;
     assert_error(&resp, 401, "INVALID_TOKEN");
     assert_eq!(
         app.sim.calls_for("GetCallerIdentity")[0]
@@ -183,9 +179,7 @@ async fn expired_token_is_401_without_sts() {
     let app = spawn_app().await;
     let past = SystemTime::now() - Duration::from_secs(600);
     let token = app.token_for(&app.alice, AUDIENCE, READONLY.as_bytes(), past);
-    let resp = app
-        .post("/vend", Some(&format!("Bearer {token}")), READONLY)
-        .await;
+    let resp = app.vend_with(&token, READONLY).await;
     assert_error(&resp, 401, "TOKEN_EXPIRED");
     assert_eq!(app.sim.calls().len(), 0);
 }

@@ -399,6 +399,12 @@ impl TestApp {
             .await
     }
 
+    /// POST /vend with `token` (any string) and exactly `body`.
+    pub async fn vend_with(&self, token: &str, body: &str) -> Answer {
+        self.post("/vend", Some(&format!("Bearer {token}")), body)
+            .await
+    }
+
     pub async fn post(&self, path: &str, authorization: Option<&str>, body: &str) -> Answer {
         let mut headers = vec![("content-type", "application/json".to_owned())];
         if let Some(a) = authorization {

@@ -76,9 +76,7 @@ async fn botocore_presigned_token_vends() {
         READONLY,
         "tvm-v1",
     );
-    let resp = app
-        .post("/vend", Some(&format!("Bearer {token}")), READONLY)
-        .await;
+    let resp = app.vend_with(&token, READONLY).await;
     assert_eq!(resp.status, 200, "{}", resp.body);
     assert_eq!(app.sts_calls("AssumeRole"), 1);
 }
@@ -96,9 +94,7 @@ async fn botocore_token_with_session_token_vends_for_sso_user() {
         body,
         "tvm-v1",
     );
-    let resp = app
-        .post("/vend", Some(&format!("Bearer {token}")), body)
-        .await;
+    let resp = app.vend_with(&token, body).await;
     assert_eq!(resp.status, 200, "{}", resp.body);
 }
 
@@ -114,9 +110,7 @@ async fn botocore_token_for_another_audience_or_body_is_refused() {
         READONLY,
         "tvm-v1",
     );
-    let resp = app
-        .post("/vend", Some(&format!("Bearer {token}")), READONLY)
-        .await;
+    let resp = app.vend_with(&token, READONLY).await;
     assert_eq!((resp.status, resp.code().as_str()), (401, "INVALID_TOKEN"));
     let token = botocore_token(
         &py,
@@ -126,13 +120,7 @@ async fn botocore_token_for_another_audience_or_body_is_refused() {
         READONLY,
         "tvm-v1",
     );
-    let resp = app
-        .post(
-            "/vend",
-            Some(&format!("Bearer {token}")),
-            r#"{"profile":"prod-admin"}"#,
-        )
-        .await;
+    let resp = app.vend_with(&token, r#"{"profile":"prod-admin"}"#).await;
     assert_eq!((resp.status, resp.code().as_str()), (401, "INVALID_TOKEN"));
     assert_eq!(app.sts_calls("AssumeRole"), 0);
 }
@@ -142,9 +130,7 @@ async fn eks_style_token_only_when_enabled() {
     let Some(py) = python() else { return };
     let app = spawn_app().await;
     let token = botocore_token(&py, &app.alice, &app.verify_url, AUDIENCE, "", "eks");
-    let resp = app
-        .post("/vend", Some(&format!("Bearer {token}")), READONLY)
-        .await;
+    let resp = app.vend_with(&token, READONLY).await;
     assert_eq!((resp.status, resp.code().as_str()), (401, "INVALID_TOKEN"));
     assert_eq!(app.sim.calls().len(), 0);
 
@@ -154,9 +140,7 @@ async fn eks_style_token_only_when_enabled() {
     })
     .await;
     let token = botocore_token(&py, &app.alice, &app.verify_url, AUDIENCE, "", "eks");
-    let resp = app
-        .post("/vend", Some(&format!("Bearer {token}")), READONLY)
-        .await;
+    let resp = app.vend_with(&token, READONLY).await;
     assert_eq!(resp.status, 200, "{}", resp.body);
     let gci = app.sim.calls_for("GetCallerIdentity");
     assert_eq!(gci[0].signed_header("x-k8s-aws-id"), Some(AUDIENCE));
