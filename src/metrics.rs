@@ -143,11 +143,21 @@ impl Metrics {
         self.vend.with_label_values(&[outcome]).inc();
     }
 
-    /// Records one STS call.
+    /// Records one STS call: its outcome and how long it took.
     pub fn sts_call(&self, operation: &'static str, outcome: &'static str, seconds: f64) {
+        self.sts_count(operation, outcome);
+        self.sts_latency(operation, seconds);
+    }
+
+    /// Counts one STS call in `tvm_sts_requests_total`.
+    pub fn sts_count(&self, operation: &'static str, outcome: &'static str) {
         self.sts_requests
             .with_label_values(&[operation, outcome])
             .inc();
+    }
+
+    /// Observes one STS call's latency in `tvm_sts_request_duration_seconds`.
+    pub fn sts_latency(&self, operation: &'static str, seconds: f64) {
         self.sts_duration
             .with_label_values(&[operation])
             .observe(seconds);

@@ -19,7 +19,9 @@ use crate::auth::{HyperTransport, IdentityTransport, InMemoryReplayStore, Replay
 use crate::cli::{ServeArgs, EXIT_CONFIG};
 use crate::clock::{Clock, SystemClock};
 use crate::config::ValidatedConfig;
-use crate::http::{admin_router, api_router, serve, AppState, Discovery, RateLimiter, Readiness};
+use crate::http::{
+    admin_router, api_router, serve, AppParts, AppState, Discovery, RateLimiter, Readiness,
+};
 use crate::metrics::Metrics;
 use crate::reload::PolicyStore;
 use crate::sts::Sts;
@@ -48,7 +50,7 @@ pub fn build(config: &ValidatedConfig, deps: Dependencies) -> AppState {
         config.verifier.clone(),
         deps.clock.clone(),
         deps.replay,
-        Arc::new(MeteredTransport {
+        Arc::new(TimedTransport {
             inner: deps.transport,
             metrics: deps.metrics.clone(),
         }),
@@ -74,46 +76,36 @@ pub fn build(config: &ValidatedConfig, deps: Dependencies) -> AppState {
         deps.clock,
         deps.metrics.clone(),
     );
-    AppState::new(
+    AppState::new(AppParts {
         vendor,
-        deps.metrics,
+        metrics: deps.metrics,
         readiness,
         discovery,
-        config.max_body_bytes,
-        config.request_timeout,
-        RateLimiter::new(config.rate_limit_per_minute, config.rate_limit_burst),
-        config.max_connections,
-    )
+        max_body_bytes: config.max_body_bytes,
+        request_timeout: config.request_timeout,
+        rate_limiter: RateLimiter::new(config.rate_limit_per_minute, config.rate_limit_burst),
+        max_connections: config.max_connections,
+    })
 }
 
-/// Counts and times the GetCallerIdentity forwards.
-struct MeteredTransport {
+/// Times the GetCallerIdentity forwards. The outcome is counted by the vending
+/// pipeline from the verifier's own verdict ([`crate::auth::VerifyError::sts_outcome`]),
+/// so the answer is classified once and metric and status cannot disagree.
+struct TimedTransport {
     inner: Arc<dyn IdentityTransport>,
     metrics: Metrics,
 }
 
 #[async_trait::async_trait]
-impl IdentityTransport for MeteredTransport {
+impl IdentityTransport for TimedTransport {
     async fn send(
         &self,
         request: http::Request<()>,
     ) -> Result<crate::auth::TransportResponse, crate::auth::TransportError> {
         let started = std::time::Instant::now();
         let result = self.inner.send(request).await;
-        // The verifier's own reading of the answer decides the label, so the
-        // metric and the API's status code can never disagree.
-        let outcome = match &result {
-            Ok(r) => match crate::auth::interpret_for_metrics(r) {
-                None => "success",
-                Some(kind) => kind,
-            },
-            Err(_) => "unavailable",
-        };
-        self.metrics.sts_call(
-            "GetCallerIdentity",
-            outcome,
-            started.elapsed().as_secs_f64(),
-        );
+        self.metrics
+            .sts_latency("GetCallerIdentity", started.elapsed().as_secs_f64());
         result
     }
 }

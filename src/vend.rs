@@ -170,7 +170,7 @@ impl Vendor {
     ) -> Result<Vended, VendError> {
         let body = VendBody::parse(raw_body)?;
         log.profile = Some(body.profile.clone());
-        let caller = self.verifier.verify(authorization, raw_body).await?;
+        let caller = self.verify(authorization, raw_body).await?;
         log.caller(&caller);
 
         let policy = self.policy.current();
@@ -226,6 +226,23 @@ impl Vendor {
         })
     }
 
+    /// Verifies the proof and counts the GetCallerIdentity call, if one was made.
+    async fn verify(
+        &self,
+        authorization: Option<&[u8]>,
+        body: &[u8],
+    ) -> Result<VerifiedCaller, VerifyError> {
+        let result = self.verifier.verify(authorization, body).await;
+        let outcome = match &result {
+            Ok(_) => Some("success"),
+            Err(e) => e.sts_outcome(),
+        };
+        if let Some(outcome) = outcome {
+            self.metrics.sts_count("GetCallerIdentity", outcome);
+        }
+        result
+    }
+
     async fn assume_role(
         &self,
         input: AssumeRoleInput,
@@ -260,7 +277,7 @@ impl Vendor {
         &self,
         authorization: Option<&[u8]>,
     ) -> Result<(VerifiedCaller, Vec<AllowedProfile>), VendError> {
-        let caller = self.verifier.verify(authorization, b"").await?;
+        let caller = self.verify(authorization, b"").await?;
         let allowed = self
             .policy
             .current()

@@ -237,6 +237,20 @@ impl VerifyError {
         }
     }
 
+    /// The `tvm_sts_requests_total` outcome of the GetCallerIdentity call this
+    /// failure came from, or `None` when it failed before any call was made.
+    pub fn sts_outcome(&self) -> Option<&'static str> {
+        use VerifyError as E;
+        match self {
+            E::StsRejected { .. } => Some("rejected"),
+            E::StsThrottled { .. } => Some("throttled"),
+            E::StsRedirect { .. } | E::StsUnavailable(_) | E::BadStsResponse(_) => {
+                Some("unavailable")
+            }
+            _ => None,
+        }
+    }
+
     /// How the HTTP layer should answer.
     pub fn kind(&self) -> VerifyErrorKind {
         use VerifyError as E;
@@ -270,6 +284,25 @@ pub(crate) fn sanitize_sts_code(code: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_failures_after_the_sts_call_have_an_sts_outcome() {
+        assert_eq!(VerifyError::BadPrefix.sts_outcome(), None);
+        assert_eq!(VerifyError::Replayed.sts_outcome(), None);
+        let rejected = VerifyError::StsRejected {
+            status: 403,
+            code: None,
+        };
+        assert_eq!(rejected.sts_outcome(), Some("rejected"));
+        assert_eq!(
+            VerifyError::StsThrottled { status: 400 }.sts_outcome(),
+            Some("throttled")
+        );
+        assert_eq!(
+            VerifyError::StsRedirect { status: 302 }.sts_outcome(),
+            Some("unavailable")
+        );
+    }
 
     #[test]
     fn kinds_keep_caller_faults_apart_from_upstream_faults() {

@@ -324,17 +324,3 @@ pub fn fuzz_check_token(
     let proof = proof::validate(&raw, &allowed, settings.max_clock_skew.abs(), now)?;
     rebuild::request(&proof, &audience, b"")
 }
-
-/// How the verifier reads an STS answer, for the `tvm_sts_requests_total`
-/// outcome label only: `None` when accepted, else `"throttled"`, `"rejected"`
-/// (STS refused the proof) or `"unavailable"` (5xx, redirect, bad answer).
-pub fn interpret_for_metrics(response: &TransportResponse) -> Option<&'static str> {
-    let err = response::interpret(response).err()?;
-    Some(match err.kind() {
-        VerifyErrorKind::Throttled => "throttled",
-        VerifyErrorKind::InvalidToken | VerifyErrorKind::Expired | VerifyErrorKind::Replayed => {
-            "rejected"
-        }
-        VerifyErrorKind::StsError | VerifyErrorKind::Unavailable => "unavailable",
-    })
-}

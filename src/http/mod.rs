@@ -46,50 +46,32 @@ pub struct Discovery {
 
 /// Shared state of both routers.
 #[derive(Clone)]
-pub struct AppState(Arc<Inner>);
+pub struct AppState(Arc<AppParts>);
 
-struct Inner {
+/// Everything the routers share, assembled once at start-up.
+pub struct AppParts {
     /// The vending pipeline (verifier, policy, STS).
-    vendor: Vendor,
+    pub vendor: Vendor,
     /// Metrics registry, shared with the pipeline.
-    metrics: Metrics,
+    pub metrics: Metrics,
     /// Readiness latch for `/readyz`.
-    readiness: Readiness,
+    pub readiness: Readiness,
     /// Static discovery document.
-    discovery: Discovery,
+    pub discovery: Discovery,
     /// Largest request body read.
-    max_body_bytes: usize,
+    pub max_body_bytes: usize,
     /// Upper bound for one request.
-    request_timeout: Duration,
+    pub request_timeout: Duration,
     /// Per-client limits for `/vend` and `/profiles`; `None` when disabled.
-    rate_limiter: Option<RateLimiter>,
+    pub rate_limiter: Option<RateLimiter>,
     /// Most open API connections.
-    max_connections: usize,
+    pub max_connections: usize,
 }
 
 impl AppState {
-    /// Assembles the state.
-    #[allow(clippy::too_many_arguments)] // one per documented field of Inner
-    pub fn new(
-        vendor: Vendor,
-        metrics: Metrics,
-        readiness: Readiness,
-        discovery: Discovery,
-        max_body_bytes: usize,
-        request_timeout: Duration,
-        rate_limiter: Option<RateLimiter>,
-        max_connections: usize,
-    ) -> Self {
-        Self(Arc::new(Inner {
-            vendor,
-            metrics,
-            readiness,
-            discovery,
-            max_body_bytes,
-            request_timeout,
-            rate_limiter,
-            max_connections,
-        }))
+    /// Shares the parts between both routers.
+    pub fn new(parts: AppParts) -> Self {
+        Self(Arc::new(parts))
     }
 
     /// Most open API connections.
