@@ -183,3 +183,18 @@ async fn profiles_rejects_bad_tokens_like_vend() {
     assert_error(&resp, 401, "TOKEN_REPLAYED");
     assert_eq!(app.sts_calls("AssumeRole"), 0);
 }
+
+#[tokio::test]
+async fn a_full_replay_store_fails_closed_with_503_before_sts() {
+    let app = spawn_app_with(Options {
+        replay_capacity: Some(1),
+        ..Options::default()
+    })
+    .await;
+    assert_eq!(app.vend(&app.alice, READONLY).await.status, 200);
+    let calls = app.sim.calls().len();
+    // The one live entry cannot be evicted: a new, valid token is refused.
+    let resp = app.vend(&app.alice, READONLY).await;
+    assert_error(&resp, 503, "UNAVAILABLE");
+    assert_eq!(app.sim.calls().len(), calls, "STS is not called");
+}

@@ -101,6 +101,8 @@ pub struct Options {
     pub rate_limit_per_minute: u32,
     /// The per-request time limit.
     pub request_timeout: Duration,
+    /// Replay store capacity (default: the production bound).
+    pub replay_capacity: Option<usize>,
 }
 
 impl Default for Options {
@@ -116,6 +118,7 @@ impl Default for Options {
             verification_url: None,
             rate_limit_per_minute: 0,
             request_timeout: Duration::from_secs(20),
+            replay_capacity: None,
         }
     }
 }
@@ -280,7 +283,10 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         clock,
         sts: Arc::new(sts),
         transport,
-        replay: Arc::new(InMemoryReplayStore::new()),
+        replay: Arc::new(match opts.replay_capacity {
+            Some(n) => InMemoryReplayStore::with_capacity(n),
+            None => InMemoryReplayStore::new(),
+        }),
         policy: Arc::new(match &opts.policy_file {
             Some(path) => PolicyStore::load(path, metrics.clone())
                 .unwrap()
