@@ -127,17 +127,43 @@ impl Default for AdminConfig {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuthConfig {
-    /// The audience every token must be signed for.
-    pub audience: String,
+    /// The origins clients reach tvm by (`https://tvm.example.com`); a token
+    /// must be signed for one of them. One string or a list.
+    pub audience: OneOrMany,
     /// Allowed difference between X-Amz-Date and now.
     #[serde(default = "default_skew")]
     pub max_clock_skew: HumanDuration,
-    /// Accept `k8s-aws-v1.` tokens.
+    /// When set, `k8s-aws-v1.` tokens made for this cluster id are accepted
+    /// (plain vends and `GET /profiles` only).
     #[serde(default)]
-    pub accept_eks_tokens: bool,
+    pub eks_cluster_id: Option<String>,
+    /// Removed: replaced by `eks_cluster_id`. Kept only so that a config that
+    /// still sets it gets an error saying what to write instead.
+    #[serde(default)]
+    pub accept_eks_tokens: Option<Value>,
     /// Where GetCallerIdentity goes; default `sts.endpoint_url`, else real AWS.
     #[serde(default)]
     pub sts_endpoint_url: Option<String>,
+}
+
+/// A YAML value that may be one string or a list of strings.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    /// `audience: https://tvm.example.com`
+    One(String),
+    /// `audience: [https://tvm.example.com, https://tvm.internal.example.com]`
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    /// The values, in order.
+    pub fn values(&self) -> Vec<&str> {
+        match self {
+            OneOrMany::One(s) => vec![s.as_str()],
+            OneOrMany::Many(v) => v.iter().map(String::as_str).collect(),
+        }
+    }
 }
 
 fn default_skew() -> HumanDuration {
@@ -222,7 +248,7 @@ impl Default for ServerConfig {
             request_timeout: HumanDuration(SignedDuration::from_secs(15)),
             max_body_bytes: 16 * 1024,
             shutdown_timeout: HumanDuration(SignedDuration::from_secs(20)),
-            shutdown_delay: HumanDuration(SignedDuration::from_secs(0)),
+            shutdown_delay: HumanDuration(SignedDuration::from_secs(5)),
             max_connections: 1024,
             rate_limit_per_minute: 120,
             rate_limit_burst: 30,
@@ -231,12 +257,23 @@ impl Default for ServerConfig {
 }
 
 /// `state`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct StateConfig {
     /// Redis for state shared across replicas.
-    #[serde(default)]
     pub redis_url: Option<String>,
+    /// Most live replay-store entries (about 130 B each in memory); full means
+    /// 503 for new tokens, never a forgotten live one.
+    pub replay_capacity: usize,
+}
+
+impl Default for StateConfig {
+    fn default() -> Self {
+        Self {
+            redis_url: None,
+            replay_capacity: crate::auth::REPLAY_CACHE_CAPACITY,
+        }
+    }
 }
 
 mod endpoint;

@@ -36,8 +36,6 @@ pub const DEMO_USER_ARN: &str = "arn:aws:iam::111122223333:user/demo/alice";
 pub const DEMO_ACCESS_KEY_ID: &str = "AKIATVMDEMOALICE0001";
 /// The demo caller's secret (simulator only).
 pub const DEMO_SECRET_ACCESS_KEY: &str = "tvmDemoSecretForAliceValidOnlyInTheSimulator";
-/// The audience of the dev service.
-pub const DEMO_AUDIENCE: &str = "tvm-dev";
 /// tvm's own identity in the simulator.
 const SERVICE_USER_ARN: &str = "arn:aws:iam::111122223333:user/tvm-service";
 
@@ -126,10 +124,14 @@ async fn run_inner(args: DevArgs) -> Result<ExitCode, Box<dyn std::error::Error>
         listen_addr: api.local_addr()?,
         admin_addr: admin.local_addr()?,
         verifier: VerifierSettings {
-            audience: DEMO_AUDIENCE.into(),
-            target: VerificationTarget::Endpoint(endpoint.clone()),
+            // Its own origin, as every client derives it from the URL it calls.
+            audiences: vec![crate::auth::Origin::parse(&api_url)?],
+            target: VerificationTarget::Endpoint {
+                endpoint: endpoint.clone(),
+                partition: crate::identity::Partition::Aws,
+            },
             max_clock_skew: DEFAULT_MAX_CLOCK_SKEW,
-            accept_eks_tokens: false,
+            eks_cluster_id: None,
         },
         sts_region: "us-east-1".into(),
         sts_endpoint: Some(sim_endpoint),
@@ -143,6 +145,7 @@ async fn run_inner(args: DevArgs) -> Result<ExitCode, Box<dyn std::error::Error>
         max_connections: 256,
         rate_limit_per_minute: 600,
         rate_limit_burst: 100,
+        replay_capacity: crate::auth::REPLAY_CACHE_CAPACITY,
     };
     let service_creds = AwsCredentials::new(&service_key, &service_secret, None, None, "tvm-dev");
     let sts = crate::sts::aws::AwsSts::new("us-east-1", Some(&sim_url), Some(service_creds)).await;
@@ -223,12 +226,16 @@ async fn self_test(api: &str, sim: &str) -> Result<(), ClientError> {
         None,
         "tvm-dev-demo",
     );
-    let discovery = client::discover(api).await?;
+    let server = client::Server::connect(&client::ServerArgs {
+        url: api.to_owned(),
+        ..Default::default()
+    })
+    .await?;
     println!(
-        "  GET /.well-known/tvm        audience {:?}, presign for {}",
-        discovery.audience, discovery.sts_endpoint
+        "  GET /.well-known/tvm        accepts {}: the origin this client signs for",
+        server.audience()
     );
-    let vended = client::vend(api, &discovery, &alice, "demo-readonly", None).await?;
+    let vended = server.vend(&alice, "demo-readonly", None).await?;
     println!(
         "  POST /vend demo-readonly    200: AccessKeyId {}, SecretAccessKey (not shown), expires {}",
         vended.access_key_id, vended.expiration
@@ -246,7 +253,7 @@ async fn self_test(api: &str, sim: &str) -> Result<(), ClientError> {
     );
     let arn = caller_arn(sim, session).await?;
     println!("  sts:GetCallerIdentity with the vended credentials: {arn}");
-    match client::vend(api, &discovery, &alice, "demo-admin", None).await {
+    match server.vend(&alice, "demo-admin", None).await {
         Err(ClientError::Status { status: 403, .. }) => {
             println!("  POST /vend demo-admin       403 POLICY_DENY, as the demo policy says")
         }

@@ -40,6 +40,10 @@ pub struct Metrics {
     pub policy_reloads: IntCounterVec,
     /// `tvm_policy_rules`.
     pub policy_rules: IntGauge,
+    /// `tvm_replay_store_entries`: live replay reservations (set at scrape).
+    pub replay_entries: IntGauge,
+    /// `tvm_replay_store_capacity`: the most it holds before failing closed.
+    pub replay_capacity: IntGauge,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -99,6 +103,16 @@ impl Metrics {
         .expect("valid metric");
         let policy_rules =
             IntGauge::new("tvm_policy_rules", "Rules in the policy being served").expect("valid");
+        let replay_entries = IntGauge::new(
+            "tvm_replay_store_entries",
+            "Live entries in the replay store (tokens accepted and not yet past their window)",
+        )
+        .expect("valid metric");
+        let replay_capacity = IntGauge::new(
+            "tvm_replay_store_capacity",
+            "Most live entries the replay store holds; when full, new tokens get 503",
+        )
+        .expect("valid metric");
         let build_info = IntGaugeVec::new(
             Opts::new("tvm_build_info", "Build information; always 1"),
             &["version"],
@@ -121,6 +135,8 @@ impl Metrics {
             Box::new(sts_duration.clone()),
             Box::new(policy_reloads.clone()),
             Box::new(policy_rules.clone()),
+            Box::new(replay_entries.clone()),
+            Box::new(replay_capacity.clone()),
             Box::new(build_info),
         ] {
             registry.register(c).expect("unique metric names");
@@ -134,7 +150,17 @@ impl Metrics {
             sts_duration,
             policy_reloads,
             policy_rules,
+            replay_entries,
+            replay_capacity,
         }
+    }
+
+    /// Sets the replay-store gauges (called at each scrape).
+    pub fn replay_usage(&self, entries: usize, capacity: usize) {
+        self.replay_entries
+            .set(i64::try_from(entries).unwrap_or(i64::MAX));
+        self.replay_capacity
+            .set(i64::try_from(capacity).unwrap_or(i64::MAX));
     }
 
     /// Counts one `/vend` outcome; `outcome` must be one of [`VEND_OUTCOMES`].

@@ -56,11 +56,16 @@ pub fn build(config: &ValidatedConfig, deps: Dependencies) -> AppState {
         }),
     ));
     let mut token_versions = vec!["tvm-v1"];
-    if config.verifier.accept_eks_tokens {
+    if config.verifier.eks_cluster_id.is_some() {
         token_versions.push("k8s-aws-v1");
     }
     let discovery = Discovery {
-        audience: config.verifier.audience.clone(),
+        audience: config
+            .verifier
+            .audiences
+            .iter()
+            .map(|o| o.as_str().to_owned())
+            .collect(),
         sts_endpoint: verifier.sts_endpoint(),
         region: config.sts_region.clone(),
         token_versions,
@@ -239,7 +244,7 @@ pub async fn serve_command(args: ServeArgs) -> ExitCode {
         clock: Arc::new(SystemClock),
         sts: Arc::new(sts),
         transport,
-        replay: Arc::new(InMemoryReplayStore::new()),
+        replay: Arc::new(InMemoryReplayStore::with_capacity(config.replay_capacity)),
         policy,
         metrics,
     };

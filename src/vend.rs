@@ -13,7 +13,7 @@ mod log;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::auth::{VerifiedCaller, Verifier, VerifyError, VerifyErrorKind};
+use crate::auth::{RequestContext, VerifiedCaller, Verifier, VerifyError, VerifyErrorKind};
 use crate::clock::Clock;
 use crate::identity::{Marker, RequestId, RoleSessionName, SourceIdentity, StampPrefix};
 use crate::metrics::Metrics;
@@ -122,21 +122,27 @@ impl Vendor {
         }
     }
 
+    /// The verifier (for the replay-store gauges).
+    pub fn verifier(&self) -> &Verifier {
+        &self.verifier
+    }
+
     /// The policy store (for reloads).
     pub fn policy(&self) -> &Arc<PolicyStore> {
         &self.policy
     }
 
-    /// Handles one `POST /vend`; logs the decision line and counts the outcome.
+    /// Handles one `POST /vend` (`ctx` carries the exact body); logs the
+    /// decision line and counts the outcome.
     pub async fn vend(
         &self,
         id: &RequestId,
         authorization: Option<&[u8]>,
-        body: &[u8],
+        ctx: &RequestContext<'_>,
     ) -> Result<Vended, VendError> {
         let started = Instant::now();
         let mut log = DecisionLog::new(id, &self.metrics);
-        let result = self.run(id, authorization, body, &mut log).await;
+        let result = self.run(id, authorization, ctx, &mut log).await;
         self.finish(log, result.as_ref(), started);
         result
     }
@@ -165,12 +171,12 @@ impl Vendor {
         &self,
         id: &RequestId,
         authorization: Option<&[u8]>,
-        raw_body: &[u8],
+        ctx: &RequestContext<'_>,
         log: &mut DecisionLog,
     ) -> Result<Vended, VendError> {
-        let body = VendBody::parse(raw_body)?;
+        let body = VendBody::parse(ctx.body)?;
         log.profile = Some(body.profile.clone());
-        let caller = self.verify(authorization, raw_body).await?;
+        let caller = self.verify(authorization, ctx).await?;
         log.caller(&caller);
 
         let policy = self.policy.current();
@@ -230,9 +236,9 @@ impl Vendor {
     async fn verify(
         &self,
         authorization: Option<&[u8]>,
-        body: &[u8],
+        ctx: &RequestContext<'_>,
     ) -> Result<VerifiedCaller, VerifyError> {
-        let result = self.verifier.verify(authorization, body).await;
+        let result = self.verifier.verify(authorization, ctx).await;
         let outcome = match &result {
             Ok(_) => Some("success"),
             Err(e) => e.sts_outcome(),
@@ -276,8 +282,9 @@ impl Vendor {
     pub async fn profiles(
         &self,
         authorization: Option<&[u8]>,
+        ctx: &RequestContext<'_>,
     ) -> Result<(VerifiedCaller, Vec<AllowedProfile>), VendError> {
-        let caller = self.verify(authorization, b"").await?;
+        let caller = self.verify(authorization, ctx).await?;
         let allowed = self
             .policy
             .current()

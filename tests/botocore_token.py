@@ -4,8 +4,10 @@ generate_presigned_url. Used by the integration tests so tvm's verifier is
 checked against a SigV4 implementation nobody here wrote.
 
 Input: one JSON object on stdin with access_key_id, secret_access_key,
-session_token (optional), endpoint, region, audience, body (string), kind
-("tvm-v1" or "eks"), expires (optional, default 60). Output: the token.
+session_token (optional), endpoint, region, audience (the tvm origin, or the
+cluster id for "eks"), target ("METHOD /path", default "POST /vend"), body
+(string), kind ("tvm-v1" or "eks"), expires (optional, default 60). Output:
+the token.
 """
 import base64
 import hashlib
@@ -39,6 +41,7 @@ def main() -> None:
                 args["body"].encode()
             ).hexdigest()
             request.headers["x-tvm-nonce"] = nonce
+            request.headers["x-tvm-target"] = args.get("target", "POST /vend")
 
     client.meta.events.register("before-sign.sts.GetCallerIdentity", add_headers)
     url = client.generate_presigned_url(

@@ -10,16 +10,31 @@ pub struct VerifiedCaller {
     identity: Identity,
     user_id: String,
     access_key_id: String,
+    /// The proof was an EKS-style token: it bound no target and no body.
+    unbound: bool,
 }
 
 impl VerifiedCaller {
     /// Only the verifier builds these.
-    pub(in crate::auth) fn new(identity: Identity, user_id: String, access_key_id: String) -> Self {
+    pub(in crate::auth) fn new(
+        identity: Identity,
+        user_id: String,
+        access_key_id: String,
+        unbound: bool,
+    ) -> Self {
         Self {
             identity,
             user_id,
             access_key_id,
+            unbound,
         }
+    }
+
+    /// Whether the proof bound the request's target and body (`tvm-v1`), as
+    /// opposed to an EKS-style token, which binds neither and so may only serve
+    /// a plain vend or a profile listing (DESIGN §2).
+    pub fn binds_request(&self) -> bool {
+        !self.unbound
     }
 
     /// The verified identity.
@@ -44,6 +59,7 @@ impl VerifiedCaller {
             identity,
             "AIDATESTTESTTESTTEST".into(),
             "AKIATESTTESTTESTTEST".into(),
+            false,
         )
     }
 }

@@ -63,9 +63,20 @@ pub enum VerifyError {
     /// Neither `tvm-v1.` nor `k8s-aws-v1.`.
     #[error("unknown token prefix")]
     BadPrefix,
-    /// A `k8s-aws-v1.` token while `auth.accept_eks_tokens` is off.
+    /// A `k8s-aws-v1.` token while `auth.eks_cluster_id` is not set.
     #[error("EKS tokens are not accepted")]
     EksTokensDisabled,
+    /// A `k8s-aws-v1.` token for anything but a plain `POST /vend` or
+    /// `GET /profiles`: it binds no target and no body.
+    #[error("EKS tokens are accepted only for POST /vend and GET /profiles")]
+    EksTargetRefused,
+    /// The `X-Tvm-Audience` hint names no configured origin.
+    #[error("X-Tvm-Audience names no configured origin")]
+    UnknownAudienceHint,
+    /// No hint, several configured origins, and the request's `Host` (or trusted
+    /// `X-Forwarded-Host`) names none of them.
+    #[error("no X-Tvm-Audience hint and the Host names no configured origin")]
+    AudienceUnresolved,
     /// The nonce is not 32 lowercase hex characters followed by `.`.
     #[error("nonce is not 32 lowercase hex characters")]
     BadNonce,
@@ -198,6 +209,9 @@ impl VerifyError {
             E::TokenTooLarge => "token_too_large",
             E::BadPrefix => "bad_prefix",
             E::EksTokensDisabled => "eks_tokens_disabled",
+            E::EksTargetRefused => "eks_target_refused",
+            E::UnknownAudienceHint => "unknown_audience_hint",
+            E::AudienceUnresolved => "audience_unresolved",
             E::BadNonce => "bad_nonce",
             E::BadBase64 => "bad_base64",
             E::BadUtf8 => "bad_utf8",

@@ -10,7 +10,9 @@
 //!               ─▶ hosts.rs + proof.rs (steps 2–5: destination, parameters,
 //!                              scope, signed headers, time window)
 //!               ─▶ replay.rs (step 6: signature reserved once)      [no I/O above]
-//!               ─▶ rebuild.rs (step 7: tvm's own request, own header values)
+//!               ─▶ origin.rs (step 7: which configured origin this request names)
+//!               ─▶ rebuild.rs (step 7: tvm's own request, own header values:
+//!                              origin, body hash, method and path, nonce)
 //!               ─▶ transport.rs (one bounded HTTPS GET, no redirects)
 //!               ─▶ response.rs (strict GetCallerIdentity parsing) ─▶ VerifiedCaller
 //!                  (STS refused it: the replay reservation is released)
@@ -19,13 +21,15 @@
 //! Invariants: every check that needs no network runs before any network call,
 //! and a token that fails one never reaches the transport; nothing the caller
 //! sent is forwarded — the request is rebuilt from validated values and tvm's
-//! own audience, body hash and destination; each rejection logs exactly one
+//! own audience (one of its configured origins, chosen by the request but never
+//! taken from it), body hash, target and destination; each rejection logs exactly one
 //! line with its reason and never the token, signature or session token;
 //! callers only learn the [`VerifyErrorKind`].
 
 mod caller;
 mod error;
 mod hosts;
+mod origin;
 mod proof;
 mod rebuild;
 mod replay;
@@ -48,8 +52,12 @@ use jiff::{SignedDuration, Timestamp};
 pub use caller::VerifiedCaller;
 pub use error::{VerifyError, VerifyErrorKind};
 pub use hosts::{is_region_name, Endpoint, EndpointError, MAX_REGION_LEN};
+pub use origin::{Origin, OriginError, MAX_ORIGIN_LEN};
 pub use proof::MAX_EXPIRES_SECS;
-pub use replay::{InMemoryReplayStore, ReplayError, ReplayKey, ReplayStore, REPLAY_CACHE_CAPACITY};
+pub use replay::{
+    InMemoryReplayStore, ReplayError, ReplayKey, ReplayStore, REPLAY_CACHE_CAPACITY,
+    REPLAY_CLOCK_MARGIN,
+};
 pub use response::ResponseError;
 pub use token::MAX_TOKEN_LEN;
 pub use transport::{
@@ -67,6 +75,7 @@ pub(crate) use url::sigv4_encode;
 use crate::clock::Clock;
 use crate::identity::Partition;
 use proof::AllowedTarget;
+use token::TokenKind;
 
 /// Default for `auth.max_clock_skew`.
 pub const DEFAULT_MAX_CLOCK_SKEW: SignedDuration = SignedDuration::from_mins(5);
@@ -75,16 +84,24 @@ pub const DEFAULT_MAX_CLOCK_SKEW: SignedDuration = SignedDuration::from_mins(5);
 /// usefulness of a stolen token, grows past what SigV4 itself allows (15 min).
 pub const MAX_CLOCK_SKEW_LIMIT: SignedDuration = SignedDuration::from_mins(15);
 
-/// Longest audience accepted; it travels in a signed header. The client's
-/// minting uses the same limit ([`is_audience`]).
-pub const MAX_AUDIENCE_LEN: usize = 256;
+/// Most origins in `auth.audience`. Each one is a name the service answers to;
+/// a long list is a sign of a name shared with another deployment (DESIGN §2).
+pub const MAX_AUDIENCES: usize = 16;
+
+/// Longest `auth.eks_cluster_id` (EKS cluster names are 1–100 characters).
+pub const MAX_EKS_CLUSTER_ID_LEN: usize = 100;
 
 /// Where proofs are verified.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VerificationTarget {
     /// A configured endpoint (simulator, VPC endpoint): tokens must name exactly
     /// its scheme, host and port, and requests go there.
-    Endpoint(Endpoint),
+    Endpoint {
+        /// Where GetCallerIdentity goes.
+        endpoint: Endpoint,
+        /// The partition of `sts.region`: verified ARNs must be in it.
+        partition: Partition,
+    },
     /// Real AWS STS in `partition`: tokens must name an allowlisted host; `region`
     /// (`sts.region`) picks the endpoint advertised to clients.
     Aws {
@@ -95,25 +112,46 @@ pub enum VerificationTarget {
     },
 }
 
+impl VerificationTarget {
+    /// The partition every verified ARN must belong to.
+    pub fn partition(&self) -> Partition {
+        match self {
+            VerificationTarget::Endpoint { partition, .. }
+            | VerificationTarget::Aws { partition, .. } => *partition,
+        }
+    }
+}
+
 /// What the verifier needs from the configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifierSettings {
-    /// `auth.audience`: the value tvm sends as `x-tvm-audience` / `x-k8s-aws-id`.
-    pub audience: String,
+    /// `auth.audience`: the origins clients reach this service by; a `tvm-v1`
+    /// token must be signed for one of them (`x-tvm-audience`).
+    pub audiences: Vec<Origin>,
     /// Where proofs are verified.
     pub target: VerificationTarget,
     /// `auth.max_clock_skew`: how far `X-Amz-Date` may be from now.
     pub max_clock_skew: SignedDuration,
-    /// `auth.accept_eks_tokens`.
-    pub accept_eks_tokens: bool,
+    /// `auth.eks_cluster_id`: when set, `k8s-aws-v1.` tokens signed for this
+    /// cluster id are accepted (plain vends and `GET /profiles` only).
+    pub eks_cluster_id: Option<String>,
 }
 
 /// Settings the verifier cannot work with.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SettingsError {
-    /// Audience empty, too long, or not visible ASCII without spaces.
-    #[error("audience must be 1..=256 visible ASCII characters without spaces")]
-    Audience,
+    /// No origin, or more than [`MAX_AUDIENCES`].
+    #[error("audience must list 1 to 16 origins")]
+    AudienceCount,
+    /// An origin that is plain `http` on a host that is not loopback.
+    #[error("origin {0} is plain http: use https (http only for loopback hosts)")]
+    InsecureOrigin(String),
+    /// The same origin twice.
+    #[error("origin {0} is listed twice")]
+    DuplicateOrigin(String),
+    /// The EKS cluster id is not a cluster name.
+    #[error("eks_cluster_id must be 1..=100 letters, digits, `-` or `_`, starting with a letter or digit")]
+    EksClusterId,
     /// `sts.region` is not a known region of the partition.
     #[error("region is not a known region of the partition")]
     Region,
@@ -125,7 +163,22 @@ pub enum SettingsError {
 impl VerifierSettings {
     /// Checks the settings; config validation calls this at start-up.
     pub fn validate(&self) -> Result<(), SettingsError> {
-        audience_header(&self.audience)?;
+        if self.audiences.is_empty() || self.audiences.len() > MAX_AUDIENCES {
+            return Err(SettingsError::AudienceCount);
+        }
+        for (i, origin) in self.audiences.iter().enumerate() {
+            if origin.scheme() == Scheme::Http && !origin.is_loopback() {
+                return Err(SettingsError::InsecureOrigin(origin.to_string()));
+            }
+            if self.audiences[..i].contains(origin) {
+                return Err(SettingsError::DuplicateOrigin(origin.to_string()));
+            }
+        }
+        if let Some(id) = &self.eks_cluster_id {
+            if !is_eks_cluster_id(id) {
+                return Err(SettingsError::EksClusterId);
+            }
+        }
         if let VerificationTarget::Aws { partition, region } = &self.target {
             hosts::regional_host(*partition, region).ok_or(SettingsError::Region)?;
         }
@@ -136,27 +189,119 @@ impl VerifierSettings {
     }
 }
 
-/// Whether `audience` can be an `auth.audience`: 1..=[`MAX_AUDIENCE_LEN`]
-/// visible ASCII characters without spaces (it travels in a signed header).
-pub fn is_audience(audience: &str) -> bool {
-    (1..=MAX_AUDIENCE_LEN).contains(&audience.len())
-        && audience.bytes().all(|b| (0x21..=0x7e).contains(&b))
+/// Whether `id` can be an `auth.eks_cluster_id`: an EKS cluster name (1–100
+/// letters, digits, `-`, `_`, starting with a letter or digit).
+pub fn is_eks_cluster_id(id: &str) -> bool {
+    (1..=MAX_EKS_CLUSTER_ID_LEN).contains(&id.len())
+        && id.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
 }
 
-fn audience_header(audience: &str) -> Result<HeaderValue, SettingsError> {
-    is_audience(audience)
-        .then(|| HeaderValue::from_str(audience).ok())
-        .flatten()
-        .ok_or(SettingsError::Audience)
+/// The request a proof came with, as tvm received it. Everything here is
+/// hostile input; the verifier only ever *compares* it with configuration or
+/// hashes it, and sends STS values it computed itself.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestContext<'a> {
+    /// The HTTP method (`POST`).
+    pub method: &'a str,
+    /// The path as received, without the query string (`/vend`).
+    pub path: &'a str,
+    /// The exact body bytes received.
+    pub body: &'a [u8],
+    /// The `X-Tvm-Audience` header, if any: a hint naming the origin signed for.
+    pub audience_hint: Option<&'a [u8]>,
+    /// The `Host` header, or `X-Forwarded-Host` when the peer is a trusted proxy.
+    pub host: Option<&'a [u8]>,
 }
+
+impl<'a> RequestContext<'a> {
+    /// A request with no hint and no `Host` (tests, single-origin services).
+    pub fn new(method: &'a str, path: &'a str, body: &'a [u8]) -> Self {
+        Self {
+            method,
+            path,
+            body,
+            audience_hint: None,
+            host: None,
+        }
+    }
+}
+
+/// The only targets an EKS token (no target or body binding) may be used for.
+const EKS_TARGETS: [(&str, &str); 2] = [("POST", "/vend"), ("GET", "/profiles")];
 
 /// The destinations a token may name, built once from the target.
 fn allowed_target(target: &VerificationTarget) -> AllowedTarget {
     match target {
-        VerificationTarget::Endpoint(ep) => AllowedTarget::Endpoint(ep.clone()),
+        VerificationTarget::Endpoint { endpoint, .. } => AllowedTarget::Endpoint(endpoint.clone()),
         VerificationTarget::Aws { partition, .. } => {
             AllowedTarget::Aws(hosts::Allowlist::for_partition(*partition))
         }
+    }
+}
+
+/// Header values precomputed from the settings, so that a bad setting fails
+/// every proof closed instead of panicking, and the hot path allocates nothing.
+struct Prepared {
+    /// Each configured origin with its `x-tvm-audience` value.
+    origins: Vec<(Origin, HeaderValue)>,
+    /// The `x-k8s-aws-id` value, when EKS tokens are on.
+    eks: Option<HeaderValue>,
+}
+
+impl Prepared {
+    fn new(settings: &VerifierSettings) -> Result<Self, VerifyError> {
+        let bad = || VerifyError::Misconfigured("audience is not a valid header value");
+        let origins = settings
+            .audiences
+            .iter()
+            .map(|o| {
+                Ok((
+                    o.clone(),
+                    HeaderValue::from_str(o.as_str()).map_err(|_| bad())?,
+                ))
+            })
+            .collect::<Result<Vec<_>, VerifyError>>()?;
+        if origins.is_empty() {
+            return Err(VerifyError::Misconfigured("no audience configured"));
+        }
+        let eks = match &settings.eks_cluster_id {
+            Some(id) if is_eks_cluster_id(id) => {
+                Some(HeaderValue::from_str(id).map_err(|_| bad())?)
+            }
+            Some(_) => return Err(VerifyError::Misconfigured("eks_cluster_id is invalid")),
+            None => None,
+        };
+        Ok(Self { origins, eks })
+    }
+
+    /// DESIGN §2 step 7, which audience: the hint if it names a configured
+    /// origin (a hint naming anything else is refused); else the only origin;
+    /// else the one whose `host[:port]` the request's host names.
+    fn audience(&self, ctx: &RequestContext<'_>) -> Result<&HeaderValue, VerifyError> {
+        if let Some(hint) = ctx.audience_hint {
+            let hint = std::str::from_utf8(hint)
+                .ok()
+                .and_then(|h| Origin::parse(h.trim()).ok())
+                .ok_or(VerifyError::UnknownAudienceHint)?;
+            return self
+                .origins
+                .iter()
+                .find(|(o, _)| *o == hint)
+                .map(|(_, v)| v)
+                .ok_or(VerifyError::UnknownAudienceHint);
+        }
+        if let [(_, only)] = self.origins.as_slice() {
+            return Ok(only);
+        }
+        let host = ctx.host.ok_or(VerifyError::AudienceUnresolved)?;
+        self.origins
+            .iter()
+            .find(|(o, _)| o.matches_host(host))
+            .map(|(_, v)| v)
+            .ok_or(VerifyError::AudienceUnresolved)
     }
 }
 
@@ -164,7 +309,7 @@ fn allowed_target(target: &VerificationTarget) -> AllowedTarget {
 pub struct Verifier {
     settings: VerifierSettings,
     allowed: AllowedTarget,
-    audience: Result<HeaderValue, SettingsError>,
+    prepared: Result<Prepared, VerifyError>,
     clock: Arc<dyn Clock>,
     replay: Arc<dyn ReplayStore>,
     transport: Arc<dyn IdentityTransport>,
@@ -180,7 +325,8 @@ impl fmt::Debug for Verifier {
 
 impl Verifier {
     /// Builds a verifier. Settings should have passed [`VerifierSettings::validate`];
-    /// if the audience did not, every proof fails closed with `Unavailable`.
+    /// if the header values cannot be built, every proof fails closed with
+    /// `Unavailable`.
     pub fn new(
         settings: VerifierSettings,
         clock: Arc<dyn Clock>,
@@ -188,11 +334,11 @@ impl Verifier {
         transport: Arc<dyn IdentityTransport>,
     ) -> Self {
         let allowed = allowed_target(&settings.target);
-        let audience = audience_header(&settings.audience);
+        let prepared = Prepared::new(&settings);
         Self {
             settings,
             allowed,
-            audience,
+            prepared,
             clock,
             replay,
             transport,
@@ -203,7 +349,7 @@ impl Verifier {
     /// configured endpoint, or the regional endpoint of `sts.region`.
     pub fn sts_endpoint(&self) -> String {
         match &self.settings.target {
-            VerificationTarget::Endpoint(ep) => ep.base_url(),
+            VerificationTarget::Endpoint { endpoint, .. } => endpoint.base_url(),
             VerificationTarget::Aws { partition, region } => {
                 format!("https://{}", hosts::sts_host(*partition, region))
             }
@@ -215,15 +361,19 @@ impl Verifier {
         &self.settings
     }
 
+    /// The replay store's `(live entries, capacity)`, when it can tell.
+    pub fn replay_usage(&self) -> Option<(usize, usize)> {
+        self.replay.usage()
+    }
+
     /// Verifies a proof. `authorization` is the raw `Authorization` header value
-    /// (or `None`); `body` the exact request body bytes tvm received. Logs one
-    /// line per rejection.
+    /// (or `None`); `ctx` the request it came with. Logs one line per rejection.
     pub async fn verify(
         &self,
         authorization: Option<&[u8]>,
-        body: &[u8],
+        ctx: &RequestContext<'_>,
     ) -> Result<VerifiedCaller, VerifyError> {
-        let outcome = self.verify_inner(authorization, body).await;
+        let outcome = self.verify_inner(authorization, ctx).await;
         match &outcome {
             Ok(caller) => tracing::debug!(
                 principal_arn = caller.identity().arn().as_str(),
@@ -243,27 +393,24 @@ impl Verifier {
     async fn verify_inner(
         &self,
         authorization: Option<&[u8]>,
-        body: &[u8],
+        ctx: &RequestContext<'_>,
     ) -> Result<VerifiedCaller, VerifyError> {
-        let audience = self
-            .audience
-            .as_ref()
-            .map_err(|_| VerifyError::Misconfigured("audience is not a valid header value"))?;
+        let prepared = self.prepared.as_ref().map_err(Clone::clone)?;
         let skew = self.settings.max_clock_skew.abs();
 
         // Steps 1–5: pure.
         let token = token::bearer_token(authorization)?;
-        let raw = token::parse_token(token, self.settings.accept_eks_tokens)?;
+        let raw = token::parse_token(token, prepared.eks.is_some())?;
+        if raw.kind == TokenKind::Eks && !EKS_TARGETS.contains(&(ctx.method, ctx.path)) {
+            return Err(VerifyError::EksTargetRefused);
+        }
         let now = self.clock.now();
         let proof = proof::validate(&raw, &self.allowed, skew, now)?;
 
         // Step 6: reserved before STS is called, so a failed call still uses it
-        // up; only an STS refusal gives it back (replay.rs says why that is safe).
+        // up; only a refusal gives it back (replay.rs says why that is safe).
         let key = ReplayKey::from_signature(&proof.signature);
-        let keep_until = proof
-            .expires_at()
-            .checked_add(skew)
-            .unwrap_or(Timestamp::MAX);
+        let keep_until = replay::keep_until(proof.signed_at, proof.expires_at(), skew);
         self.replay
             .check_and_insert(&key, keep_until, now)
             .map_err(|e| match e {
@@ -272,8 +419,36 @@ impl Verifier {
                 ReplayError::Unavailable(_) => VerifyError::ReplayStoreUnavailable,
             })?;
 
-        // Step 7 and the call.
-        let request = rebuild::request(&proof, audience, body)?;
+        // Step 7: tvm's own binding values, then the call. A request whose
+        // audience cannot be resolved never reaches STS and gives its
+        // reservation back, like a token STS refused.
+        let target;
+        let binding = match &raw.kind {
+            TokenKind::Eks => rebuild::Binding {
+                audience: prepared
+                    .eks
+                    .as_ref()
+                    .ok_or(VerifyError::EksTokensDisabled)?,
+                target: &EMPTY_HEADER,
+                body: b"",
+            },
+            TokenKind::TvmV1 { .. } => {
+                let audience = match prepared.audience(ctx) {
+                    Ok(a) => a,
+                    Err(e) => {
+                        self.replay.release(&key, keep_until);
+                        return Err(e);
+                    }
+                };
+                target = target_header(ctx)?;
+                rebuild::Binding {
+                    audience,
+                    target: &target,
+                    body: ctx.body,
+                }
+            }
+        };
+        let request = rebuild::request(&proof, &binding)?;
         let response = self
             .transport
             .send(request)
@@ -286,23 +461,30 @@ impl Verifier {
             }
             other => other?,
         };
-        let partition = match self.settings.target {
-            VerificationTarget::Aws { partition, .. } => Some(partition),
-            VerificationTarget::Endpoint(_) => None,
-        };
-        let (identity, user_id) = response::check_identity(fields, partition)?;
+        let (identity, user_id) =
+            response::check_identity(fields, self.settings.target.partition())?;
         Ok(VerifiedCaller::new(
             identity,
             user_id,
             proof.access_key_id.clone(),
+            raw.kind == TokenKind::Eks,
         ))
     }
+}
+
+static EMPTY_HEADER: HeaderValue = HeaderValue::from_static("");
+
+/// `{METHOD} {path}` as received. The router only hands over methods and paths
+/// that are valid HTTP, hence printable ASCII; anything else is refused.
+fn target_header(ctx: &RequestContext<'_>) -> Result<HeaderValue, VerifyError> {
+    HeaderValue::from_str(&format!("{} {}", ctx.method, ctx.path))
+        .map_err(|_| VerifyError::Misconfigured("request target is not a valid header value"))
 }
 
 /// Runs every check of DESIGN §2 that needs no I/O (steps 1–5: bearer header,
 /// size cap, prefix, nonce, base64url, UTF-8, URL grammar, destination, query,
 /// credential scope, signed headers, time window) and then the pure rebuild of
-/// step 7 with an empty body, returning the request tvm would send to STS.
+/// step 7 for `ctx`, returning the request tvm would send to STS.
 ///
 /// Only for the fuzz targets under `fuzz/`, which are a separate crate and so can
 /// reach nothing `pub(crate)`. It is a plain function rather than one behind a
@@ -314,13 +496,32 @@ impl Verifier {
 pub fn fuzz_check_token(
     authorization: &[u8],
     settings: &VerifierSettings,
+    ctx: &RequestContext<'_>,
     now: Timestamp,
 ) -> Result<http::Request<()>, VerifyError> {
-    let audience = audience_header(&settings.audience)
-        .map_err(|_| VerifyError::Misconfigured("audience is not a valid header value"))?;
+    let prepared = Prepared::new(settings)?;
     let allowed = allowed_target(&settings.target);
     let token = token::bearer_token(Some(authorization))?;
-    let raw = token::parse_token(token, settings.accept_eks_tokens)?;
+    let raw = token::parse_token(token, prepared.eks.is_some())?;
+    if raw.kind == TokenKind::Eks && !EKS_TARGETS.contains(&(ctx.method, ctx.path)) {
+        return Err(VerifyError::EksTargetRefused);
+    }
     let proof = proof::validate(&raw, &allowed, settings.max_clock_skew.abs(), now)?;
-    rebuild::request(&proof, &audience, b"")
+    let target = target_header(ctx)?;
+    let binding = match &raw.kind {
+        TokenKind::Eks => rebuild::Binding {
+            audience: prepared
+                .eks
+                .as_ref()
+                .ok_or(VerifyError::EksTokensDisabled)?,
+            target: &EMPTY_HEADER,
+            body: b"",
+        },
+        TokenKind::TvmV1 { .. } => rebuild::Binding {
+            audience: prepared.audience(ctx)?,
+            target: &target,
+            body: ctx.body,
+        },
+    };
+    rebuild::request(&proof, &binding)
 }

@@ -27,8 +27,9 @@ use super::VerifyError;
 /// clients use 60). Bounds how long a leaked token is useful.
 pub const MAX_EXPIRES_SECS: i64 = 900;
 
-/// Signed headers of a `tvm-v1` proof: the audience, body and nonce bindings.
-pub(crate) const TVM_V1_SIGNED_HEADERS: &str = "host;x-tvm-audience;x-tvm-body-sha256;x-tvm-nonce";
+/// Signed headers of a `tvm-v1` proof: the audience, body, nonce and target bindings.
+pub(crate) const TVM_V1_SIGNED_HEADERS: &str =
+    "host;x-tvm-audience;x-tvm-body-sha256;x-tvm-nonce;x-tvm-target";
 
 /// Signed headers of an EKS proof: the cluster id stands in for the audience.
 pub(crate) const EKS_SIGNED_HEADERS: &str = "host;x-k8s-aws-id";

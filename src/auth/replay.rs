@@ -49,18 +49,19 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::Mutex;
 
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 use sha2::{Digest, Sha256};
 
-/// Most live entries kept.
+/// Default capacity (`state.replay_capacity`): most live entries kept.
 ///
-/// An entry lives until `X-Amz-Date + X-Amz-Expires + skew`: at most about
-/// 25 min with the default 5 min skew (a date 5 min ahead, 900 s expiry), about
-/// 6 min for tvm's own 60 s tokens. So this allows about 650 proofs per second
-/// per replica even if every one claims the longest life (about 2,800 per second
-/// of tvm's own), before the store refuses new tokens (fail closed) rather than
-/// forgetting live ones. Tokens that STS refuses are released, so forged tokens
-/// do not count against it (unless STS throttles or fails on them: those stay).
+/// An entry lives until the last instant the pure checks could still accept its
+/// token, plus [`REPLAY_CLOCK_MARGIN`] ([`keep_until`]): about 90 s for tvm's own
+/// 60 s tokens, at most `skew` + 30 s (5.5 min by default) for any token. So
+/// this holds about 3,000 proofs per second per replica even if every one claims
+/// the longest life (about 11,000 per second of tvm's own 60 s tokens), before
+/// the store refuses new tokens (fail closed) rather than forgetting live ones.
+/// Tokens that STS refuses are released, so forged tokens do not count against
+/// it (unless STS throttles or fails on them: those stay).
 ///
 /// Memory, measured with a counting allocator (x86-64, random keys, the two
 /// B-trees of [`InMemoryReplayStore`]): an entry is 40 bytes in each tree (32-byte
@@ -68,10 +69,34 @@ use sha2::{Digest, Sha256};
 /// about 125–130 B per entry at every size: 12.5 MB at 100,000 entries, 125 MB
 /// when 1,000,000 arrive at once, 128 MB held steady at this capacity under
 /// continuous arrival and expiry. Memory is taken as entries arrive and given
-/// back as they expire or are released. (A `HashMap` index was measured too: its
-/// deleted-slot markers made it double to 2^22 buckets under churn at this size,
-/// about 234 MB in all.)
+/// back as they expire or are released. Size `state.replay_capacity` from the
+/// memory you give the pod: about 130 B per entry. (A `HashMap` index was
+/// measured too: its deleted-slot markers made it double to 2^22 buckets under
+/// churn at this size, about 234 MB in all.)
 pub const REPLAY_CACHE_CAPACITY: usize = 1_000_000;
+
+/// Extra time an entry is kept beyond the last instant its token could pass the
+/// time window: a backward step of the clock (NTP) smaller than this cannot
+/// make a token acceptable again after its entry was dropped.
+pub const REPLAY_CLOCK_MARGIN: SignedDuration = SignedDuration::from_secs(30);
+
+/// How long a reservation must live: the pure checks accept a token only while
+/// `now <= signed_at + skew` and `now <= signed_at + expires`, so after the
+/// earlier of the two (plus [`REPLAY_CLOCK_MARGIN`]) it can never pass them
+/// again and need not be remembered.
+pub(crate) fn keep_until(
+    signed_at: Timestamp,
+    expires_at: Timestamp,
+    skew: SignedDuration,
+) -> Timestamp {
+    let last_acceptable = signed_at
+        .checked_add(skew)
+        .unwrap_or(Timestamp::MAX)
+        .min(expires_at);
+    last_acceptable
+        .checked_add(REPLAY_CLOCK_MARGIN)
+        .unwrap_or(Timestamp::MAX)
+}
 
 /// Why a key was not accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -137,6 +162,12 @@ pub trait ReplayStore: Send + Sync + 'static {
     /// A shared store that cannot reach its backend may keep the key: that only
     /// fails closed (the token stays consumed, as before releases existed).
     fn release(&self, key: &ReplayKey, expires_at: Timestamp);
+
+    /// `(live entries, capacity)` for the `tvm_replay_store_*` gauges, when the
+    /// store can tell cheaply.
+    fn usage(&self) -> Option<(usize, usize)> {
+        None
+    }
 }
 
 /// A process-local [`ReplayStore`]: one B-tree by key for lookups and one by
@@ -253,6 +284,10 @@ impl ReplayStore for InMemoryReplayStore {
             inner.live.remove(key);
             inner.by_expiry.remove(&(at, *key));
         }
+    }
+
+    fn usage(&self) -> Option<(usize, usize)> {
+        Some((self.len(), self.capacity))
     }
 }
 

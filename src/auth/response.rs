@@ -206,11 +206,12 @@ fn error_code(response: &TransportResponse) -> Option<String> {
     sanitize_sts_code(&code)
 }
 
-/// Checks the fields against each other and builds the [`Identity`]. When
-/// `partition` is given (real AWS), the ARN must be in it.
+/// Checks the fields against each other and builds the [`Identity`]. The ARN
+/// must be in `partition` (the configured one), with a real AWS host allowlist
+/// and with a configured endpoint alike.
 pub(crate) fn check_identity(
     fields: GciFields,
-    partition: Option<Partition>,
+    partition: Partition,
 ) -> Result<(Identity, String), ResponseError> {
     let GciFields {
         arn,
@@ -222,7 +223,7 @@ pub(crate) fn check_identity(
     if *identity.account() != account {
         return Err(ResponseError::AccountMismatch);
     }
-    if partition.is_some_and(|p| p != identity.partition()) {
+    if partition != identity.partition() {
         return Err(ResponseError::PartitionMismatch);
     }
     if !user_id_consistent(&identity, &user_id) {

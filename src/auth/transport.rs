@@ -107,7 +107,7 @@ impl HyperTransport {
     pub fn for_target(target: &VerificationTarget) -> Result<Self, TransportError> {
         let allow_http = matches!(
             target,
-            VerificationTarget::Endpoint(ep) if ep.scheme() == Scheme::Http
+            VerificationTarget::Endpoint { endpoint: ep, .. } if ep.scheme() == Scheme::Http
         );
         Self::new(allow_http)
     }

@@ -2,7 +2,10 @@
 //! credentials, `tvm token`, and `tvm credentials` (`credential_process`).
 //!
 //! Invariants: the caller's credentials only ever sign locally (they are never
-//! sent anywhere); a token is bound to the exact body sent with it; vended
+//! sent anywhere); a token is bound to the exact body, method and path sent with
+//! it, and to the origin of the URL the user gave (`--url`, or `--audience` for a
+//! port-forward) — never to anything the server announces, so a phishing or
+//! hostile server cannot obtain a token that works at another tvm; vended
 //! credentials are requested over TLS, or plain HTTP to loopback only.
 
 mod http;
@@ -13,17 +16,21 @@ use std::process::ExitCode;
 use std::time::SystemTime;
 
 use aws_credential_types::provider::ProvideCredentials;
+use aws_credential_types::Credentials;
 use bytes::Bytes;
 use clap::Args;
 use serde::{Deserialize, Serialize};
 
 pub use http::{check_base_url, ClientError};
+use token::Target;
+
+use crate::auth::Origin;
 
 /// `GET /.well-known/tvm`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Discovery {
-    /// The audience tokens must be signed for.
-    pub audience: String,
+    /// The origins the service accepts tokens for.
+    pub audience: Vec<String>,
     /// Where tokens must be presigned for.
     pub sts_endpoint: String,
     /// The STS region.
@@ -62,9 +69,8 @@ impl std::fmt::Debug for VendedCredentials {
     }
 }
 
-/// Fetches the discovery document.
-pub async fn discover(base_url: &str) -> Result<Discovery, ClientError> {
-    let base = check_base_url(base_url)?;
+/// Fetches the discovery document of the tvm at `base` (already checked).
+async fn discover(base: &str) -> Result<Discovery, ClientError> {
     let (status, body) = http::send(
         ::http::Method::GET,
         &format!("{base}/.well-known/tvm"),
@@ -82,7 +88,7 @@ pub async fn discover(base_url: &str) -> Result<Discovery, ClientError> {
 }
 
 /// Loads the caller's own credentials from the default AWS chain.
-pub async fn default_credentials() -> Result<aws_credential_types::Credentials, ClientError> {
+pub async fn default_credentials() -> Result<Credentials, ClientError> {
     let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .load()
         .await;
@@ -95,74 +101,187 @@ pub async fn default_credentials() -> Result<aws_credential_types::Credentials, 
         .map_err(|e| ClientError::Credentials(format!("cannot load AWS credentials: {e}")))
 }
 
-/// Vends credentials for `profile` from the tvm at `base_url`, proving the
-/// caller's identity with `creds`.
-pub async fn vend(
-    base_url: &str,
-    discovery: &Discovery,
-    creds: &aws_credential_types::Credentials,
-    profile: &str,
-    duration_seconds: Option<u32>,
-) -> Result<VendedCredentials, ClientError> {
-    let base = check_base_url(base_url)?;
-    let mut body = serde_json::json!({ "profile": profile });
-    if let Some(d) = duration_seconds {
-        body["duration_seconds"] = d.into();
-    }
-    let body = Bytes::from(body.to_string());
-    let token = token::mint_tvm_v1(
-        creds,
-        &discovery.sts_endpoint,
-        &discovery.region,
-        &discovery.audience,
-        &body,
-        SystemTime::now(),
-    )
-    .map_err(|e| ClientError::Credentials(format!("cannot sign the caller proof: {e}")))?;
-    let (status, resp) = http::send(
-        ::http::Method::POST,
-        &format!("{base}/vend"),
-        &[
-            ("authorization", format!("Bearer {token}")),
-            ("content-type", "application/json".into()),
-        ],
-        body,
-    )
-    .await?;
-    if status != 200 {
-        return Err(ClientError::Status {
-            status,
-            body: String::from_utf8_lossy(&resp).into_owned(),
-        });
-    }
-    serde_json::from_slice(&resp).map_err(|e| ClientError::Decode(e.to_string()))
+/// One tvm as the client sees it: where to send requests, which origin to sign
+/// for, and where tokens are presigned.
+#[derive(Debug, Clone)]
+pub struct Server {
+    /// `scheme://host[:port]` requests go to (from `--url`).
+    base: String,
+    /// The origin every token is signed for: the origin of `--url`, or the
+    /// `--audience` the user gave for a port-forward. Never from the server.
+    audience: Origin,
+    /// The STS endpoint tokens are presigned for.
+    sts_endpoint: String,
+    /// The region of the signature.
+    region: String,
 }
+
+/// What the user told the client about the server.
+#[derive(Debug, Clone, Default)]
+pub struct ServerArgs {
+    /// `--url`.
+    pub url: String,
+    /// `--audience`: the public origin, when `--url` differs from it.
+    pub audience: Option<String>,
+    /// `--sts-endpoint`, else discovery.
+    pub sts_endpoint: Option<String>,
+    /// `--region`, else discovery.
+    pub region: Option<String>,
+}
+
+impl Server {
+    /// Derives the origin from the user's own input, then reads the discovery
+    /// document for what the user did not give (STS endpoint, region) and to
+    /// fail early, with a clear message, when the server does not accept the
+    /// origin — never to choose what to sign.
+    pub async fn connect(args: &ServerArgs) -> Result<Self, ClientError> {
+        let origin = Origin::parse(args.url.trim())
+            .map_err(|e| ClientError::Url(format!("--url {}: {e}", args.url)))?;
+        let base = check_base_url(origin.as_str())?;
+        let audience = match &args.audience {
+            Some(a) => Origin::parse(a.trim())
+                .map_err(|e| ClientError::Url(format!("--audience {a}: {e}")))?,
+            None => origin,
+        };
+        let (sts_endpoint, region) = match (&args.sts_endpoint, &args.region) {
+            (Some(ep), Some(region)) => (ep.clone(), region.clone()),
+            _ => {
+                let d = discover(&base).await?;
+                if !d
+                    .audience
+                    .iter()
+                    .any(|a| Origin::parse(a).is_ok_and(|o| o == audience))
+                {
+                    return Err(ClientError::Url(format!(
+                        "the tvm at {base} accepts tokens for {}, not for {audience} (the origin {}); \
+                         a token is only signed for the origin you call. Use the URL the service is \
+                         published at, or, behind a port-forward, pass --audience with that origin",
+                        d.audience.join(", "),
+                        if args.audience.is_some() { "given with --audience" } else { "of --url" },
+                    )));
+                }
+                (
+                    args.sts_endpoint.clone().unwrap_or(d.sts_endpoint),
+                    args.region.clone().unwrap_or(d.region),
+                )
+            }
+        };
+        Ok(Self {
+            base,
+            audience,
+            sts_endpoint,
+            region,
+        })
+    }
+
+    /// The origin tokens are signed for.
+    pub fn audience(&self) -> &Origin {
+        &self.audience
+    }
+
+    /// A token for one request at `target` with exactly `body`.
+    pub fn token(
+        &self,
+        creds: &Credentials,
+        target: &Target,
+        body: &[u8],
+    ) -> Result<String, ClientError> {
+        token::mint_tvm_v1(
+            creds,
+            &self.sts_endpoint,
+            &self.region,
+            &self.audience,
+            target,
+            body,
+            SystemTime::now(),
+        )
+        .map_err(|e| ClientError::Credentials(format!("cannot sign the caller proof: {e}")))
+    }
+
+    /// Sends one request with a fresh token for it; returns status and body.
+    pub async fn call(
+        &self,
+        creds: &Credentials,
+        target: &Target,
+        body: Bytes,
+    ) -> Result<(u16, Bytes), ClientError> {
+        let token = self.token(creds, target, &body)?;
+        let method = ::http::Method::from_bytes(target.method().as_bytes())
+            .map_err(|_| ClientError::Url("invalid method".into()))?;
+        let mut headers = vec![
+            ("authorization", format!("Bearer {token}")),
+            ("x-tvm-audience", self.audience.as_str().to_owned()),
+        ];
+        if !body.is_empty() {
+            headers.push(("content-type", "application/json".into()));
+        }
+        http::send(
+            method,
+            &format!("{}{}", self.base, target.path()),
+            &headers,
+            body,
+        )
+        .await
+    }
+
+    /// Vends credentials for `profile`, proving the caller's identity with `creds`.
+    pub async fn vend(
+        &self,
+        creds: &Credentials,
+        profile: &str,
+        duration_seconds: Option<u32>,
+    ) -> Result<VendedCredentials, ClientError> {
+        let mut body = serde_json::json!({ "profile": profile });
+        if let Some(d) = duration_seconds {
+            body["duration_seconds"] = d.into();
+        }
+        let body = Bytes::from(body.to_string());
+        let (status, resp) = self.call(creds, &Target::vend(), body).await?;
+        if status != 200 {
+            return Err(ClientError::Status {
+                status,
+                body: String::from_utf8_lossy(&resp).into_owned(),
+            });
+        }
+        serde_json::from_slice(&resp).map_err(|e| ClientError::Decode(e.to_string()))
+    }
+}
+
+/// `--audience` help, shared by the commands that sign.
+const AUDIENCE_HELP: &str = "The public origin of the tvm (https://host[:port]) when --url is \
+not it, e.g. through a port-forward. By default tokens are signed for the origin of --url; \
+a token signed for one origin is refused everywhere else.";
 
 /// `tvm token`.
 #[derive(Debug, Args)]
 pub struct TokenArgs {
-    /// Read audience, STS endpoint and region from this tvm's /.well-known/tvm.
+    /// The tvm the token is for, e.g. https://tvm.example.com; the token is
+    /// signed for its origin.
     #[arg(long)]
-    pub url: Option<String>,
-    /// The audience (the server's auth.audience).
-    #[arg(long)]
+    pub url: String,
+    /// The public origin, when `--url` is not it (the help text says more).
+    #[arg(long, help = AUDIENCE_HELP)]
     pub audience: Option<String>,
-    /// The STS endpoint to presign for (default: the regional AWS endpoint).
+    /// The STS endpoint to presign for (default: from the server's discovery).
     #[arg(long)]
     pub sts_endpoint: Option<String>,
-    /// The region of the signature (default: us-east-1 or discovery).
+    /// The region of the signature (default: from the server's discovery).
     #[arg(long)]
     pub region: Option<String>,
     /// The file whose exact bytes will be the request body (`-` for stdin);
-    /// default: empty body (GET /profiles).
+    /// default: empty body.
     #[arg(long)]
     pub body: Option<PathBuf>,
+    /// The request the token is for, `"METHOD /path"`; default `POST /vend`
+    /// with --body, `GET /profiles` without.
+    #[arg(long)]
+    pub target: Option<String>,
 }
 
 /// `tvm credentials`.
 #[derive(Debug, Args)]
 pub struct CredentialsArgs {
-    /// The tvm base URL, e.g. https://tvm.example.com.
+    /// The tvm base URL, e.g. https://tvm.example.com (tokens are signed for its origin).
     #[arg(long)]
     pub url: String,
     /// The profile to vend.
@@ -171,10 +290,8 @@ pub struct CredentialsArgs {
     /// Session length in seconds (default: the profile's).
     #[arg(long)]
     pub duration: Option<u32>,
-    /// The audience this tvm must announce. A proof signed for an audience works
-    /// at whichever tvm uses it, so pin it when the URL could be mistyped or
-    /// spoofed: tvm credentials refuses to sign for any other.
-    #[arg(long)]
+    /// The public origin, when `--url` is not it (the help text says more).
+    #[arg(long, help = AUDIENCE_HELP)]
     pub audience: Option<String>,
 }
 
@@ -193,43 +310,33 @@ pub async fn token_command(args: TokenArgs) -> ExitCode {
 }
 
 async fn token_inner(args: TokenArgs) -> Result<String, ClientError> {
-    let discovered = match &args.url {
-        Some(url) => Some(discover(url).await?),
-        None => None,
+    let body =
+        match args.body.as_deref() {
+            None => None,
+            Some(p) if p.as_os_str() == "-" => {
+                let mut buf = Vec::new();
+                std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)
+                    .map_err(|e| ClientError::Credentials(format!("cannot read stdin: {e}")))?;
+                Some(buf)
+            }
+            Some(p) => Some(std::fs::read(p).map_err(|e| {
+                ClientError::Credentials(format!("cannot read {}: {e}", p.display()))
+            })?),
+        };
+    let target = match (&args.target, &body) {
+        (Some(t), _) => Target::parse(t).map_err(|e| ClientError::Url(format!("--target: {e}")))?,
+        (None, Some(_)) => Target::vend(),
+        (None, None) => Target::profiles(),
     };
-    let region = args
-        .region
-        .or_else(|| discovered.as_ref().map(|d| d.region.clone()))
-        .unwrap_or_else(|| "us-east-1".into());
-    let audience = args
-        .audience
-        .or_else(|| discovered.as_ref().map(|d| d.audience.clone()))
-        .ok_or_else(|| ClientError::Url("give --audience or --url".into()))?;
-    let endpoint = args
-        .sts_endpoint
-        .or_else(|| discovered.as_ref().map(|d| d.sts_endpoint.clone()))
-        .unwrap_or_else(|| format!("https://sts.{region}.amazonaws.com"));
-    let body = match args.body.as_deref() {
-        None => Vec::new(),
-        Some(p) if p.as_os_str() == "-" => {
-            let mut buf = Vec::new();
-            std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)
-                .map_err(|e| ClientError::Credentials(format!("cannot read stdin: {e}")))?;
-            buf
-        }
-        Some(p) => std::fs::read(p)
-            .map_err(|e| ClientError::Credentials(format!("cannot read {}: {e}", p.display())))?,
-    };
+    let server = Server::connect(&ServerArgs {
+        url: args.url,
+        audience: args.audience,
+        sts_endpoint: args.sts_endpoint,
+        region: args.region,
+    })
+    .await?;
     let creds = default_credentials().await?;
-    token::mint_tvm_v1(
-        &creds,
-        &endpoint,
-        &region,
-        &audience,
-        &body,
-        SystemTime::now(),
-    )
-    .map_err(|e| ClientError::Credentials(format!("cannot sign the caller proof: {e}")))
+    server.token(&creds, &target, body.as_deref().unwrap_or_default())
 }
 
 /// The `credential_process` output (version 1).
@@ -246,17 +353,14 @@ struct CredentialProcess<'a> {
 /// Prints `credential_process` JSON; exit 1 on failure.
 pub async fn credentials_command(args: CredentialsArgs) -> ExitCode {
     let result = async {
-        let discovery = discover(&args.url).await?;
-        if let Some(want) = &args.audience {
-            if *want != discovery.audience {
-                return Err(ClientError::Url(format!(
-                    "{} announces audience {:?}, not the pinned {want:?}; refusing to sign a proof for it",
-                    args.url, discovery.audience
-                )));
-            }
-        }
+        let server = Server::connect(&ServerArgs {
+            url: args.url.clone(),
+            audience: args.audience.clone(),
+            ..ServerArgs::default()
+        })
+        .await?;
         let creds = default_credentials().await?;
-        vend(&args.url, &discovery, &creds, &args.profile, args.duration).await
+        server.vend(&creds, &args.profile, args.duration).await
     }
     .await;
     match result {

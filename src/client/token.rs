@@ -7,9 +7,10 @@
 //! than as SigV4 public parts (access key id, session token as AWS requires);
 //! every token carries a fresh 128-bit nonce from the thread CSPRNG (ChaCha,
 //! seeded from the OS), so two tokens never share a signature; the token binds
-//! the audience, the SHA-256 of the exact body and the nonce as signed headers,
-//! exactly as [`crate::auth`] rebuilds them; the endpoint goes through the same
-//! strict URL grammar the server applies.
+//! the audience (the [`Origin`] of the URL the caller uses — never a value a
+//! server announced), the method and path ([`Target`]), the SHA-256 of the exact
+//! body and the nonce as signed headers, exactly as [`crate::auth`] rebuilds
+//! them; the endpoint goes through the same strict URL grammar the server applies.
 
 use std::time::{Duration, SystemTime};
 
@@ -21,8 +22,8 @@ use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
 
 use crate::auth::{
-    body_sha256, encode_eks, encode_tvm_v1, is_audience, is_region_name, sigv4_encode, Endpoint,
-    EndpointError,
+    body_sha256, encode_eks, encode_tvm_v1, is_eks_cluster_id, is_region_name, sigv4_encode,
+    Endpoint, EndpointError, Origin,
 };
 
 /// Validity of a minted token (`X-Amz-Expires`). Short: a token is used at once,
@@ -38,32 +39,96 @@ pub enum MintError {
     /// The region is not a region name ([`crate::auth::is_region_name`]).
     #[error("invalid region")]
     Region,
-    /// The audience is empty, too long, or not visible ASCII without spaces
-    /// ([`crate::auth::is_audience`], the server's own rule).
-    #[error("invalid audience (1..=256 visible ASCII characters, no spaces)")]
-    Audience,
+    /// The EKS cluster id is not a cluster name ([`crate::auth::is_eks_cluster_id`]).
+    #[error("invalid EKS cluster id")]
+    ClusterId,
     /// aws-sigv4 refused to sign.
     #[error("signing failed: {0}")]
     Signing(String),
 }
 
-/// Mints `tvm-v1.{nonce}.{base64url(presigned URL)}` for a request to tvm whose
+/// Longest path a [`Target`] may carry.
+pub const MAX_TARGET_PATH_LEN: usize = 1024;
+
+/// The method and path of the one request a token authorizes (`x-tvm-target`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    text: String,
+}
+
+/// Why a target was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("target must be `METHOD /path`: an uppercase method, one space, a path starting with / (no query, no spaces)")]
+pub struct TargetError;
+
+impl Target {
+    /// `POST /vend`.
+    pub fn vend() -> Self {
+        Self {
+            text: "POST /vend".into(),
+        }
+    }
+
+    /// `GET /profiles`.
+    pub fn profiles() -> Self {
+        Self {
+            text: "GET /profiles".into(),
+        }
+    }
+
+    /// Parses `METHOD /path`, as sent: an uppercase method, one space, and a
+    /// path of printable ASCII that starts with `/` and has no query.
+    pub fn parse(s: &str) -> Result<Self, TargetError> {
+        let (method, path) = s.split_once(' ').ok_or(TargetError)?;
+        let method_ok =
+            (1..=16).contains(&method.len()) && method.bytes().all(|b| b.is_ascii_uppercase());
+        let path_ok = path.starts_with('/')
+            && path.len() <= MAX_TARGET_PATH_LEN
+            && path
+                .bytes()
+                .all(|b| (0x21..=0x7e).contains(&b) && b != b'?' && b != b'#');
+        if method_ok && path_ok {
+            Ok(Self { text: s.to_owned() })
+        } else {
+            Err(TargetError)
+        }
+    }
+
+    /// The method (`POST`).
+    pub fn method(&self) -> &str {
+        self.text.split_once(' ').map_or("", |(m, _)| m)
+    }
+
+    /// The path (`/vend`).
+    pub fn path(&self) -> &str {
+        self.text.split_once(' ').map_or("", |(_, p)| p)
+    }
+
+    /// `METHOD /path`, the signed header value.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+/// Mints `tvm-v1.{nonce}.{base64url(presigned URL)}` for one request to the tvm
+/// at `audience` (the origin of the URL the caller uses), at `target`, whose
 /// body will be exactly `body` (empty for GET).
 pub fn mint_tvm_v1(
     creds: &Credentials,
     endpoint: &str,
     region: &str,
-    audience: &str,
+    audience: &Origin,
+    target: &Target,
     body: &[u8],
     now: SystemTime,
 ) -> Result<String, MintError> {
-    check_audience(audience)?;
     let nonce = hex::encode(rand::random::<[u8; 16]>());
     let hash = body_sha256(body);
     let headers = [
-        ("x-tvm-audience", audience),
+        ("x-tvm-audience", audience.as_str()),
         ("x-tvm-body-sha256", hash.as_str()),
         ("x-tvm-nonce", nonce.as_str()),
+        ("x-tvm-target", target.as_str()),
     ];
     let url = presign(creds, endpoint, region, &headers, now)?;
     Ok(encode_tvm_v1(&nonce, &url))
@@ -71,7 +136,7 @@ pub fn mint_tvm_v1(
 
 /// Mints `k8s-aws-v1.{base64url(presigned URL)}` signed for `x-k8s-aws-id:
 /// cluster_id`, like `aws eks get-token` (accepted by tvm only when
-/// `auth.accept_eks_tokens` is on; it binds no body and no nonce).
+/// `auth.eks_cluster_id` names that id; it binds no body, target or nonce).
 pub fn mint_eks(
     creds: &Credentials,
     endpoint: &str,
@@ -79,7 +144,9 @@ pub fn mint_eks(
     cluster_id: &str,
     now: SystemTime,
 ) -> Result<String, MintError> {
-    check_audience(cluster_id)?;
+    if !is_eks_cluster_id(cluster_id) {
+        return Err(MintError::ClusterId);
+    }
     let url = presign(
         creds,
         endpoint,
@@ -88,12 +155,6 @@ pub fn mint_eks(
         now,
     )?;
     Ok(encode_eks(&url))
-}
-
-fn check_audience(audience: &str) -> Result<(), MintError> {
-    is_audience(audience)
-        .then_some(())
-        .ok_or(MintError::Audience)
 }
 
 /// Presigns `GET {endpoint}/?Action=GetCallerIdentity&Version=2011-06-15` with

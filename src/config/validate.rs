@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use jiff::SignedDuration;
 
-use super::{to_std, Config, ConfigError, EndpointUrl};
-use crate::auth::{Endpoint, SettingsError, VerificationTarget, VerifierSettings};
+use super::{to_std, Config, ConfigError, EndpointUrl, OneOrMany};
+use crate::auth::{Endpoint, Origin, SettingsError, VerificationTarget, VerifierSettings};
 use crate::identity::{Partition, StampPrefix};
 
 /// Everything tvm needs to start, already checked.
@@ -44,6 +44,8 @@ pub struct ValidatedConfig {
     pub rate_limit_per_minute: u32,
     /// Per-client burst.
     pub rate_limit_burst: u32,
+    /// Most live replay-store entries.
+    pub replay_capacity: usize,
 }
 
 fn endpoint(key: &str, value: Option<&str>) -> Result<Option<EndpointUrl>, ConfigError> {
@@ -93,28 +95,71 @@ fn verifier_settings(
         Some(url) => {
             EndpointUrl::parse(&url).map_err(|m| ConfigError::invalid(key, m))?;
             let ep = Endpoint::parse(&url).map_err(|e| ConfigError::invalid(key, e.to_string()))?;
-            VerificationTarget::Endpoint(ep)
+            VerificationTarget::Endpoint {
+                endpoint: ep,
+                partition: partition_of(&c.sts.region),
+            }
         }
         None => VerificationTarget::Aws {
             partition: partition_of(&c.sts.region),
             region: c.sts.region.clone(),
         },
     };
+    if c.auth.accept_eks_tokens.is_some() {
+        return Err(ConfigError::invalid(
+            "auth.accept_eks_tokens",
+            "was removed: EKS-style tokens are now turned on by naming the cluster id they \
+             are made for, `auth.eks_cluster_id: <id>` (the name clients pass to \
+             `aws eks get-token --cluster-name`; never the name of a real cluster); \
+             delete accept_eks_tokens",
+        ));
+    }
     let settings = VerifierSettings {
-        audience: c.auth.audience.clone(),
+        audiences: origins(&c.auth.audience)?,
         target,
         max_clock_skew: c.auth.max_clock_skew.0,
-        accept_eks_tokens: c.auth.accept_eks_tokens,
+        eks_cluster_id: c.auth.eks_cluster_id.clone(),
     };
     settings.validate().map_err(|e| {
         let key = match e {
-            SettingsError::Audience => "auth.audience",
+            SettingsError::AudienceCount
+            | SettingsError::InsecureOrigin(_)
+            | SettingsError::DuplicateOrigin(_) => "auth.audience",
+            SettingsError::EksClusterId => "auth.eks_cluster_id",
             SettingsError::Region => "sts.region",
             SettingsError::ClockSkew => "auth.max_clock_skew",
         };
         ConfigError::invalid(key, e.to_string())
     })?;
     Ok(settings)
+}
+
+/// `auth.audience` as origins. A value that is not even shaped like a URL is
+/// the old free-form audience: say what to write instead.
+fn origins(audience: &OneOrMany) -> Result<Vec<Origin>, ConfigError> {
+    audience
+        .values()
+        .into_iter()
+        .enumerate()
+        .map(|(i, value)| {
+            let key = match audience {
+                OneOrMany::One(_) => "auth.audience".to_owned(),
+                OneOrMany::Many(_) => format!("auth.audience[{i}]"),
+            };
+            Origin::parse(value).map_err(|e| {
+                let message = if value.contains("://") {
+                    format!("`{value}` is not an origin: it {e}; write scheme://host[:port], e.g. https://tvm.example.com")
+                } else {
+                    format!(
+                        "`{value}` is not an origin. auth.audience now lists the origins clients \
+                         call tvm by (tokens are signed for the origin of the URL the client uses), \
+                         e.g. `audience: [https://tvm.example.com]`"
+                    )
+                };
+                ConfigError::invalid(&key, message)
+            })
+        })
+        .collect()
 }
 
 pub(super) fn validate(c: Config) -> Result<ValidatedConfig, ConfigError> {
@@ -155,6 +200,12 @@ pub(super) fn validate(c: Config) -> Result<ValidatedConfig, ConfigError> {
         return Err(ConfigError::invalid(
             "state.redis_url",
             "shared Redis state is not supported by this version of tvm",
+        ));
+    }
+    if !(1_000..=100_000_000).contains(&c.state.replay_capacity) {
+        return Err(ConfigError::invalid(
+            "state.replay_capacity",
+            "must be between 1000 and 100000000 (about 130 bytes of memory each)",
         ));
     }
     let s = &c.server;
@@ -215,6 +266,7 @@ pub(super) fn validate(c: Config) -> Result<ValidatedConfig, ConfigError> {
         max_connections: s.max_connections,
         rate_limit_per_minute: s.rate_limit_per_minute,
         rate_limit_burst: s.rate_limit_burst,
+        replay_capacity: c.state.replay_capacity,
     })
 }
 

@@ -22,8 +22,12 @@ pub(super) async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     }
 }
 
-/// `GET /metrics`: Prometheus text format.
+/// `GET /metrics`: Prometheus text format. Gauges that mirror state owned
+/// elsewhere (the replay store) are read at scrape time.
 pub(super) async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    if let Some((entries, capacity)) = state.vendor().verifier().replay_usage() {
+        state.metrics().replay_usage(entries, capacity);
+    }
     (
         [(
             header::CONTENT_TYPE,

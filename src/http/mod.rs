@@ -20,6 +20,7 @@ mod vend;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::http::{header, HeaderMap, HeaderValue, Method, Uri};
 use axum::routing::{get, post};
 use axum::Router;
 
@@ -28,14 +29,16 @@ pub use ratelimit::{RateLimiter, MAX_TRACKED_CLIENTS};
 pub use readiness::Readiness;
 pub use serve::{serve, ClientAddr, HEADER_READ_TIMEOUT};
 
+use crate::auth::RequestContext;
 use crate::metrics::Metrics;
 use crate::vend::Vendor;
 
 /// What `GET /.well-known/tvm` tells clients.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Discovery {
-    /// The audience tokens must be signed for.
-    pub audience: String,
+    /// The origins tokens may be signed for (a client signs for the origin it
+    /// calls and only uses this list to fail early, never to choose).
+    pub audience: Vec<String>,
     /// The STS endpoint tokens must be presigned for.
     pub sts_endpoint: String,
     /// The STS region.
@@ -101,6 +104,36 @@ impl AppState {
     /// The pipeline.
     pub fn vendor(&self) -> &Vendor {
         &self.0.vendor
+    }
+}
+
+/// Header a client sends with the origin it signed for (DESIGN §2, a hint).
+pub const AUDIENCE_HINT_HEADER: &str = "x-tvm-audience";
+
+/// The parts of a request a proof is bound to, as the verifier compares them.
+/// `X-Forwarded-Host` is believed only from a trusted proxy; its right-most
+/// entry is the one that proxy set.
+pub(crate) fn request_context<'a>(
+    method: &'a Method,
+    uri: &'a Uri,
+    headers: &'a HeaderMap,
+    body: &'a [u8],
+    client: Option<&ClientAddr>,
+) -> RequestContext<'a> {
+    let forwarded_host = client
+        .filter(|c| c.via_trusted_proxy())
+        .and_then(|_| headers.get("x-forwarded-host"))
+        .map(|v| {
+            let v = v.as_bytes();
+            let start = v.iter().rposition(|&b| b == b',').map_or(0, |i| i + 1);
+            v[start..].trim_ascii()
+        });
+    RequestContext {
+        method: method.as_str(),
+        path: uri.path(),
+        body,
+        audience_hint: headers.get(AUDIENCE_HINT_HEADER).map(HeaderValue::as_bytes),
+        host: forwarded_host.or_else(|| headers.get(header::HOST).map(HeaderValue::as_bytes)),
     }
 }
 

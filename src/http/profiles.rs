@@ -2,23 +2,28 @@
 //! their durations; nothing about any other profile.
 
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderValue, Method, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::Serialize;
 
-use super::{ApiError, AppState, ClientAddr};
+use super::{request_context, ApiError, AppState, ClientAddr};
 use crate::identity::RequestId;
 use crate::vend::VendError;
 
+/// One entry of the answer (DESIGN §6, PascalCase like AWS's APIs).
 #[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
 struct ProfileEntry {
     name: String,
     max_duration_seconds: u32,
     default_duration_seconds: u32,
+    /// `direct`: vended at once; (`approval`, `break_glass` come with approvals).
+    kind: &'static str,
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
 struct ProfilesResponse {
     profiles: Vec<ProfileEntry>,
 }
@@ -28,6 +33,8 @@ pub(super) async fn profiles(
     State(state): State<AppState>,
     Extension(id): Extension<RequestId>,
     client: Option<Extension<ClientAddr>>,
+    method: Method,
+    uri: Uri,
     headers: HeaderMap,
 ) -> Response {
     if let Err(wait) = state.rate_check(client.as_ref().map(|c| &c.0)) {
@@ -38,7 +45,8 @@ pub(super) async fn profiles(
     let authorization = headers
         .get(header::AUTHORIZATION)
         .map(HeaderValue::as_bytes);
-    match state.vendor().profiles(authorization).await {
+    let ctx = request_context(&method, &uri, &headers, b"", client.as_deref());
+    match state.vendor().profiles(authorization, &ctx).await {
         Ok((caller, allowed)) => {
             tracing::info!(
                 principal_arn = %caller.identity().arn(),
@@ -51,6 +59,7 @@ pub(super) async fn profiles(
                     name: a.profile.name.clone(),
                     max_duration_seconds: a.max_duration_seconds,
                     default_duration_seconds: a.default_duration_seconds,
+                    kind: "direct",
                 })
                 .collect();
             Json(ProfilesResponse { profiles }).into_response()

@@ -29,6 +29,14 @@ pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientAddr(pub SocketAddr);
 
+impl ClientAddr {
+    /// Whether the peer is a trusted proxy (`server.trusted_proxies`), whose
+    /// forwarding headers tvm believes. None is configured yet: always false.
+    pub fn via_trusted_proxy(&self) -> bool {
+        false
+    }
+}
+
 /// Serves `router` on `listener` until `shutdown` resolves, with at most
 /// `max_connections` open connections (further ones are closed at once); then
 /// stops accepting and waits for open connections to finish their requests.

@@ -3,13 +3,13 @@
 
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderValue, Method, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::Serialize;
 
 use super::middleware::{read_body, BodyError};
-use super::{ApiError, AppState, ClientAddr};
+use super::{request_context, ApiError, AppState, ClientAddr};
 use crate::identity::RequestId;
 use crate::vend::{VendError, Vended};
 
@@ -30,6 +30,8 @@ pub(super) async fn vend(
     State(state): State<AppState>,
     Extension(id): Extension<RequestId>,
     client: Option<Extension<ClientAddr>>,
+    method: Method,
+    uri: Uri,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
@@ -43,7 +45,8 @@ pub(super) async fn vend(
             let authorization = headers
                 .get(header::AUTHORIZATION)
                 .map(HeaderValue::as_bytes);
-            vendor.vend(&id, authorization, &bytes).await
+            let ctx = request_context(&method, &uri, &headers, &bytes, client.as_deref());
+            vendor.vend(&id, authorization, &ctx).await
         }
         Err(BodyError::TooLarge) => Err(vendor.reject_early(&id, VendError::TooLarge)),
         Err(BodyError::Unreadable) => Err(vendor.reject_early(

@@ -21,7 +21,7 @@ async fn hostile_tokens_with_a_configured_endpoint_never_reach_sts() {
     let sso = app.token(&app.sso_alice, BODY.as_bytes());
     let mut cases = generic_cases(
         &valid,
-        |at| app.token_for(&app.alice, AUDIENCE, BODY.as_bytes(), at),
+        |at| app.token_for(&app.alice, &app.origin, "POST /vend", BODY.as_bytes(), at),
         &sso,
     );
     // Destination checks against the configured endpoint http://127.0.0.1:PORT.
@@ -95,34 +95,34 @@ async fn hostile_hosts_with_the_aws_allowlist_are_never_dialled() {
             &app.alice.creds,
             endpoint,
             region,
-            AUDIENCE,
+            &tvm::auth::Origin::parse(&app.origin).unwrap(),
+            &tvm::client::token::Target::vend(),
             BODY.as_bytes(),
             SystemTime::now(),
         )
         .unwrap()
     };
     let valid = mint("https://sts.us-east-1.amazonaws.com", "us-east-1");
-    let sso = tvm::client::token::mint_tvm_v1(
-        &app.sso_alice.creds,
-        "https://sts.us-east-1.amazonaws.com",
-        "us-east-1",
-        AUDIENCE,
+    let aws_sts = "https://sts.us-east-1.amazonaws.com";
+    let sso = crate::support::mint(
+        &app.sso_alice,
+        aws_sts,
+        &app.origin,
+        "POST /vend",
         BODY.as_bytes(),
         SystemTime::now(),
-    )
-    .unwrap();
+    );
     let mut cases = generic_cases(
         &valid,
         |at| {
-            tvm::client::token::mint_tvm_v1(
-                &app.alice.creds,
-                "https://sts.us-east-1.amazonaws.com",
-                "us-east-1",
-                AUDIENCE,
+            crate::support::mint(
+                &app.alice,
+                aws_sts,
+                &app.origin,
+                "POST /vend",
                 BODY.as_bytes(),
                 at,
             )
-            .unwrap()
         },
         &sso,
     );
@@ -239,7 +239,13 @@ async fn cases_that_reach_sts_and_fail_there() {
     let app = spawn_app().await;
     let auth = |t: &str| format!("Bearer {t}");
     // Wrong audience: STS recomputes with tvm's audience and refuses.
-    let t = app.token_for(&app.alice, "not-tvm", BODY.as_bytes(), SystemTime::now());
+    let t = app.token_for(
+        &app.alice,
+        "https://not-tvm.example.com",
+        "POST /vend",
+        BODY.as_bytes(),
+        SystemTime::now(),
+    );
     let r = app.post("/vend", Some(&auth(&t)), BODY).await;
     assert_eq!((r.status, r.code().as_str()), (401, "INVALID_TOKEN"));
     // Tampered body.

@@ -7,6 +7,7 @@ mod cli;
 mod hostile;
 mod limits;
 mod ops;
+mod origins;
 mod rejections;
 mod reload;
 mod support;

@@ -131,9 +131,11 @@ async fn garbage_tokens_are_401_without_sts() {
 #[tokio::test]
 async fn wrong_audience_is_refused_by_sts_and_401() {
     let app = spawn_app().await;
+    // Signed for another origin: without a hint, tvm checks its own origin.
     let token = app.token_for(
         &app.alice,
-        "another-service",
+        "https://another-service.example.com",
+        "POST /vend",
         READONLY.as_bytes(),
         SystemTime::now(),
     );
@@ -178,7 +180,13 @@ async fn replayed_token_is_401_and_not_sent_to_sts_again() {
 async fn expired_token_is_401_without_sts() {
     let app = spawn_app().await;
     let past = SystemTime::now() - Duration::from_secs(600);
-    let token = app.token_for(&app.alice, AUDIENCE, READONLY.as_bytes(), past);
+    let token = app.token_for(
+        &app.alice,
+        &app.origin,
+        "POST /vend",
+        READONLY.as_bytes(),
+        past,
+    );
     let resp = app.vend_with(&token, READONLY).await;
     assert_error(&resp, 401, "TOKEN_EXPIRED");
     assert_eq!(app.sim.calls().len(), 0);

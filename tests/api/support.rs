@@ -12,9 +12,10 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use tvm::auth::{
-    Endpoint, HyperTransport, IdentityTransport, InMemoryReplayStore, TransportError,
+    Endpoint, HyperTransport, IdentityTransport, InMemoryReplayStore, Origin, TransportError,
     TransportResponse, VerificationTarget, VerifierSettings,
 };
+use tvm::client::token::Target;
 use tvm::clock::SystemClock;
 use tvm::config::{EndpointUrl, ValidatedConfig};
 use tvm::identity::StampPrefix;
@@ -25,7 +26,8 @@ use tvm::startup::{self, Dependencies, Drain};
 use tvm::sts::sim::{SimRole, SimRoleSession, Simulator};
 
 pub const ACCOUNT: &str = "111122223333";
-pub const AUDIENCE: &str = "tvm.test";
+/// An EKS cluster id for the compatibility tokens.
+pub const CLUSTER: &str = "tvm-test-cluster";
 pub const ALICE_ARN: &str = "arn:aws:iam::111122223333:user/eng/alice";
 pub const MALLORY_ARN: &str = "arn:aws:iam::444455556666:user/eng/mallory";
 pub const SSO_ROLE_ARN: &str =
@@ -70,6 +72,8 @@ pub struct TestApp {
     pub sim_url: String,
     /// Where tokens are presigned for (the verification endpoint).
     pub verify_url: String,
+    /// The origin tokens are signed for: the API's own `http://127.0.0.1:PORT`.
+    pub origin: String,
     pub alice: Caller,
     pub mallory: Caller,
     pub sso_alice: Caller,
@@ -87,7 +91,10 @@ pub struct Options {
     /// Point GetCallerIdentity at a closed port.
     pub verification_down: bool,
     pub shutdown_delay: Duration,
-    pub accept_eks_tokens: bool,
+    /// `auth.eks_cluster_id`.
+    pub eks_cluster_id: Option<String>,
+    /// Origins configured besides the API's own (first) one.
+    pub extra_origins: Vec<String>,
     /// Verify against the real-AWS host allowlist (us-east-1, partition aws)
     /// through a transport that only records dials.
     pub aws_mode: bool,
@@ -111,7 +118,8 @@ impl Default for Options {
             sts_down: false,
             verification_down: false,
             shutdown_delay: Duration::ZERO,
-            accept_eks_tokens: false,
+            eks_cluster_id: None,
+            extra_origins: Vec::new(),
             aws_mode: false,
             policy_file: None,
             poll_interval: Duration::from_millis(200),
@@ -247,21 +255,29 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         )
     } else {
         (
-            VerificationTarget::Endpoint(endpoint.clone()),
+            VerificationTarget::Endpoint {
+                endpoint: endpoint.clone(),
+                partition: tvm::identity::Partition::Aws,
+            },
             Arc::new(HyperTransport::for_endpoint(&endpoint).unwrap()),
             endpoint.base_url(),
         )
     };
     let api = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let admin = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", api.local_addr().unwrap());
+    let audiences = std::iter::once(&origin)
+        .chain(&opts.extra_origins)
+        .map(|o| Origin::parse(o).unwrap())
+        .collect();
     let config = ValidatedConfig {
         listen_addr: api.local_addr().unwrap(),
         admin_addr: admin.local_addr().unwrap(),
         verifier: VerifierSettings {
-            audience: AUDIENCE.into(),
+            audiences,
             target: target.clone(),
             max_clock_skew: SignedDuration::from_mins(5),
-            accept_eks_tokens: opts.accept_eks_tokens,
+            eks_cluster_id: opts.eks_cluster_id.clone(),
         },
         sts_region: "us-east-1".into(),
         sts_endpoint: Some(EndpointUrl::parse(&sts_url).unwrap()),
@@ -275,6 +291,9 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         max_connections: 256,
         rate_limit_per_minute: opts.rate_limit_per_minute,
         rate_limit_burst: 5,
+        replay_capacity: opts
+            .replay_capacity
+            .unwrap_or(tvm::auth::REPLAY_CACHE_CAPACITY),
     };
     let metrics = Metrics::new();
     let sts =
@@ -318,6 +337,7 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         sim,
         sim_url,
         verify_url,
+        origin,
         alice,
         mallory,
         sso_alice,
@@ -381,21 +401,29 @@ impl TestApp {
         }
     }
 
-    /// A tvm-v1 token for `body`, made by tvm's own client code.
+    /// A tvm-v1 token for this app's origin and `body`, made by tvm's own client
+    /// code, for `POST /vend` (or `GET /profiles` when `body` is empty, as
+    /// `tvm token` defaults).
     pub fn token(&self, who: &Caller, body: &[u8]) -> String {
-        self.token_for(who, AUDIENCE, body, SystemTime::now())
+        let target = if body.is_empty() {
+            "GET /profiles"
+        } else {
+            "POST /vend"
+        };
+        self.token_for(who, &self.origin, target, body, SystemTime::now())
     }
 
-    pub fn token_for(&self, who: &Caller, audience: &str, body: &[u8], now: SystemTime) -> String {
-        tvm::client::token::mint_tvm_v1(
-            &who.creds,
-            &self.verify_url,
-            "us-east-1",
-            audience,
-            body,
-            now,
-        )
-        .unwrap()
+    /// A tvm-v1 token for any audience and target, presigned for the
+    /// verification endpoint.
+    pub fn token_for(
+        &self,
+        who: &Caller,
+        audience: &str,
+        target: &str,
+        body: &[u8],
+        now: SystemTime,
+    ) -> String {
+        mint(who, &self.verify_url, audience, target, body, now)
     }
 
     /// POST /vend with a fresh token for exactly `body`.
@@ -493,6 +521,27 @@ impl IdentityTransport for RecordingTransport {
             "recording transport: no network in tests".into(),
         ))
     }
+}
+
+/// A tvm-v1 token made by tvm's own client code.
+pub fn mint(
+    who: &Caller,
+    sts_endpoint: &str,
+    audience: &str,
+    target: &str,
+    body: &[u8],
+    now: SystemTime,
+) -> String {
+    tvm::client::token::mint_tvm_v1(
+        &who.creds,
+        sts_endpoint,
+        "us-east-1",
+        &Origin::parse(audience).unwrap(),
+        &Target::parse(target).unwrap(),
+        body,
+        now,
+    )
+    .unwrap()
 }
 
 /// The value of one series in a Prometheus text exposition (0 when absent).

@@ -35,6 +35,18 @@ fn botocore_token(
     body: &str,
     kind: &str,
 ) -> String {
+    botocore_token_at(py, who, endpoint, audience, "POST /vend", body, kind)
+}
+
+fn botocore_token_at(
+    py: &str,
+    who: &Caller,
+    endpoint: &str,
+    audience: &str,
+    target: &str,
+    body: &str,
+    kind: &str,
+) -> String {
     let c = &who.creds;
     let input = serde_json::json!({
         "access_key_id": c.access_key_id(),
@@ -43,6 +55,7 @@ fn botocore_token(
         "endpoint": endpoint,
         "region": "us-east-1",
         "audience": audience,
+        "target": target,
         "body": body,
         "kind": kind,
     });
@@ -72,13 +85,58 @@ async fn botocore_presigned_token_vends() {
         &py,
         &app.alice,
         &app.verify_url,
-        AUDIENCE,
+        &app.origin,
         READONLY,
         "tvm-v1",
     );
     let resp = app.vend_with(&token, READONLY).await;
     assert_eq!(resp.status, 200, "{}", resp.body);
     assert_eq!(app.sts_calls("AssumeRole"), 1);
+}
+
+#[tokio::test]
+async fn botocore_token_binds_the_target() {
+    let Some(py) = python() else { return };
+    let app = spawn_app().await;
+    let profiles = botocore_token_at(
+        &py,
+        &app.alice,
+        &app.verify_url,
+        &app.origin,
+        "GET /profiles",
+        "",
+        "tvm-v1",
+    );
+    let resp = app
+        .get(&app.api, "/profiles", Some(&format!("Bearer {profiles}")))
+        .await;
+    assert_eq!(resp.status, 200, "{}", resp.body);
+    // Signed for GET /profiles, sent to POST /vend (with the body it signed).
+    let other = botocore_token_at(
+        &py,
+        &app.alice,
+        &app.verify_url,
+        &app.origin,
+        "GET /profiles",
+        "",
+        "tvm-v1",
+    );
+    let resp = app
+        .post("/vend", Some(&format!("Bearer {other}")), "")
+        .await;
+    assert_eq!(resp.status, 400, "an empty vend body is refused before STS");
+    let other = botocore_token_at(
+        &py,
+        &app.alice,
+        &app.verify_url,
+        &app.origin,
+        "POST /requests",
+        READONLY,
+        "tvm-v1",
+    );
+    let resp = app.vend_with(&other, READONLY).await;
+    assert_eq!((resp.status, resp.code().as_str()), (401, "INVALID_TOKEN"));
+    assert_eq!(app.sts_calls("AssumeRole"), 0);
 }
 
 #[tokio::test]
@@ -90,7 +148,7 @@ async fn botocore_token_with_session_token_vends_for_sso_user() {
         &py,
         &app.sso_alice,
         &app.verify_url,
-        AUDIENCE,
+        &app.origin,
         body,
         "tvm-v1",
     );
@@ -106,7 +164,7 @@ async fn botocore_token_for_another_audience_or_body_is_refused() {
         &py,
         &app.alice,
         &app.verify_url,
-        "someone-else",
+        "https://someone-else.example.com",
         READONLY,
         "tvm-v1",
     );
@@ -116,7 +174,7 @@ async fn botocore_token_for_another_audience_or_body_is_refused() {
         &py,
         &app.alice,
         &app.verify_url,
-        AUDIENCE,
+        &app.origin,
         READONLY,
         "tvm-v1",
     );
@@ -129,19 +187,26 @@ async fn botocore_token_for_another_audience_or_body_is_refused() {
 async fn eks_style_token_only_when_enabled() {
     let Some(py) = python() else { return };
     let app = spawn_app().await;
-    let token = botocore_token(&py, &app.alice, &app.verify_url, AUDIENCE, "", "eks");
+    let token = botocore_token(&py, &app.alice, &app.verify_url, CLUSTER, "", "eks");
     let resp = app.vend_with(&token, READONLY).await;
     assert_eq!((resp.status, resp.code().as_str()), (401, "INVALID_TOKEN"));
     assert_eq!(app.sim.calls().len(), 0);
 
     let app = spawn_app_with(Options {
-        accept_eks_tokens: true,
+        eks_cluster_id: Some(CLUSTER.into()),
         ..Options::default()
     })
     .await;
-    let token = botocore_token(&py, &app.alice, &app.verify_url, AUDIENCE, "", "eks");
+    let token = botocore_token(&py, &app.alice, &app.verify_url, CLUSTER, "", "eks");
     let resp = app.vend_with(&token, READONLY).await;
     assert_eq!(resp.status, 200, "{}", resp.body);
     let gci = app.sim.calls_for("GetCallerIdentity");
-    assert_eq!(gci[0].signed_header("x-k8s-aws-id"), Some(AUDIENCE));
+    assert_eq!(gci[0].signed_header("x-k8s-aws-id"), Some(CLUSTER));
+    // Not for anything but a plain vend or a profile listing: refused before STS.
+    let token = botocore_token(&py, &app.alice, &app.verify_url, CLUSTER, "", "eks");
+    let resp = app
+        .post("/requests", Some(&format!("Bearer {token}")), READONLY)
+        .await;
+    assert_eq!(resp.status, 404, "no such route yet; never 200");
+    assert_eq!(app.sim.calls_for("GetCallerIdentity").len(), 1);
 }

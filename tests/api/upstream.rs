@@ -102,6 +102,8 @@ async fn every_bad_upstream_answer_is_refused() {
         ("UserId of another kind", xml(200, gci(ALICE_ARN, "AROAROLEROLEROLE0000:alice", "111122223333")), 502, "STS_ERROR"),
         ("wrong namespace", xml(200, alice_ok.replace(NS, "https://evil.example/")), 502, "STS_ERROR"),
         ("unknown partition", xml(200, gci("arn:aws-iso:iam::111122223333:user/eng/alice", "AIDAALICEALICEALICE0", "111122223333")), 502, "STS_ERROR"),
+        // With a configured endpoint too, the ARN must be in the partition of sts.region.
+        ("other partition", xml(200, gci("arn:aws-cn:iam::111122223333:user/eng/alice", "AIDAALICEALICEALICE0", "111122223333")), 502, "STS_ERROR"),
         ("not a caller ARN", xml(200, gci("arn:aws:iam::111122223333:role/Admin", "AROAADMINADMINADMIN0", "111122223333")), 502, "STS_ERROR"),
         ("oversized body", xml(200, format!("{alice_ok}<!--{}-->", "x".repeat(100 * 1024))), 502, "STS_ERROR"),
         ("empty 200", xml(200, String::new()), 502, "STS_ERROR"),

@@ -63,7 +63,11 @@ async fn vend_allowed_returns_credentials_and_stamps() {
     // The GetCallerIdentity forward carried tvm's own audience and body hash.
     let gci = app.sim.calls_for("GetCallerIdentity");
     assert_eq!(gci.len(), 1);
-    assert_eq!(gci[0].signed_header("x-tvm-audience"), Some(AUDIENCE));
+    assert_eq!(
+        gci[0].signed_header("x-tvm-audience"),
+        Some(app.origin.as_str())
+    );
+    assert_eq!(gci[0].signed_header("x-tvm-target"), Some("POST /vend"));
     assert_eq!(gci[0].caller_arn.as_deref(), Some(ALICE_ARN));
 }
 
@@ -142,22 +146,30 @@ async fn profiles_lists_only_what_the_caller_may_have() {
         .get(&app.api, "/profiles", Some(&format!("Bearer {token}")))
         .await;
     assert_eq!(resp.status, 200, "{}", resp.body);
-    let names: Vec<String> = resp.json()["profiles"]
+    let names: Vec<String> = resp.json()["Profiles"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|p| p["name"].as_str().unwrap().to_owned())
+        .map(|p| p["Name"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(names, vec!["readonly"]);
-    assert_eq!(resp.json()["profiles"][0]["max_duration_seconds"], 3600);
+    assert_eq!(
+        resp.json()["Profiles"][0],
+        serde_json::json!({
+            "Name": "readonly",
+            "MaxDurationSeconds": 3600,
+            "DefaultDurationSeconds": 900,
+            "Kind": "direct"
+        })
+    );
     assert_eq!(app.sts_calls("AssumeRole"), 0);
 
     let token = app.token(&app.sso_alice, b"");
     let resp = app
         .get(&app.api, "/profiles", Some(&format!("Bearer {token}")))
         .await;
-    assert_eq!(resp.json()["profiles"][0]["name"], "prod-admin");
-    assert_eq!(resp.json()["profiles"][0]["max_duration_seconds"], 1800);
+    assert_eq!(resp.json()["Profiles"][0]["Name"], "prod-admin");
+    assert_eq!(resp.json()["Profiles"][0]["MaxDurationSeconds"], 1800);
 }
 
 #[tokio::test]
@@ -166,8 +178,24 @@ async fn discovery_tells_clients_how_to_sign() {
     let resp = app.get(&app.api, "/.well-known/tvm", None).await;
     assert_eq!(resp.status, 200);
     let d = resp.json();
-    assert_eq!(d["audience"], AUDIENCE);
+    assert_eq!(d["audience"], serde_json::json!([app.origin]));
     assert_eq!(d["sts_endpoint"], app.sim_url);
     assert_eq!(d["region"], "us-east-1");
     assert_eq!(d["token_versions"], serde_json::json!(["tvm-v1"]));
+}
+
+#[tokio::test]
+async fn the_replay_store_fill_is_a_gauge() {
+    let app = spawn_app_with(Options {
+        replay_capacity: Some(5000),
+        ..Options::default()
+    })
+    .await;
+    let before = app.get(&app.admin, "/metrics", None).await.body;
+    assert_eq!(metric(&before, "tvm_replay_store_entries "), 0.0);
+    assert_eq!(metric(&before, "tvm_replay_store_capacity "), 5000.0);
+    let resp = app.vend(&app.alice, r#"{"profile":"readonly"}"#).await;
+    assert_eq!(resp.status, 200, "{}", resp.body);
+    let after = app.get(&app.admin, "/metrics", None).await.body;
+    assert_eq!(metric(&after, "tvm_replay_store_entries "), 1.0);
 }

@@ -204,7 +204,10 @@ fn parses_sts_json_strictly() {
         r#"{{"GetCallerIdentityResponse":{{"GetCallerIdentityResult":{{"Arn":"<Arn>{USER_ARN}</Arn>","UserId":"{USER_ID}","Account":"{ACCOUNT}"}}}}}}"#
     );
     let f = fields(&json(&embedded)).unwrap();
-    assert_eq!(check_identity(f, None).unwrap_err(), ResponseError::BadArn);
+    assert_eq!(
+        check_identity(f, Partition::Aws).unwrap_err(),
+        ResponseError::BadArn
+    );
 }
 
 #[test]
@@ -301,7 +304,7 @@ fn identity(arn: &str, user_id: &str, account: &str) -> Result<String, ResponseE
         user_id: user_id.into(),
         account: account.into(),
     };
-    check_identity(f, Some(Partition::Aws)).map(|(i, _)| i.username().to_owned())
+    check_identity(f, Partition::Aws).map(|(i, _)| i.username().to_owned())
 }
 
 #[test]

@@ -14,7 +14,8 @@ const AKID: &str = "AKIAIOSFODNN7EXAMPLE";
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 const ARN: &str = "arn:aws:iam::111122223333:user/alice";
 const USER_ID: &str = "AIDAEXAMPLEEXAMPLE123";
-const AUDIENCE: &str = "tvm.example.com";
+const AUDIENCE: &str = "https://tvm.example.com";
+const CLUSTER: &str = "tvm-test-cluster";
 const NONCE: &str = "00112233445566778899aabbccddeeff";
 const BODY: &[u8] = br#"{"profile":"prod-admin"}"#;
 const AWS_BASE: &str = "https://sts.us-east-1.amazonaws.com";
@@ -35,6 +36,10 @@ struct Mint<'a> {
     base: &'a str,
     host: &'a str,
     audience: &'a str,
+    /// `x-tvm-target`.
+    target: &'a str,
+    /// `x-k8s-aws-id` of EKS tokens.
+    cluster: &'a str,
     body: &'a [u8],
     signed_nonce: &'a str,
     prefix_nonce: &'a str,
@@ -52,6 +57,8 @@ impl Default for Mint<'_> {
             base: AWS_BASE,
             host: "sts.us-east-1.amazonaws.com",
             audience: AUDIENCE,
+            target: "POST /vend",
+            cluster: CLUSTER,
             body: BODY,
             signed_nonce: NONCE,
             prefix_nonce: NONCE,
@@ -82,23 +89,28 @@ impl Mint<'_> {
             ("x-tvm-audience", self.audience.into()),
             ("x-tvm-body-sha256", body_sha256(self.body)),
             ("x-tvm-nonce", self.signed_nonce.into()),
+            ("x-tvm-target", self.target.into()),
         ]);
         format!("Bearer {}", encode_tvm_v1(self.prefix_nonce, &url))
     }
 
     fn eks(&self) -> String {
-        let url = self.url(vec![("x-k8s-aws-id", self.audience.into())]);
+        let url = self.url(vec![("x-k8s-aws-id", self.cluster.into())]);
         format!("Bearer {}", encode_eks(&url))
     }
 }
 
 fn settings(target: VerificationTarget) -> VerifierSettings {
     VerifierSettings {
-        audience: AUDIENCE.into(),
+        audiences: vec![origin(AUDIENCE)],
         target,
         max_clock_skew: DEFAULT_MAX_CLOCK_SKEW,
-        accept_eks_tokens: false,
+        eks_cluster_id: None,
     }
+}
+
+fn origin(s: &str) -> Origin {
+    Origin::parse(s).expect("origin")
 }
 
 fn aws() -> VerificationTarget {
@@ -137,10 +149,16 @@ fn build_with(
     )
 }
 
+/// Verifies `header` as sent with `POST /vend` and `body`.
 async fn verify(v: &Verifier, header: &str, body: &[u8]) -> Result<VerifiedCaller, VerifyError> {
-    v.verify(Some(header.as_bytes()), body).await
+    v.verify(
+        Some(header.as_bytes()),
+        &RequestContext::new("POST", "/vend", body),
+    )
+    .await
 }
 
+mod binding;
 mod pipeline;
 mod replay;
 mod upstream;

@@ -19,7 +19,7 @@ async fn a_valid_token_verifies_and_the_request_is_rebuilt_exactly() {
     assert!(uri.starts_with("https://sts.us-east-1.amazonaws.com/?Action=GetCallerIdentity&Version=2011-06-15&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20240501%2Fus-east-1%2Fsts%2Faws4_request&X-Amz-Date=20240501T120000Z&X-Amz-Expires=60&X-Amz-Signature="), "{uri}");
     assert!(
         uri.ends_with(
-            "&X-Amz-SignedHeaders=host%3Bx-tvm-audience%3Bx-tvm-body-sha256%3Bx-tvm-nonce"
+            "&X-Amz-SignedHeaders=host%3Bx-tvm-audience%3Bx-tvm-body-sha256%3Bx-tvm-nonce%3Bx-tvm-target"
         ),
         "{uri}"
     );
@@ -36,6 +36,7 @@ async fn a_valid_token_verifies_and_the_request_is_rebuilt_exactly() {
             ("x-tvm-audience".to_owned(), AUDIENCE.to_owned()),
             ("x-tvm-body-sha256".to_owned(), body_sha256(BODY)),
             ("x-tvm-nonce".to_owned(), NONCE.to_owned()),
+            ("x-tvm-target".to_owned(), "POST /vend".to_owned()),
         ]
     );
 }
@@ -52,7 +53,7 @@ async fn bindings_are_enforced_by_sts_with_our_own_values() {
         (
             "other audience",
             Mint {
-                audience: "other.example.com",
+                audience: "https://other.example.com",
                 ..Mint::default()
             }
             .tvm(),
@@ -150,7 +151,10 @@ async fn failing_tokens_never_reach_the_transport() {
         let sts = FakeSts::new(Mode::Verify(keys()));
         let v = build(settings(aws()), &sts);
         let err = v
-            .verify(header.as_deref().map(str::as_bytes), BODY)
+            .verify(
+                header.as_deref().map(str::as_bytes),
+                &RequestContext::new("POST", "/vend", BODY),
+            )
             .await
             .unwrap_err();
         assert_eq!((err.reason(), err.kind()), (reason, kind));
@@ -188,7 +192,7 @@ async fn concurrent_replays_exactly_one_wins() {
     let tasks: Vec<_> = (0..32)
         .map(|_| {
             let (v, token) = (Arc::clone(&v), Arc::clone(&token));
-            tokio::spawn(async move { v.verify(Some(token.as_bytes()), BODY).await.is_ok() })
+            tokio::spawn(async move { verify(&v, &token, BODY).await.is_ok() })
         })
         .collect();
     let mut wins = 0;

@@ -137,7 +137,7 @@ async fn concurrent_copies_of_a_forgery_never_win_and_leave_nothing() {
         .map(|_| {
             let (v, token) = (Arc::clone(&v), Arc::clone(&token));
             tokio::spawn(async move {
-                v.verify(Some(token.as_bytes()), BODY)
+                verify(&v, &token, BODY)
                     .await
                     .map(|_| ())
                     .map_err(|e| e.reason())
@@ -152,4 +152,41 @@ async fn concurrent_copies_of_a_forgery_never_win_and_leave_nothing() {
         );
     }
     assert!(store.is_empty());
+}
+
+#[tokio::test]
+async fn accepted_entries_live_only_while_their_token_could_pass_the_time_checks() {
+    let sts = FakeSts::new(Mode::Verify(keys()));
+    let (v, store) = build_inspectable(settings(aws()), &sts, 10);
+    // Signed at t0 for 60 s: acceptable until t0 + 60 s, kept 30 s beyond.
+    verify(&v, &Mint::default().tvm(), BODY).await.unwrap();
+    assert_eq!(store.len(), 1);
+    let far = t0() + SignedDuration::from_hours(1);
+    let probe = |name: &str, at: i64| {
+        store
+            .check_and_insert(
+                &ReplayKey::from_signature(name),
+                far,
+                t0() + SignedDuration::from_secs(at),
+            )
+            .unwrap();
+    };
+    probe("a", 90);
+    assert_eq!(store.len(), 2, "still held at t0 + 90 s");
+    probe("b", 91);
+    assert_eq!(store.len(), 2, "gone after t0 + 90 s (two probes held)");
+}
+
+#[test]
+fn keep_until_is_the_last_acceptable_instant_plus_the_margin() {
+    let skew = DEFAULT_MAX_CLOCK_SKEW;
+    let at = |s: i64| t0() + SignedDuration::from_secs(s);
+    // tvm's own tokens: the expiry ends the window first.
+    assert_eq!(crate::auth::replay::keep_until(t0(), at(60), skew), at(90));
+    // The longest claim: the skew ends it (it was expiry + skew, 25 min, before).
+    assert_eq!(
+        crate::auth::replay::keep_until(t0(), at(900), skew),
+        at(330)
+    );
+    assert_eq!(REPLAY_CLOCK_MARGIN, SignedDuration::from_secs(30));
 }

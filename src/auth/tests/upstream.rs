@@ -68,10 +68,44 @@ async fn upstream_failures_map_to_their_kinds_and_still_consume_the_token() {
 }
 
 #[tokio::test]
+async fn a_configured_endpoint_still_checks_the_partition() {
+    let sts = FakeSts::new(Mode::Fixed(gci_xml(
+        "arn:aws-cn:iam::111122223333:user/alice",
+        USER_ID,
+        "111122223333",
+    )));
+    let v = build(
+        settings(VerificationTarget::Endpoint {
+            endpoint: Endpoint::parse(SIM_BASE).unwrap(),
+            partition: Partition::Aws,
+        }),
+        &sts,
+    );
+    let token = Mint {
+        base: SIM_BASE,
+        host: "127.0.0.1:4599",
+        ..Mint::default()
+    }
+    .tvm();
+    let err = verify(&v, &token, BODY).await.unwrap_err();
+    assert_eq!(
+        (err.reason(), err.kind()),
+        ("bad_sts_response", VerifyErrorKind::StsError)
+    );
+    assert_eq!(sts.calls(), 1);
+}
+
+#[tokio::test]
 async fn a_configured_endpoint_receives_the_request() {
     let sts = FakeSts::new(Mode::Verify(keys()));
     let endpoint = Endpoint::parse(SIM_BASE).unwrap();
-    let v = build(settings(VerificationTarget::Endpoint(endpoint)), &sts);
+    let v = build(
+        settings(VerificationTarget::Endpoint {
+            endpoint,
+            partition: Partition::Aws,
+        }),
+        &sts,
+    );
     assert_eq!(v.sts_endpoint(), SIM_BASE);
     let token = Mint {
         base: SIM_BASE,
@@ -99,7 +133,7 @@ async fn a_configured_endpoint_receives_the_request() {
 async fn eks_tokens_when_enabled() {
     let sts = FakeSts::new(Mode::Verify(keys()));
     let mut s = settings(aws());
-    s.accept_eks_tokens = true;
+    s.eks_cluster_id = Some(CLUSTER.into());
     let v = build(s, &sts);
     let caller = verify(&v, &Mint::default().eks(), b"ignored")
         .await
@@ -109,10 +143,10 @@ async fn eks_tokens_when_enabled() {
     let mut names: Vec<&str> = req.headers().keys().map(|k| k.as_str()).collect();
     names.sort_unstable();
     assert_eq!(names, ["host", "x-k8s-aws-id"]);
-    assert_eq!(req.headers()["x-k8s-aws-id"], AUDIENCE);
+    assert_eq!(req.headers()["x-k8s-aws-id"], CLUSTER);
     // Signed for another cluster: STS refuses it.
     let other = Mint {
-        audience: "other-cluster",
+        cluster: "other-cluster",
         ..Mint::default()
     }
     .eks();
@@ -139,8 +173,8 @@ async fn eks_tokens_when_enabled() {
 async fn a_bad_audience_fails_closed_without_dialing() {
     let sts = FakeSts::new(Mode::Verify(keys()));
     let mut s = settings(aws());
-    s.audience = "bad audience\n".into();
-    assert_eq!(s.validate(), Err(SettingsError::Audience));
+    s.audiences = Vec::new();
+    assert_eq!(s.validate(), Err(SettingsError::AudienceCount));
     let v = build(s, &sts);
     let err = verify(&v, &Mint::default().tvm(), BODY).await.unwrap_err();
     assert_eq!(
@@ -175,8 +209,31 @@ fn settings_validation_and_discovery_endpoint() {
     s.max_clock_skew = SignedDuration::from_mins(-1);
     assert_eq!(s.validate(), Err(SettingsError::ClockSkew));
     s.max_clock_skew = DEFAULT_MAX_CLOCK_SKEW;
-    s.audience = String::new();
-    assert_eq!(s.validate(), Err(SettingsError::Audience));
+    s.audiences = vec![origin("http://tvm.example.com")];
+    assert_eq!(
+        s.validate(),
+        Err(SettingsError::InsecureOrigin(
+            "http://tvm.example.com".into()
+        ))
+    );
+    s.audiences = vec![origin("http://127.0.0.1:8080"), origin("http://[::1]:8080")];
+    assert_eq!(s.validate(), Ok(()));
+    s.audiences = vec![origin(AUDIENCE), origin("HTTPS://tvm.example.com:443/")];
+    assert_eq!(
+        s.validate(),
+        Err(SettingsError::DuplicateOrigin(AUDIENCE.into()))
+    );
+    s.audiences = (0..17)
+        .map(|i| origin(&format!("https://tvm{i}.example.com")))
+        .collect();
+    assert_eq!(s.validate(), Err(SettingsError::AudienceCount));
+    s.audiences = vec![origin(AUDIENCE)];
+    for bad in ["", "-x", "a b", "a.b", &"a".repeat(101)] {
+        s.eks_cluster_id = Some(bad.into());
+        assert_eq!(s.validate(), Err(SettingsError::EksClusterId), "{bad:?}");
+    }
+    s.eks_cluster_id = Some("tvm_test-1".into());
+    assert_eq!(s.validate(), Ok(()));
 }
 
 // The "one log line per rejection, with its reason, never the token" check lives in

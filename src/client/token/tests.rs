@@ -12,8 +12,8 @@ use proptest::prelude::*;
 use super::*;
 use crate::auth::testutil::{t0, FakeSts, Key, Mode};
 use crate::auth::{
-    is_nonce, IdentityTransport, InMemoryReplayStore, VerificationTarget, Verifier,
-    VerifierSettings, DEFAULT_MAX_CLOCK_SKEW,
+    is_nonce, IdentityTransport, InMemoryReplayStore, Origin, RequestContext, VerificationTarget,
+    Verifier, VerifierSettings, DEFAULT_MAX_CLOCK_SKEW,
 };
 use crate::clock::ManualClock;
 use crate::identity::Partition;
@@ -22,8 +22,31 @@ const AKID: &str = "ASIAEXAMPLEEXAMPLE12";
 const SECRET: &str = "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY";
 const SESSION: &str = "FwoGZXIvYXdzEBYaDK+/session/token==";
 const ARN: &str = "arn:aws:sts::111122223333:assumed-role/Dev/alice@example.com";
-const AUDIENCE: &str = "tvm.example.com";
+const AUDIENCE: &str = "https://tvm.example.com";
+const CLUSTER: &str = "tvm-test-cluster";
 const SIM: &str = "http://127.0.0.1:4599";
+
+fn audience() -> Origin {
+    Origin::parse(AUDIENCE).unwrap()
+}
+
+/// Mints for [`AUDIENCE`] and `POST /vend`.
+fn mint(
+    endpoint: &str,
+    region: &str,
+    session: Option<&str>,
+    body: &[u8],
+) -> Result<String, MintError> {
+    mint_tvm_v1(
+        &creds(session),
+        endpoint,
+        region,
+        &audience(),
+        &Target::vend(),
+        body,
+        at(t0()),
+    )
+}
 
 fn creds(session: Option<&str>) -> Credentials {
     Credentials::new(AKID, SECRET, session.map(str::to_owned), None, "test")
@@ -45,10 +68,10 @@ fn sts() -> Arc<FakeSts> {
 
 fn verifier(target: VerificationTarget, now: Timestamp, sts: &Arc<FakeSts>) -> Verifier {
     let settings = VerifierSettings {
-        audience: AUDIENCE.into(),
+        audiences: vec![audience()],
         target,
         max_clock_skew: DEFAULT_MAX_CLOCK_SKEW,
-        accept_eks_tokens: true,
+        eks_cluster_id: Some(CLUSTER.into()),
     };
     Verifier::new(
         settings,
@@ -73,7 +96,8 @@ async fn check(
 ) -> Result<String, &'static str> {
     let sts = sts();
     let v = verifier(target, now, &sts);
-    v.verify(Some(format!("Bearer {token}").as_bytes()), body)
+    let ctx = RequestContext::new("POST", "/vend", body);
+    v.verify(Some(format!("Bearer {token}").as_bytes()), &ctx)
         .await
         .map(|c| c.identity().arn().as_str().to_owned())
         .map_err(|e| e.reason())
@@ -84,15 +108,7 @@ async fn minted_tokens_verify_with_and_without_a_session_token() {
     let body = br#"{"profile":"prod-admin","duration_seconds":900}"#;
     for session in [None, Some(SESSION)] {
         let endpoint = "https://sts.us-east-1.amazonaws.com";
-        let token = mint_tvm_v1(
-            &creds(session),
-            endpoint,
-            "us-east-1",
-            AUDIENCE,
-            body,
-            at(t0()),
-        )
-        .unwrap();
+        let token = mint(endpoint, "us-east-1", session, body).unwrap();
         let later = t0() + SignedDuration::from_secs(30);
         assert_eq!(
             check(&token, body, aws("us-east-1"), later)
@@ -116,15 +132,18 @@ async fn minted_tokens_verify_with_and_without_a_session_token() {
 
 #[tokio::test]
 async fn minted_tokens_verify_against_the_simulator_endpoint_and_regional_hosts() {
-    let ep = VerificationTarget::Endpoint(crate::auth::Endpoint::parse(SIM).unwrap());
-    let token = mint_tvm_v1(&creds(None), SIM, "us-east-1", AUDIENCE, b"", at(t0())).unwrap();
+    let ep = VerificationTarget::Endpoint {
+        endpoint: crate::auth::Endpoint::parse(SIM).unwrap(),
+        partition: crate::identity::Partition::Aws,
+    };
+    let token = mint(SIM, "us-east-1", None, b"").unwrap();
     assert_eq!(check(&token, b"", ep, t0()).await.as_deref(), Ok(ARN));
     for (endpoint, region) in [
         ("https://sts.amazonaws.com", "us-east-1"),
         ("https://sts.eu-west-1.amazonaws.com/", "eu-west-1"),
         ("https://sts-fips.us-west-2.amazonaws.com", "us-west-2"),
     ] {
-        let token = mint_tvm_v1(&creds(None), endpoint, region, AUDIENCE, b"", at(t0())).unwrap();
+        let token = mint(endpoint, region, None, b"").unwrap();
         assert_eq!(
             check(&token, b"", aws("us-east-1"), t0()).await.as_deref(),
             Ok(ARN),
@@ -140,7 +159,7 @@ async fn minted_eks_tokens_verify() {
         &creds(Some(SESSION)),
         endpoint,
         "us-east-1",
-        AUDIENCE,
+        CLUSTER,
         at(t0()),
     )
     .unwrap();
@@ -156,8 +175,7 @@ async fn minted_eks_tokens_verify() {
 #[test]
 fn tokens_round_trip_and_carry_a_fresh_nonce() {
     let endpoint = "https://sts.us-east-1.amazonaws.com";
-    let mint =
-        || mint_tvm_v1(&creds(None), endpoint, "us-east-1", AUDIENCE, b"", at(t0())).unwrap();
+    let mint = || mint(endpoint, "us-east-1", None, b"").unwrap();
     let (a, b) = (mint(), mint());
     assert_ne!(a, b);
     let parts: Vec<&str> = a.splitn(3, '.').collect();
@@ -168,9 +186,9 @@ fn tokens_round_trip_and_carry_a_fresh_nonce() {
         "https://sts.us-east-1.amazonaws.com/?Action=GetCallerIdentity&Version=2011-06-15&X-Amz-"
     ));
     assert!(url.contains("X-Amz-Expires=60"));
-    assert!(
-        url.contains("X-Amz-SignedHeaders=host%3Bx-tvm-audience%3Bx-tvm-body-sha256%3Bx-tvm-nonce")
-    );
+    assert!(url.contains(
+        "X-Amz-SignedHeaders=host%3Bx-tvm-audience%3Bx-tvm-body-sha256%3Bx-tvm-nonce%3Bx-tvm-target"
+    ));
     assert!(
         !url.contains(SECRET) && !url.contains(parts[1]),
         "secret or nonce in the URL"
@@ -181,76 +199,69 @@ fn tokens_round_trip_and_carry_a_fresh_nonce() {
 fn refuses_bad_inputs() {
     let c = creds(None);
     let now = at(t0());
-    let bad_endpoint = mint_tvm_v1(
-        &c,
-        "https://sts.amazonaws.com/x",
-        "us-east-1",
-        AUDIENCE,
-        b"",
-        now,
-    );
-    assert!(matches!(bad_endpoint, Err(MintError::Endpoint(_))));
     assert!(matches!(
-        mint_tvm_v1(
-            &c,
-            "ftp://sts.amazonaws.com",
-            "us-east-1",
-            AUDIENCE,
-            b"",
-            now
-        ),
+        mint("https://sts.amazonaws.com/x", "us-east-1", None, b""),
         Err(MintError::Endpoint(_))
     ));
     assert!(matches!(
-        mint_tvm_v1(
-            &c,
-            "https://sts.amazonaws.com",
-            "US-EAST-1",
-            AUDIENCE,
-            b"",
-            now
-        ),
+        mint("ftp://sts.amazonaws.com", "us-east-1", None, b""),
+        Err(MintError::Endpoint(_))
+    ));
+    assert!(matches!(
+        mint("https://sts.amazonaws.com", "US-EAST-1", None, b""),
         Err(MintError::Region)
     ));
-    for audience in ["", "a b", "x\n"] {
-        assert!(matches!(
-            mint_tvm_v1(
-                &c,
-                "https://sts.amazonaws.com",
-                "us-east-1",
-                audience,
-                b"",
-                now
-            ),
-            Err(MintError::Audience)
-        ));
+    for cluster in ["", "a b", "x\n", "-x"] {
+        let e = mint_eks(&c, "https://sts.amazonaws.com", "us-east-1", cluster, now).unwrap_err();
+        assert!(matches!(e, MintError::ClusterId), "{cluster:?}");
+        assert!(!e.to_string().contains(SECRET));
     }
-    let e = mint_eks(&c, "https://sts.amazonaws.com", "us-east-1", "", now).unwrap_err();
-    assert!(!e.to_string().contains(SECRET));
 }
 
 #[test]
-fn shares_the_servers_audience_and_region_rules() {
-    let c = creds(None);
-    let now = at(t0());
-    let mint =
-        |region: &str, audience: &str| mint_tvm_v1(&c, SIM, region, audience, b"", now).map(|_| ());
-    let longest = "a".repeat(crate::auth::MAX_AUDIENCE_LEN);
-    assert!(mint("us-east-1", &longest).is_ok());
-    assert!(matches!(
-        mint("us-east-1", &format!("{longest}a")),
-        Err(MintError::Audience)
-    ));
+fn shares_the_servers_region_rules() {
     for region in ["us-gov-west-1", "cn-northwest-1", "ap-southeast-7"] {
-        assert!(mint(region, AUDIENCE).is_ok(), "{region}");
+        assert!(mint(SIM, region, None, b"").is_ok(), "{region}");
     }
     // Shapes the old `[a-z0-9-]{1,32}` check let through and the server refuses.
     for region in ["local", "-us-east-1", "us-east", "1"] {
         assert!(
-            matches!(mint(region, AUDIENCE), Err(MintError::Region)),
+            matches!(mint(SIM, region, None, b""), Err(MintError::Region)),
             "{region}"
         );
     }
+}
+
+#[test]
+fn targets_are_method_space_path() {
+    for ok in [
+        "POST /vend",
+        "GET /profiles",
+        "POST /requests/0123456789abcdef/approve",
+        "GET /",
+    ] {
+        let t = Target::parse(ok).unwrap();
+        assert_eq!(t.as_str(), ok);
+        assert_eq!(format!("{} {}", t.method(), t.path()), ok);
+    }
+    for bad in [
+        "",
+        "POST",
+        "POST vend",
+        "post /vend",
+        "POST  /vend",
+        "POST /vend?x=1",
+        "POST /a b",
+        "POST /vend#x",
+        " POST /vend",
+        "POST /\u{e9}",
+        "VERYLONGMETHODNAMEX /",
+    ] {
+        assert_eq!(Target::parse(bad), Err(TargetError), "{bad:?}");
+    }
+    assert!(Target::parse(&format!("GET /{}", "a".repeat(MAX_TARGET_PATH_LEN))).is_err());
+    assert_eq!(Target::vend().as_str(), "POST /vend");
+    assert_eq!(Target::profiles().as_str(), "GET /profiles");
 }
 
 proptest! {
@@ -258,21 +269,28 @@ proptest! {
 
     #[test]
     fn minted_tokens_always_validate(
-        audience in "[!-~]{1,64}",
+        host in "[a-z]([a-z0-9-]{0,18}[a-z0-9])?(\\.[a-z0-9]{1,10}){0,3}",
+        port in prop::option::of(1u16..),
+        path in "/[A-Za-z0-9/._~%!$&'()*+,;=:@-]{0,40}",
         body in proptest::collection::vec(any::<u8>(), 0..256),
         region in prop::sample::select(vec!["us-east-1", "eu-central-1", "ap-southeast-2", "sa-east-1"]),
         skew_secs in -250i64..250,
         session in prop::option::of("[A-Za-z0-9+/=]{1,64}"),
     ) {
         let endpoint = format!("https://sts.{region}.amazonaws.com");
-        let token = mint_tvm_v1(&creds(session.as_deref()), &endpoint, region, &audience, &body, at(t0()))
+        let origin = match port {
+            Some(p) => Origin::parse(&format!("https://{host}:{p}")).unwrap(),
+            None => Origin::parse(&format!("https://{host}")).unwrap(),
+        };
+        let target = Target::parse(&format!("POST {path}")).unwrap();
+        let token = mint_tvm_v1(&creds(session.as_deref()), &endpoint, region, &origin, &target, &body, at(t0()))
             .unwrap();
         let sts = sts();
         let settings = VerifierSettings {
-            audience: audience.clone(),
+            audiences: vec![origin],
             target: aws(region),
             max_clock_skew: DEFAULT_MAX_CLOCK_SKEW,
-            accept_eks_tokens: false,
+            eks_cluster_id: None,
         };
         let now = t0() + SignedDuration::from_secs(skew_secs.min(59));
         let v = Verifier::new(
@@ -282,7 +300,8 @@ proptest! {
             Arc::clone(&sts) as Arc<dyn IdentityTransport>,
         );
         let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
-        let outcome = rt.block_on(v.verify(Some(format!("Bearer {token}").as_bytes()), &body));
+        let ctx = RequestContext::new("POST", &path, &body);
+        let outcome = rt.block_on(v.verify(Some(format!("Bearer {token}").as_bytes()), &ctx));
         prop_assert!(outcome.is_ok(), "{:?}", outcome.err());
     }
 }

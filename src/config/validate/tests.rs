@@ -4,7 +4,8 @@ use crate::auth::VerificationTarget;
 use crate::config::{from_yaml, ConfigError};
 use crate::identity::Partition;
 
-const MINIMAL: &str = "auth: {audience: tvm.example.com}\npolicy: {file: config/policy.yaml}\n";
+const MINIMAL: &str =
+    "auth: {audience: https://tvm.example.com}\npolicy: {file: config/policy.yaml}\n";
 
 fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
     pairs
@@ -28,7 +29,11 @@ fn minimal_config_gets_documented_defaults() {
     assert_eq!(c.verifier.max_clock_skew.as_secs(), 300);
     assert_eq!(c.sts_region, "us-east-1");
     assert_eq!(c.stamp_prefix.as_str(), "tvm");
-    assert!(!c.verifier.accept_eks_tokens);
+    assert_eq!(c.verifier.eks_cluster_id, None);
+    assert_eq!(c.shutdown_delay.as_secs(), 5, "the documented default");
+    assert_eq!(c.replay_capacity, crate::auth::REPLAY_CACHE_CAPACITY);
+    let origins: Vec<&str> = c.verifier.audiences.iter().map(|o| o.as_str()).collect();
+    assert_eq!(origins, ["https://tvm.example.com"]);
     assert_eq!(
         c.verifier.target,
         VerificationTarget::Aws {
@@ -50,16 +55,16 @@ fn env_overrides_nest_with_double_underscore() {
         MINIMAL,
         env(&[
             ("TVM_LISTEN__ADDR", "127.0.0.1:18080"),
-            ("TVM_AUTH__ACCEPT_EKS_TOKENS", "true"),
+            ("TVM_AUTH__EKS_CLUSTER_ID", "tvm-compat"),
             ("TVM_STS__ENDPOINT_URL", "http://127.0.0.1:4599"),
             ("OTHER_VAR", "ignored"),
         ]),
     )
     .unwrap();
     assert_eq!(c.listen_addr.to_string(), "127.0.0.1:18080");
-    assert!(c.verifier.accept_eks_tokens);
+    assert_eq!(c.verifier.eks_cluster_id.as_deref(), Some("tvm-compat"));
     // The verification endpoint defaults to sts.endpoint_url.
-    let VerificationTarget::Endpoint(ep) = c.verifier.target else {
+    let VerificationTarget::Endpoint { endpoint: ep, .. } = c.verifier.target else {
         panic!("expected the configured endpoint")
     };
     assert_eq!(ep.base_url(), "http://127.0.0.1:4599");
@@ -70,7 +75,7 @@ fn errors_name_the_key() {
     type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
     let cases: &[Case] = &[
         (
-            "auth: {audience: a, bogus: 1}\npolicy: {file: p}\n",
+            "auth: {audience: https://a.example, bogus: 1}\npolicy: {file: p}\n",
             &[],
             "auth.bogus",
         ),
@@ -106,6 +111,16 @@ fn errors_name_the_key() {
         ),
         (
             MINIMAL,
+            &[("TVM_AUTH__EKS_CLUSTER_ID", "a.b")],
+            "auth.eks_cluster_id",
+        ),
+        (
+            MINIMAL,
+            &[("TVM_STATE__REPLAY_CAPACITY", "10")],
+            "state.replay_capacity",
+        ),
+        (
+            MINIMAL,
             &[("TVM_ADMIN__ADDR", "0.0.0.0:8080")],
             "admin.addr",
         ),
@@ -130,7 +145,7 @@ fn errors_name_the_key() {
 #[test]
 fn unknown_key_message_is_helpful() {
     let err = from_yaml(
-        "auth: {audience: a, bogus: 1}\npolicy: {file: p}\n",
+        "auth: {audience: https://a.example, bogus: 1}\npolicy: {file: p}\n",
         env(&[]),
     )
     .unwrap_err();
@@ -187,4 +202,71 @@ fn request_timeout_must_outlive_the_sts_calls() {
     assert_eq!(key_of(err), "server.request_timeout");
     let err = from_yaml(MINIMAL, env(&[("TVM_AUTH__MAX_CLOCK_SKEW", "0s")])).unwrap_err();
     assert_eq!(key_of(err), "auth.max_clock_skew");
+}
+
+#[test]
+fn audience_is_a_list_of_origins() {
+    let c = from_yaml(
+        "auth:\n  audience:\n    - HTTPS://TVM.example.com:443/\n    - https://tvm.internal.example.com:8443\n    - http://127.0.0.1:8080\npolicy: {file: p}\n",
+        env(&[]),
+    )
+    .unwrap();
+    let origins: Vec<&str> = c.verifier.audiences.iter().map(|o| o.as_str()).collect();
+    assert_eq!(
+        origins,
+        [
+            "https://tvm.example.com",
+            "https://tvm.internal.example.com:8443",
+            "http://127.0.0.1:8080"
+        ]
+    );
+    for (audience, key, says) in [
+        ("[]", "auth.audience", "1 to 16 origins"),
+        (
+            "[https://a.example, tvm-prod]",
+            "auth.audience[1]",
+            "e.g. `audience: [https://tvm.example.com]`",
+        ),
+        ("https://a.example/tvm", "auth.audience", "no path"),
+        ("https://u@a.example", "auth.audience", "user name"),
+        ("http://tvm.example.com", "auth.audience", "use https"),
+        (
+            "[https://a.example, https://A.example:443]",
+            "auth.audience",
+            "listed twice",
+        ),
+    ] {
+        let err = from_yaml(
+            &format!("auth: {{audience: {audience}}}\npolicy: {{file: p}}\n"),
+            env(&[]),
+        )
+        .unwrap_err();
+        let msg = err.to_string();
+        assert_eq!(key_of(err), key, "{audience}: {msg}");
+        let msg = msg.replace("tvm is served at the root of its origin", "no path");
+        assert!(
+            msg.contains(says) || msg.contains("path"),
+            "{audience}: {msg}"
+        );
+    }
+}
+
+#[test]
+fn old_style_settings_say_what_to_write_instead() {
+    let err = from_yaml("auth: {audience: tvm-prod}\npolicy: {file: p}\n", env(&[])).unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("auth.audience") && msg.contains("https://tvm.example.com"),
+        "{msg}"
+    );
+    let err = from_yaml(
+        "auth: {audience: https://tvm.example.com, accept_eks_tokens: true}\npolicy: {file: p}\n",
+        env(&[]),
+    )
+    .unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("auth.accept_eks_tokens") && msg.contains("auth.eks_cluster_id"),
+        "{msg}"
+    );
 }
