@@ -1,6 +1,8 @@
 //! Load-time checks of the names and patterns a rule holds.
 //!
-//! Owns: rule-name syntax, principal-pattern shape, profile-pattern syntax.
+//! Owns: rule-name syntax, principal-pattern shape, profile-pattern syntax,
+//! and which parts of a pattern match ignoring case (the names: an ARN's
+//! resource field and usernames; never partitions, services or accounts).
 //!
 //! Invariants: a principal pattern keeps the six ARN fields with a literal
 //! `arn` and an empty region, a known partition and service when literal, and a
@@ -28,14 +30,21 @@ pub(super) fn check_rule_name(name: &str) -> Result<(), String> {
     }
 }
 
+/// The first `:`-field of an ARN that holds names (type, path, role, session
+/// or user name): matched ignoring case, since IAM and Identity Center names
+/// are unique regardless of case. The fields before it (`arn`, partition,
+/// service, region, account) stay exact.
+pub(super) const ARN_NAME_FIELD: usize = 5;
+
 /// Principal patterns keep the ARN's field structure so a typo cannot silently
-/// match nothing (or, with a wildcard account, everything).
+/// match nothing (or, with a wildcard account, everything). Their resource
+/// field matches ignoring ASCII case ([`ARN_NAME_FIELD`]).
 pub(super) fn compile_principal(
     p: &str,
     pins_account: bool,
     accounts: Option<&[String]>,
 ) -> Result<Glob, String> {
-    let g = Glob::new(p)?;
+    let g = Glob::folding_from(p, ARN_NAME_FIELD)?;
     let shape =
         "expected arn:PARTITION:SERVICE::ACCOUNT:RESOURCE (each `*` stays within one field)";
     if g.field_count() != 6
@@ -53,7 +62,7 @@ pub(super) fn compile_principal(
             "principal pattern {p:?}: service must be iam or sts"
         ));
     }
-    if g.field(5).is_none_or(str::is_empty) {
+    if g.field(ARN_NAME_FIELD).is_none_or(str::is_empty) {
         return Err(format!("principal pattern {p:?}: empty resource"));
     }
     let account = g.field(4).unwrap_or_default();
@@ -74,6 +83,16 @@ pub(super) fn compile_principal(
         return Err(format!(
             "principal pattern {p:?}: an allow rule without `accounts` must name the account literally"
         ));
+    }
+    Ok(g)
+}
+
+/// Username patterns hold no `:` (no username does) and match ignoring ASCII
+/// case, like the names in ARNs.
+pub(super) fn compile_user_pattern(u: &str) -> Result<Glob, String> {
+    let g = Glob::folding_from(u, 0)?;
+    if u.contains(':') {
+        return Err("user patterns cannot hold `:` (no username does)".into());
     }
     Ok(g)
 }

@@ -14,10 +14,13 @@
 //! - `max_duration` is only allowed on allow rules.
 //!
 //! Matching: a rule matches when every present condition matches; a present
-//! list matches when any element matches. A root caller matches an **allow**
-//! rule only when the rule names root (`principal_types: [root]` or a
-//! principal pattern whose resource is literally `root`). Deny rules apply to
-//! root like to anyone, so a freeze rule at the top freezes root too.
+//! list matches when any element matches. `principals` (from the resource
+//! field on) and `users` match names ignoring ASCII case; accounts,
+//! partitions, services and profiles match exactly. A root caller matches an
+//! **allow** rule only when the rule names root (`principal_types: [root]` or
+//! a principal pattern whose resource is literally `root`, in any case). Deny
+//! rules apply to root like to anyone, so a freeze rule at the top freezes
+//! root too.
 
 use std::fmt;
 use std::sync::Arc;
@@ -27,7 +30,10 @@ use jiff::Timestamp;
 use super::duration::{format_seconds, parse_session_duration};
 use super::glob::Glob;
 use super::model::{RawEffect, RawPrincipalType, RawRule};
-use super::patterns::{check_rule_name, compile_principal, compile_profile_pattern};
+use super::patterns::{
+    check_rule_name, compile_principal, compile_profile_pattern, compile_user_pattern,
+    ARN_NAME_FIELD,
+};
 use super::profile::is_account_id;
 use super::window::TimeWindow;
 use crate::identity::{Identity, PrincipalType};
@@ -166,13 +172,7 @@ impl Rule {
         let principals = list("principals", &raw.principals, |p| {
             compile_principal(p, pins_account, accounts.as_deref())
         })?;
-        let users = list("users", &raw.users, |u| {
-            let g = Glob::new(u)?;
-            if u.contains(':') {
-                return Err("user patterns cannot hold `:` (no username does)".into());
-            }
-            Ok(g)
-        })?;
+        let users = list("users", &raw.users, |u| compile_user_pattern(u))?;
         let profiles = list("profiles", &raw.profiles, |p| {
             compile_profile_pattern(p, profile_names)
         })?;
@@ -214,10 +214,9 @@ impl Rule {
             .iter()
             .flatten()
             .any(|t| *t == PrincipalType::Root)
-            || principals
-                .iter()
-                .flatten()
-                .any(|g| g.field_is_literal(5) && g.field(5) == Some("root"));
+            || principals.iter().flatten().any(|g| {
+                g.field_is_literal(ARN_NAME_FIELD) && g.field(ARN_NAME_FIELD) == Some("root")
+            });
         Ok(Self {
             name: raw.name.as_str().into(),
             effect,

@@ -208,3 +208,108 @@ fn policy_is_send_and_sync() {
     assert_send_sync::<Policy>();
     assert_send_sync::<Decision>();
 }
+
+#[test]
+fn names_match_ignoring_case_accounts_and_partitions_do_not() {
+    let p = policy(
+        r#"
+  - {name: freeze-mallory, effect: deny, principals: ["arn:aws:sts::*:assumed-role/AWSReservedSSO_*/*"], users: [Mallory@Example.com]}
+  - {name: freeze-role, effect: deny, principals: ["arn:aws:iam::111122223333:role/Frozen"]}
+  - {name: alice, effect: allow, principals: ["arn:aws:iam::111122223333:user/Alice"]}
+  - {name: sso, effect: allow, accounts: ["111122223333"], principals: ["arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Admin_*/*"], users: ["*@EXAMPLE.com"], profiles: [dev-admin]}
+"#,
+    );
+    let sso = |user: &str| {
+        format!("arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Admin_0123abcd/{user}")
+    };
+    // A deny for `Mallory@Example.com` refuses every spelling of her name.
+    for user in [
+        "mallory@example.com",
+        "MALLORY@EXAMPLE.COM",
+        "Mallory@Example.com",
+    ] {
+        let d = eval(&p, &sso(user), "dev-admin", MON_OFFICE);
+        assert_eq!(
+            d.rule.as_ref().map(|m| &*m.name),
+            Some("freeze-mallory"),
+            "{user}"
+        );
+        assert!(!d.is_allowed(), "{user}");
+    }
+    // The deny on a role covers its sessions whatever the case of the role name.
+    let d = eval(
+        &p,
+        "arn:aws:sts::111122223333:assumed-role/FROZEN/ops-1",
+        "dev-admin",
+        MON_OFFICE,
+    );
+    assert!(!d.is_allowed());
+    assert_eq!(d.reason, Reason::DeniedByRule);
+    // An allow for `user/Alice` admits `user/alice`; a `users` glob folds too.
+    assert_eq!(
+        allowed_by(
+            &p,
+            "arn:aws:iam::111122223333:user/alice",
+            "dev-admin",
+            MON_OFFICE
+        )
+        .as_deref(),
+        Some("alice")
+    );
+    assert_eq!(
+        allowed_by(
+            &p,
+            "arn:aws:iam::111122223333:user/ALICE",
+            "dev-admin",
+            MON_OFFICE
+        )
+        .as_deref(),
+        Some("alice")
+    );
+    assert_eq!(
+        allowed_by(&p, &sso("bob@example.com"), "dev-admin", MON_OFFICE).as_deref(),
+        Some("sso")
+    );
+    // The account and partition stay exact (and an allow still pins them).
+    assert_eq!(
+        allowed_by(
+            &p,
+            "arn:aws:iam::444455556666:user/alice",
+            "dev-admin",
+            MON_OFFICE
+        )
+        .as_deref(),
+        None
+    );
+    assert_eq!(
+        allowed_by(
+            &p,
+            "arn:aws-cn:iam::111122223333:user/alice",
+            "dev-admin",
+            MON_OFFICE
+        )
+        .as_deref(),
+        None
+    );
+    assert_eq!(
+        allowed_by(
+            &p,
+            "arn:aws:iam::111122223333:user/alicia",
+            "dev-admin",
+            MON_OFFICE
+        )
+        .as_deref(),
+        None
+    );
+}
+
+#[test]
+fn a_root_pattern_in_any_case_names_root() {
+    let p = policy(
+        r#"  - {name: root, effect: allow, principals: ["arn:aws:iam::111122223333:ROOT"]}"#,
+    );
+    assert_eq!(
+        allowed_by(&p, ROOT, "dev-admin", MON_OFFICE).as_deref(),
+        Some("root")
+    );
+}

@@ -1,5 +1,6 @@
 //! Property tests over random policies, callers and instants: account
-//! pinning, deny-at-top monotonicity, determinism, explain/evaluate agreement.
+//! pinning, deny-at-top monotonicity, determinism, explain/evaluate agreement,
+//! and decisions blind to the case of names.
 //! (Glob properties live beside the matcher in `glob.rs`.)
 
 use jiff::Timestamp;
@@ -10,7 +11,7 @@ use super::*;
 
 const ACCOUNTS: [&str; 3] = ["111122223333", "444455556666", "777788889999"];
 
-const PRINCIPALS: [&str; 9] = [
+const PRINCIPALS: [&str; 10] = [
     "arn:aws:iam::111122223333:user/*",
     "arn:aws:sts::*:assumed-role/*/*",
     "arn:*:*::444455556666:*",
@@ -20,9 +21,10 @@ const PRINCIPALS: [&str; 9] = [
     "arn:aws:iam::444455556666:role/*",
     "arn:aws:iam::777788889999:*",
     "arn:aws:*::111122223333:*",
+    "arn:aws:sts::777788889999:assumed-role/ADMIN/Mallory@*",
 ];
 
-const USERS: [&str; 4] = ["*@example.com", "bob", "*", "ci-*"];
+const USERS: [&str; 5] = ["*@example.com", "bob", "*", "ci-*", "Mallory@EXAMPLE.com"];
 const TYPES: [&str; 4] = ["user", "assumed-role", "federated-user", "root"];
 const PROFILE_PATTERNS: [&str; 4] = ["prod-*", "dev-admin", "*", "prod-readonly"];
 const PROFILE_NAMES: [&str; 4] = ["prod-admin", "prod-readonly", "dev-admin", "missing"];
@@ -228,6 +230,59 @@ proptest! {
             .collect();
         prop_assert_eq!(listed, expected);
     }
+}
+
+/// `arn` with the case of the characters after its first `/` (the names: path,
+/// role, session, user) flipped where `flips` says so; the type keyword and
+/// everything before it stay as STS writes them.
+fn recase(arn: &str, flips: &[bool]) -> String {
+    let names_from = arn.find('/').map_or(arn.len(), |i| i + 1);
+    let (head, names) = arn.split_at(names_from);
+    let names: String = names
+        .chars()
+        .zip(flips.iter().chain(std::iter::repeat(&false)))
+        .map(|(c, &flip)| match (flip, c.is_ascii_lowercase()) {
+            (false, _) => c,
+            (true, true) => c.to_ascii_uppercase(),
+            (true, false) => c.to_ascii_lowercase(),
+        })
+        .collect();
+    format!("{head}{names}")
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// The same caller under any case of its names gets the same decision from
+    /// the same rule: a deny cannot be dodged, nor an allow lost, by case.
+    #[test]
+    fn decisions_ignore_the_case_of_names(
+        rules in rules(4),
+        (c, prof, d) in request(),
+        at in instant(),
+        flips in prop::collection::vec(any::<bool>(), 0..64),
+    ) {
+        let Some(p) = load(&rules) else { return Ok(()) };
+        let req = VendRequest { profile: prof, duration_seconds: d };
+        let recased = recase(CALLERS[c], &flips);
+        let a = p.evaluate_identity(&Identity::from_arn(CALLERS[c]).expect("parses"), &req, at);
+        let b = p.evaluate_identity(&Identity::from_arn(&recased).expect("parses"), &req, at);
+        prop_assert_eq!(a.is_allowed(), b.is_allowed(), "{} vs {}", CALLERS[c], recased);
+        prop_assert_eq!(a.rule, b.rule);
+        prop_assert_eq!(a.reason, b.reason);
+    }
+}
+
+#[test]
+fn recase_flips_only_names() {
+    assert_eq!(
+        recase(
+            "arn:aws:sts::777788889999:assumed-role/Admin/mallory@example.com",
+            &[true; 64]
+        ),
+        "arn:aws:sts::777788889999:assumed-role/aDMIN/MALLORY@EXAMPLE.COM"
+    );
+    assert_eq!(recase(CALLERS[5], &[true; 64]), CALLERS[5]);
 }
 
 /// Guards the properties above against vacuity: enough random policies load,
