@@ -208,13 +208,22 @@ impl Vendor {
                 tracing::warn!(error = %e, "session tags cannot be rendered for this caller");
                 VendError::Denied
             })?;
-        let source_identity =
-            SourceIdentity::new(&self.stamp_prefix, identity.username(), &Marker::Direct, id);
+        let source_identity = SourceIdentity::new(
+            &self.stamp_prefix,
+            identity.username(),
+            identity.arn().as_str(),
+            &Marker::Direct,
+            id,
+        );
         log.source_identity = Some(source_identity.to_string());
         log.duration_seconds = Some(grant.duration_seconds);
         let input = AssumeRoleInput {
             role_arn: profile.role_arn.clone(),
-            role_session_name: RoleSessionName::new(identity.username(), id),
+            role_session_name: RoleSessionName::new(
+                identity.username(),
+                identity.arn().as_str(),
+                id,
+            ),
             source_identity: source_identity.clone(),
             duration_seconds: grant.duration_seconds,
             external_id: profile.external_id.clone(),

@@ -10,10 +10,11 @@ fn input(role: &str, duration: u32) -> AssumeRoleInput {
     let id = RequestId::generate();
     AssumeRoleInput {
         role_arn: role.to_owned(),
-        role_session_name: RoleSessionName::new("alice", &id),
+        role_session_name: RoleSessionName::new("alice", ALICE_ARN, &id),
         source_identity: SourceIdentity::new(
             &StampPrefix::default(),
             "alice",
+            ALICE_ARN,
             &Marker::Direct,
             &id,
         ),
