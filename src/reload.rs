@@ -5,8 +5,17 @@
 //! see the new one — never a mix. Reloads come from SIGHUP and from polling the
 //! file's content; polling reads through the path, so it also sees a Kubernetes
 //! ConfigMap update, which swaps a `..data` symlink rather than writing the file.
-//! Invariant: a policy that fails to load is logged, counted as
-//! `tvm_policy_reloads_total{result="error"}`, and the last good one keeps serving.
+//!
+//! Invariants: a policy that fails to load is logged, counted as
+//! `tvm_policy_reloads_total{result="error"}`, and the last good one keeps
+//! serving. A changed file is only acted on once it has settled: two reads
+//! [`DEFAULT_SETTLE_INTERVAL`] apart must be byte-identical (SIGHUP too). A
+//! file written in place (`cp`, `>`, many editors) can be read half-written, and
+//! a cut at a line boundary is often a valid policy that lost a `users:` or
+//! `time:` condition and so allows more; such a read is never served. Writing
+//! the file elsewhere and renaming it over the old one (or a ConfigMap swap) is
+//! atomic and needs no settling; the settle check covers in-place writers that
+//! finish within the interval.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
@@ -21,6 +30,16 @@ use crate::policy::{Policy, PolicyError};
 /// (`policy.poll_interval`).
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(2);
 
+/// How long a changed policy file must stay byte-identical before it is loaded:
+/// it is read, and read again this much later, and only two identical reads
+/// are acted on. An in-place write of a policy (at most 4 MiB) by `cp`, a shell
+/// redirect or an editor finishes in milliseconds, so 500 ms catches a
+/// half-written file with a wide margin, even on slow storage, while adding
+/// only a quarter of the default poll interval to how long a change takes to
+/// apply. A writer that stalls longer mid-file is not covered: write to a
+/// temporary file and rename it over the policy.
+pub const DEFAULT_SETTLE_INTERVAL: Duration = Duration::from_millis(500);
+
 /// The served policy and where it comes from.
 pub struct PolicyStore {
     current: RwLock<Arc<Policy>>,
@@ -30,6 +49,8 @@ pub struct PolicyStore {
     last_seen: Mutex<[u8; 32]>,
     /// Time between two looks at the file.
     poll_interval: Duration,
+    /// Time between the two reads that must agree before a change is acted on.
+    settle_interval: Duration,
     metrics: Metrics,
 }
 
@@ -88,6 +109,26 @@ fn read_text(path: &Path) -> Result<(String, [u8; 32]), LoadError> {
     Ok((text, digest))
 }
 
+/// One look at the file during a reload: what was read, and the digest that
+/// stands for it (of the text, or of the failure).
+struct Look {
+    text: Result<String, LoadError>,
+    digest: [u8; 32],
+}
+
+fn look(path: &Path) -> Look {
+    match read_text(path) {
+        Ok((text, digest)) => Look {
+            text: Ok(text),
+            digest,
+        },
+        Err(e) => Look {
+            digest: failure_digest(&e),
+            text: Err(e),
+        },
+    }
+}
+
 /// Parses the text that was read (never the file again).
 fn parse(path: &Path, text: &str) -> Result<Policy, LoadError> {
     Policy::from_yaml(text).map_err(|source| LoadError::Invalid {
@@ -118,6 +159,7 @@ impl PolicyStore {
             path: path.to_owned(),
             last_seen: Mutex::new(digest),
             poll_interval: DEFAULT_POLL_INTERVAL,
+            settle_interval: DEFAULT_SETTLE_INTERVAL,
             metrics,
         })
     }
@@ -130,6 +172,7 @@ impl PolicyStore {
             path: PathBuf::new(),
             last_seen: Mutex::new([0; 32]),
             poll_interval: DEFAULT_POLL_INTERVAL,
+            settle_interval: DEFAULT_SETTLE_INTERVAL,
             metrics,
         }
     }
@@ -137,6 +180,13 @@ impl PolicyStore {
     /// Sets how often the file is polled.
     pub fn with_poll_interval(mut self, every: Duration) -> Self {
         self.poll_interval = every;
+        self
+    }
+
+    /// Sets how long a changed file must stay the same before it is loaded
+    /// (tests shorten it; see [`DEFAULT_SETTLE_INTERVAL`]).
+    pub fn with_settle_interval(mut self, settle: Duration) -> Self {
+        self.settle_interval = settle;
         self
     }
 
@@ -148,24 +198,31 @@ impl PolicyStore {
             .clone()
     }
 
-    /// Reloads now (SIGHUP). `Ok(false)` when the file did not change.
+    /// Reloads if the file changed, or even if not when `force` (SIGHUP), once
+    /// the file has settled. Blocks for the settle interval when there is
+    /// something to do. `Ok(false)` when the file did not change, or is still
+    /// changing (then the next poll tries again).
     pub fn reload(&self, force: bool) -> Result<bool, LoadError> {
         if self.path.as_os_str().is_empty() {
             return Ok(false);
         }
-        let read = read_text(&self.path);
-        let digest = match &read {
-            Ok((_, digest)) => *digest,
-            Err(e) => failure_digest(e),
-        };
-        {
-            let mut last = self.last_seen.lock().unwrap_or_else(|e| e.into_inner());
-            if !force && *last == digest {
-                return Ok(false);
-            }
-            *last = digest;
+        let first = look(&self.path);
+        if !force && *self.last_seen.lock().unwrap_or_else(|e| e.into_inner()) == first.digest {
+            return Ok(false);
         }
-        match read.and_then(|(text, _)| parse(&self.path, &text)) {
+        std::thread::sleep(self.settle_interval);
+        let settled = look(&self.path);
+        if settled.digest != first.digest {
+            // `last_seen` stays as it was, so the next poll sees a change and
+            // looks again.
+            tracing::info!(
+                path = %self.path.display(),
+                "policy file changed while being read; it is loaded once it stops changing"
+            );
+            return Ok(false);
+        }
+        *self.last_seen.lock().unwrap_or_else(|e| e.into_inner()) = settled.digest;
+        match settled.text.and_then(|text| parse(&self.path, &text)) {
             Ok(policy) => {
                 let rules = policy.rules().len();
                 *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(policy);
@@ -214,20 +271,25 @@ impl PolicyStore {
             };
             #[cfg(not(unix))]
             let sighup = std::future::pending::<()>();
-            tokio::select! {
+            let force = tokio::select! {
                 _ = &mut shutdown => return,
-                _ = tick.tick() => self.reload_off_runtime(false).await,
+                _ = tick.tick() => false,
                 _ = sighup => {
                     tracing::info!("SIGHUP: reloading policy");
-                    self.reload_off_runtime(true).await;
+                    true
                 }
+            };
+            // A reload may wait out the settle interval; shutdown need not.
+            tokio::select! {
+                _ = &mut shutdown => return,
+                _ = self.reload_off_runtime(force) => {}
             }
         }
     }
 
-    /// Reads and compiles on the blocking pool (up to 4 MiB of YAML), not on a
-    /// runtime worker that serves requests. The outcome is logged and counted by
-    /// [`PolicyStore::reload`].
+    /// Reads, settles and compiles on the blocking pool (up to 4 MiB of YAML,
+    /// and a sleep), not on a runtime worker that serves requests. The outcome
+    /// is logged and counted by [`PolicyStore::reload`].
     async fn reload_off_runtime(self: &Arc<Self>, force: bool) {
         let store = Arc::clone(self);
         let _ = tokio::task::spawn_blocking(move || store.reload(force)).await;
@@ -235,53 +297,4 @@ impl PolicyStore {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const POLICY: &str = "version: 1\nprofiles:\n  p: {role_arn: \"arn:aws:iam::111122223333:role/P\"}\nrules:\n  - name: r\n    effect: allow\n    accounts: [\"111122223333\"]\n";
-
-    fn errors(m: &Metrics) -> u64 {
-        m.policy_reloads.with_label_values(&["error"]).get()
-    }
-
-    #[test]
-    fn a_failure_is_reported_once_until_the_file_changes() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("policy.yaml");
-        std::fs::write(&file, POLICY).unwrap();
-        let metrics = Metrics::new();
-        let store = PolicyStore::load(&file, metrics.clone()).unwrap();
-        assert!(
-            !store.reload(false).unwrap(),
-            "unchanged file: nothing to do"
-        );
-
-        std::fs::write(&file, "version: 2\n").unwrap();
-        assert!(store.reload(false).is_err());
-        assert!(
-            !store.reload(false).unwrap(),
-            "same bad file: reported once"
-        );
-        assert_eq!(errors(&metrics), 1);
-
-        std::fs::remove_file(&file).unwrap();
-        assert!(store.reload(false).is_err());
-        assert!(
-            !store.reload(false).unwrap(),
-            "still missing: reported once"
-        );
-        assert_eq!(errors(&metrics), 2);
-        // SIGHUP forces a new attempt, which fails again and says so.
-        assert!(store.reload(true).is_err());
-        assert_eq!(errors(&metrics), 3);
-        assert_eq!(
-            store.current().rules().len(),
-            1,
-            "the last good policy serves"
-        );
-
-        std::fs::write(&file, POLICY.replace("name: r", "name: r2")).unwrap();
-        assert!(store.reload(false).unwrap());
-        assert_eq!(store.current().rules()[0].name(), "r2");
-    }
-}
+mod tests;

@@ -1,6 +1,7 @@
 //! Policy hot reload (issue #4): file changes, Kubernetes-style symlink swaps
 //! and SIGHUP load a new policy; a broken one is refused and the last good
-//! policy keeps serving; requests during reloads never fail.
+//! policy keeps serving; requests during reloads never fail; a file caught
+//! half-written is never served (issue #7).
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -145,6 +146,8 @@ async fn reloads_under_load_fail_no_request() {
         spawn_app_with(Options {
             policy_file: Some(file.clone()),
             poll_interval: Duration::from_millis(100),
+            // Shorter than the 60 ms between writes, so most looks settle.
+            settle_interval: Duration::from_millis(10),
             ..Options::default()
         })
         .await,
@@ -202,4 +205,57 @@ async fn a_file_the_cli_would_refuse_is_refused_by_reload_too() {
         200,
         "last good policy"
     );
+}
+
+#[tokio::test]
+async fn a_half_written_policy_is_never_served() {
+    use std::io::Write;
+    // The whole new file refuses alice (her rule now also needs `users`); cut
+    // just before that line it is a valid policy that lets her in.
+    let whole = POLICY.replace(
+        "    profiles: [\"readonly\"]\n",
+        "    profiles: [\"readonly\"]\n    users: [\"nobody\"]\n",
+    );
+    let cut = whole.find("    users: [\"nobody\"]").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("policy.yaml");
+    std::fs::write(&file, deny_all()).unwrap();
+    let app = spawn_app_with(Options {
+        policy_file: Some(file.clone()),
+        poll_interval: Duration::from_millis(50),
+        settle_interval: tvm::reload::DEFAULT_SETTLE_INTERVAL,
+        ..Options::default()
+    })
+    .await;
+    assert_eq!(app.vend(&app.alice, READONLY).await.status, 403);
+    let loaded = reloads(&app, "success").await;
+
+    // Written in place, like `cp` or `>`: the prefix sits there for several
+    // polls, and the rest lands well within the settle interval.
+    let mut w = std::fs::File::create(&file).unwrap();
+    w.write_all(&whole.as_bytes()[..cut]).unwrap();
+    let started = Instant::now();
+    while started.elapsed() < tvm::reload::DEFAULT_SETTLE_INTERVAL / 2 {
+        let status = app.vend(&app.alice, READONLY).await.status;
+        assert_eq!(status, 403, "the half-written policy was served");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    w.write_all(&whole.as_bytes()[cut..]).unwrap();
+    drop(w);
+
+    // The whole file is loaded once it settles, and alice was never let in.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while reloads(&app, "success").await == loaded {
+        assert!(Instant::now() < deadline, "the whole file was not loaded");
+        assert_eq!(app.vend(&app.alice, READONLY).await.status, 403);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(app.vend(&app.alice, READONLY).await.status, 403);
+    assert_eq!(
+        app.vend(&app.sso_alice, r#"{"profile":"prod-admin"}"#)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(reloads(&app, "error").await, 0.0);
 }

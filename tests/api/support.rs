@@ -102,6 +102,8 @@ pub struct Options {
     pub policy_file: Option<std::path::PathBuf>,
     /// How often that file is polled.
     pub poll_interval: Duration,
+    /// How long a changed file must stay the same before it is loaded.
+    pub settle_interval: Duration,
     /// Send GetCallerIdentity here instead of to the simulator.
     pub verification_url: Option<String>,
     /// Per-client rate (0 = off, the default for tests; burst is 5).
@@ -123,6 +125,7 @@ impl Default for Options {
             aws_mode: false,
             policy_file: None,
             poll_interval: Duration::from_millis(200),
+            settle_interval: Duration::from_millis(50),
             verification_url: None,
             rate_limit_per_minute: 0,
             request_timeout: Duration::from_secs(20),
@@ -309,7 +312,8 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         policy: Arc::new(match &opts.policy_file {
             Some(path) => PolicyStore::load(path, metrics.clone())
                 .unwrap()
-                .with_poll_interval(opts.poll_interval),
+                .with_poll_interval(opts.poll_interval)
+                .with_settle_interval(opts.settle_interval),
             None => PolicyStore::fixed(Policy::from_yaml(POLICY).unwrap(), metrics.clone()),
         }),
         metrics,
