@@ -223,6 +223,7 @@ async fn a_half_written_policy_is_never_served() {
     let app = spawn_app_with(Options {
         policy_file: Some(file.clone()),
         poll_interval: Duration::from_millis(50),
+        // The production interval: the one the docs promise.
         settle_interval: tvm::reload::DEFAULT_SETTLE_INTERVAL,
         ..Options::default()
     })
@@ -231,25 +232,27 @@ async fn a_half_written_policy_is_never_served() {
     let loaded = reloads(&app, "success").await;
 
     // Written in place, like `cp` or `>`: the prefix sits there for several
-    // polls, and the rest lands well within the settle interval.
+    // polls, and the rest lands well within the settle interval (from its own
+    // thread, so a slow vend cannot delay it).
+    let settle = tvm::reload::DEFAULT_SETTLE_INTERVAL;
     let mut w = std::fs::File::create(&file).unwrap();
     w.write_all(&whole.as_bytes()[..cut]).unwrap();
     let started = Instant::now();
-    while started.elapsed() < tvm::reload::DEFAULT_SETTLE_INTERVAL / 2 {
+    let finisher = std::thread::spawn(move || {
+        std::thread::sleep(settle / 4);
+        w.write_all(&whole.as_bytes()[cut..]).unwrap();
+    });
+
+    // Alice is never let in, while the prefix sits there or after; the whole
+    // file is loaded once it settles.
+    let deadline = started + Duration::from_secs(10);
+    while started.elapsed() < settle / 2 || reloads(&app, "success").await == loaded {
+        assert!(Instant::now() < deadline, "the whole file was not loaded");
         let status = app.vend(&app.alice, READONLY).await.status;
         assert_eq!(status, 403, "the half-written policy was served");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    w.write_all(&whole.as_bytes()[cut..]).unwrap();
-    drop(w);
-
-    // The whole file is loaded once it settles, and alice was never let in.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while reloads(&app, "success").await == loaded {
-        assert!(Instant::now() < deadline, "the whole file was not loaded");
-        assert_eq!(app.vend(&app.alice, READONLY).await.status, 403);
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    finisher.join().unwrap();
     assert_eq!(app.vend(&app.alice, READONLY).await.status, 403);
     assert_eq!(
         app.vend(&app.sso_alice, r#"{"profile":"prod-admin"}"#)
