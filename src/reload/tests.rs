@@ -64,8 +64,9 @@ fn users_bound(store: &PolicyStore) -> bool {
     store.current().rules()[0].describe().contains("users")
 }
 
-#[test]
-fn a_file_caught_half_written_is_never_served() {
+/// Writes the prefix in place, reloads (`force`: as on SIGHUP) while the rest
+/// is written within the settle interval, then checks what is served.
+fn race_an_in_place_write(force: bool) {
     use std::io::Write;
     let settle = Duration::from_millis(400);
     let dir = tempfile::tempdir().unwrap();
@@ -83,14 +84,17 @@ fn a_file_caught_half_written_is_never_served() {
     w.write_all(broad_prefix().as_bytes()).unwrap();
     let reloading = std::thread::spawn({
         let store = Arc::clone(&store);
-        move || store.reload(false)
+        move || store.reload(force)
     });
     std::thread::sleep(settle / 4);
     w.write_all(&NARROW.as_bytes()[broad_prefix().len()..])
         .unwrap();
     drop(w);
     let outcome = reloading.join().unwrap();
-    assert!(users_bound(&store), "the prefix was served ({outcome:?})");
+    assert!(
+        users_bound(&store),
+        "force={force}: the prefix was served ({outcome:?})"
+    );
 
     // Settled, the whole file loads (here, or already above if that reload
     // only ever saw the whole file).
@@ -99,4 +103,14 @@ fn a_file_caught_half_written_is_never_served() {
     assert!(users_bound(&store));
     assert!(store.reload(true).unwrap(), "SIGHUP settles and loads");
     assert!(users_bound(&store));
+}
+
+#[test]
+fn a_file_caught_half_written_is_never_served() {
+    race_an_in_place_write(false);
+}
+
+#[test]
+fn sighup_waits_for_a_half_written_file_too() {
+    race_an_in_place_write(true);
 }
