@@ -11,9 +11,10 @@ use std::path::Path;
 use std::time::SystemTime;
 
 use aws_credential_types::Credentials;
-use tvm::client::token::{mint_eks, mint_tvm_v1};
+use tvm::auth::Origin;
+use tvm::client::token::{mint_eks, mint_tvm_v1, Target};
 use tvm::identity::Identity;
-use tvm_fuzz::token::{AUDIENCE, SIM_ENDPOINT, SIM_NO_EKS, VPCE_ENDPOINT};
+use tvm_fuzz::token::{AUDIENCE, CLUSTER, SIM_ENDPOINT, SIM_NO_EKS, TARGET, VPCE_ENDPOINT};
 
 const ARNS: &[(&str, &str)] = &[
     ("user", "arn:aws:iam::123456789012:user/alice"),
@@ -42,10 +43,12 @@ fn main() {
         "seeds",
     );
     let tvm = |creds: &Credentials, endpoint: &str, region: &str| {
-        mint_tvm_v1(creds, endpoint, region, AUDIENCE, b"", now).expect("mint")
+        let origin = Origin::parse(AUDIENCE).expect("origin");
+        let target = Target::parse(TARGET).expect("target");
+        mint_tvm_v1(creds, endpoint, region, &origin, &target, b"", now).expect("mint")
     };
     let eks = |creds: &Credentials, endpoint: &str, region: &str| {
-        mint_eks(creds, endpoint, region, AUDIENCE, now).expect("mint")
+        mint_eks(creds, endpoint, region, CLUSTER, now).expect("mint")
     };
     let tokens: Vec<(&str, String, &[&str])> = vec![
         (

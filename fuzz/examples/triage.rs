@@ -11,7 +11,7 @@ use std::fs;
 
 use tvm::auth::fuzz_check_token;
 use tvm::identity::Identity;
-use tvm_fuzz::token::{cases, now};
+use tvm_fuzz::token::{cases, context, now};
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -25,10 +25,11 @@ fn main() {
             match target.as_str() {
                 "token" => {
                     for case in cases() {
-                        let outcome = match fuzz_check_token(&data, &case.settings, now()) {
-                            Ok(_) => "ACCEPTED",
-                            Err(e) => e.reason(),
-                        };
+                        let outcome =
+                            match fuzz_check_token(&data, &case.settings, &context(), now()) {
+                                Ok(_) => "ACCEPTED",
+                                Err(e) => e.reason(),
+                            };
                         *tally
                             .entry((case.name.to_owned(), outcome.to_owned()))
                             .or_default() += 1;

@@ -7,7 +7,7 @@
 //! - no panic, and a refusal is always a caller fault (`InvalidToken` or
 //!   `Expired`), never an upstream or "unavailable" kind;
 //! - a token names one destination, so at most one configuration accepts it;
-//! - turning `accept_eks_tokens` off changes nothing but the verdict on
+//! - unsetting `eks_cluster_id` changes nothing but the verdict on
 //!   `k8s-aws-v1.` tokens, which becomes `EksTokensDisabled`;
 //! - on acceptance, re-derived here from the input: `Bearer ` + known prefix +
 //!   lowercase-hex nonce; canonical unpadded base64url (one URL, one token);
@@ -15,8 +15,8 @@
 //!   scheme/host/port equal to the endpoint, or `https`, no port, and a host of
 //!   the allowlist shape for the partition and the credential-scope region; the
 //!   request tvm would send goes to that destination with exactly the expected
-//!   headers (`Host`, audience from the config, SHA-256 of the body, the token's
-//!   nonce — or `x-k8s-aws-id`) and a query that holds exactly the token's
+//!   headers (`Host`, the configured origin, SHA-256 of the body, the token's
+//!   nonce, the request's target — or `x-k8s-aws-id` with the cluster id) and a query that holds exactly the token's
 //!   parameters, each name once, sorted, no unknown or case-variant name,
 //!   canonically SigV4-encoded; fixed values (Action, Version, Algorithm,
 //!   SignedHeaders) exact; credential scope well-formed and dated like
@@ -29,8 +29,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use jiff::Timestamp;
 use tvm::auth::{
-    fuzz_check_token, Endpoint, VerificationTarget, VerifierSettings, VerifyError, VerifyErrorKind,
-    DEFAULT_MAX_CLOCK_SKEW, MAX_EXPIRES_SECS, MAX_TOKEN_LEN,
+    fuzz_check_token, Endpoint, Origin, RequestContext, VerificationTarget, VerifierSettings,
+    VerifyError, VerifyErrorKind, DEFAULT_MAX_CLOCK_SKEW, MAX_EXPIRES_SECS, MAX_TOKEN_LEN,
 };
 use tvm::identity::Partition;
 
@@ -40,8 +40,17 @@ use crate::reference::{
 
 /// The fixed "now" of every check; the seeds are minted at this instant.
 pub const NOW: &str = "2024-05-01T12:00:00Z";
-/// The audience of every configuration.
-pub const AUDIENCE: &str = "tvm-fuzz-audience";
+/// The origin of every configuration.
+pub const AUDIENCE: &str = "https://tvm-fuzz.example.com";
+/// The EKS cluster id of the configurations that accept EKS tokens.
+pub const CLUSTER: &str = "tvm-fuzz-cluster";
+/// The request every input is checked as (`x-tvm-target`).
+pub const TARGET: &str = "POST /vend";
+
+/// The request context of every check: `POST /vend` with an empty body.
+pub fn context() -> RequestContext<'static> {
+    RequestContext::new("POST", "/vend", b"")
+}
 /// A simulator-style endpoint: plain HTTP, IPv4 literal, explicit port.
 pub const SIM_ENDPOINT: &str = "http://127.0.0.1:4599";
 /// A VPC-endpoint-style endpoint: HTTPS, DNS name, default port.
@@ -82,7 +91,10 @@ pub const SIM_NO_EKS: &str = "sim-no-eks";
 pub fn cases() -> &'static [Case] {
     static CASES: OnceLock<Vec<Case>> = OnceLock::new();
     CASES.get_or_init(|| {
-        let endpoint = |url| VerificationTarget::Endpoint(Endpoint::parse(url).expect("endpoint"));
+        let endpoint = |url| VerificationTarget::Endpoint {
+            endpoint: Endpoint::parse(url).expect("endpoint"),
+            partition: Partition::Aws,
+        };
         let aws = |partition, region: &str| VerificationTarget::Aws {
             partition,
             region: region.to_owned(),
@@ -101,12 +113,12 @@ pub fn cases() -> &'static [Case] {
         ];
         cases
             .into_iter()
-            .map(|(name, target, accept_eks_tokens)| {
+            .map(|(name, target, eks)| {
                 let settings = VerifierSettings {
-                    audience: AUDIENCE.to_owned(),
+                    audiences: vec![Origin::parse(AUDIENCE).expect("origin")],
                     target,
                     max_clock_skew: DEFAULT_MAX_CLOCK_SKEW,
-                    accept_eks_tokens,
+                    eks_cluster_id: eks.then(|| CLUSTER.to_owned()),
                 };
                 settings.validate().expect("fuzz settings are valid");
                 Case { name, settings }
@@ -125,7 +137,7 @@ pub fn now() -> Timestamp {
 pub fn accepted_by(header: &[u8]) -> Vec<&'static str> {
     cases()
         .iter()
-        .filter(|c| fuzz_check_token(header, &c.settings, now()).is_ok())
+        .filter(|c| fuzz_check_token(header, &c.settings, &context(), now()).is_ok())
         .map(|c| c.name)
         .collect()
 }
@@ -135,7 +147,7 @@ pub fn check(data: &[u8]) {
     let now = now();
     let results: Vec<_> = cases()
         .iter()
-        .map(|c| fuzz_check_token(data, &c.settings, now))
+        .map(|c| fuzz_check_token(data, &c.settings, &context(), now))
         .collect();
     let mut accepted = Vec::new();
     for (case, result) in cases().iter().zip(&results) {
@@ -213,7 +225,7 @@ fn check_accepted(data: &[u8], case: &Case, request: &http::Request<()>, now: Ti
     } else {
         let payload = token.strip_prefix(EKS_PREFIX).expect("unknown prefix");
         assert!(
-            case.settings.accept_eks_tokens,
+            case.settings.eks_cluster_id.is_some(),
             "{name}: EKS token accepted"
         );
         (None, payload)
@@ -248,7 +260,7 @@ fn check_accepted(data: &[u8], case: &Case, request: &http::Request<()>, now: Ti
     let sent_host = request.headers().get(http::header::HOST).expect("no Host");
     let sent_uri = request.uri().to_string();
     let want_base = match &case.settings.target {
-        VerificationTarget::Endpoint(ep) => {
+        VerificationTarget::Endpoint { endpoint: ep, .. } => {
             assert_eq!(scheme, ep.scheme().as_str(), "{name}: scheme");
             assert_eq!(host, ep.host(), "{name}: host");
             assert_eq!(port.unwrap_or(ep.scheme().default_port()), ep.port());
@@ -326,7 +338,7 @@ fn check_accepted(data: &[u8], case: &Case, request: &http::Request<()>, now: Ti
         );
     }
     let signed = if nonce.is_some() {
-        "host;x-tvm-audience;x-tvm-body-sha256;x-tvm-nonce"
+        "host;x-tvm-audience;x-tvm-body-sha256;x-tvm-nonce;x-tvm-target"
     } else {
         "host;x-k8s-aws-id"
     };
@@ -354,8 +366,31 @@ fn check_accepted(data: &[u8], case: &Case, request: &http::Request<()>, now: Ti
             want.push(("x-tvm-audience".into(), AUDIENCE.into()));
             want.push(("x-tvm-body-sha256".into(), EMPTY_SHA256.into()));
             want.push(("x-tvm-nonce".into(), nonce.into()));
+            want.push(("x-tvm-target".into(), TARGET.into()));
         }
-        None => want.push(("x-k8s-aws-id".into(), AUDIENCE.into())),
+        None => want.push(("x-k8s-aws-id".into(), CLUSTER.into())),
     }
     assert_eq!(describe(request).2, want, "{name}: rebuilt headers");
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every committed seed passes the oracle, and each is accepted by at
+    /// least one configuration (so a protocol change that breaks the seeds or
+    /// the oracle shows up without running the fuzzer).
+    #[test]
+    fn seeds_pass_the_oracle() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/seeds/token");
+        let mut n = 0;
+        for entry in std::fs::read_dir(dir).expect("seeds") {
+            let data = std::fs::read(entry.expect("entry").path()).expect("seed");
+            super::check(&data);
+            assert!(
+                !super::accepted_by(&data).is_empty(),
+                "a seed nobody accepts"
+            );
+            n += 1;
+        }
+        assert!(n >= 10, "{n} seeds");
+    }
 }

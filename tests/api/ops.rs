@@ -153,13 +153,10 @@ async fn graceful_shutdown_lets_an_in_flight_vend_finish() {
     assert_eq!(ready.status, 503, "readyz turns 503 first");
     let resp = in_flight.await.unwrap();
     assert_eq!(resp.status, 200, "{}", resp.body);
+    // `run` owns both listeners and returns only after dropping them. (Connecting
+    // to the old port to prove it closed raced with other tests of this binary
+    // that were handed the same ephemeral port.)
     server.await.unwrap().unwrap();
-    // The API listener is closed afterwards.
-    assert!(
-        tokio::net::TcpStream::connect(app.api.trim_start_matches("http://"))
-            .await
-            .is_err()
-    );
 }
 
 #[tokio::test]
