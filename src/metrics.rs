@@ -5,6 +5,12 @@
 //! status codes, fixed outcome names); never an ARN, a username, a profile name
 //! or anything else a caller controls.
 
+mod summary;
+
+use std::sync::Arc;
+
+pub use summary::{RefusalSummary, SUMMARY_INTERVAL};
+
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
     TextEncoder,
@@ -21,6 +27,17 @@ pub const VEND_OUTCOMES: [&str; 8] = [
     "sts_throttled",
     "bad_request",
 ];
+
+/// The scopes of `tvm_rate_limited_total`: which bucket refused.
+pub const RATE_LIMIT_SCOPES: [&str; 4] = ["address", "discovery", "principal", "role"];
+
+/// The listeners of `tvm_connections_refused_total`.
+pub const LISTENERS: [&str; 2] = ["api", "admin"];
+
+/// The reasons of `tvm_connections_refused_total`: the listener is full, the
+/// client address holds its share, only the reserved slots are left (kept for
+/// addresses without a connection), or the client sent nothing in time.
+pub const REFUSAL_REASONS: [&str; 4] = ["limit", "per_address", "reserved", "first_byte_timeout"];
 
 /// All of tvm's metrics.
 #[derive(Clone)]
@@ -44,6 +61,12 @@ pub struct Metrics {
     pub replay_entries: IntGauge,
     /// `tvm_replay_store_capacity`: the most it holds before failing closed.
     pub replay_capacity: IntGauge,
+    /// `tvm_rate_limited_total{scope}`.
+    pub rate_limited: IntCounterVec,
+    /// `tvm_connections_refused_total{listener,reason}`.
+    pub connections_refused: IntCounterVec,
+    /// The periodic log line for refusals.
+    refusals: Arc<RefusalSummary>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -121,6 +144,32 @@ impl Metrics {
         build_info
             .with_label_values(&[env!("CARGO_PKG_VERSION")])
             .set(1);
+        let rate_limited = IntCounterVec::new(
+            Opts::new(
+                "tvm_rate_limited_total",
+                "Requests refused by a rate limit, by the bucket that refused",
+            ),
+            &["scope"],
+        )
+        .expect("valid metric");
+        let connections_refused = IntCounterVec::new(
+            Opts::new(
+                "tvm_connections_refused_total",
+                "Connections closed unserved, by listener and reason",
+            ),
+            &["listener", "reason"],
+        )
+        .expect("valid metric");
+        for scope in RATE_LIMIT_SCOPES {
+            rate_limited.with_label_values(&[scope]).reset();
+        }
+        for listener in LISTENERS {
+            for reason in REFUSAL_REASONS {
+                connections_refused
+                    .with_label_values(&[listener, reason])
+                    .reset();
+            }
+        }
         for outcome in VEND_OUTCOMES {
             vend.with_label_values(&[outcome]).reset();
         }
@@ -138,6 +187,8 @@ impl Metrics {
             Box::new(replay_entries.clone()),
             Box::new(replay_capacity.clone()),
             Box::new(build_info),
+            Box::new(rate_limited.clone()),
+            Box::new(connections_refused.clone()),
         ] {
             registry.register(c).expect("unique metric names");
         }
@@ -152,6 +203,9 @@ impl Metrics {
             policy_rules,
             replay_entries,
             replay_capacity,
+            rate_limited,
+            connections_refused,
+            refusals: Arc::new(RefusalSummary::new(SUMMARY_INTERVAL)),
         }
     }
 
@@ -161,6 +215,44 @@ impl Metrics {
             .set(i64::try_from(entries).unwrap_or(i64::MAX));
         self.replay_capacity
             .set(i64::try_from(capacity).unwrap_or(i64::MAX));
+    }
+
+    /// Counts a request refused by the `scope` bucket (one of
+    /// [`RATE_LIMIT_SCOPES`]), for the metric and the periodic summary line.
+    pub fn rate_limited(&self, scope: &'static str) {
+        debug_assert!(RATE_LIMIT_SCOPES.contains(&scope));
+        self.rate_limited.with_label_values(&[scope]).inc();
+        self.refusals.note(match scope {
+            "address" => "rate_limited.address",
+            "discovery" => "rate_limited.discovery",
+            "principal" => "rate_limited.principal",
+            _ => "rate_limited.role",
+        });
+    }
+
+    /// Counts a connection closed unserved on `listener` (one of [`LISTENERS`])
+    /// for `reason` (one of [`REFUSAL_REASONS`]).
+    pub fn connection_refused(&self, listener: &'static str, reason: &'static str) {
+        debug_assert!(LISTENERS.contains(&listener) && REFUSAL_REASONS.contains(&reason));
+        self.connections_refused
+            .with_label_values(&[listener, reason])
+            .inc();
+        self.refusals.note(match (listener, reason) {
+            ("api", "limit") => "connections_refused.api.limit",
+            ("api", "per_address") => "connections_refused.api.per_address",
+            ("api", "reserved") => "connections_refused.api.reserved",
+            ("api", _) => "connections_refused.api.first_byte_timeout",
+            (_, "limit") => "connections_refused.admin.limit",
+            (_, "per_address") => "connections_refused.admin.per_address",
+            (_, "reserved") => "connections_refused.admin.reserved",
+            _ => "connections_refused.admin.first_byte_timeout",
+        });
+    }
+
+    /// Writes the refusal summary line if one is due; called on a timer so the
+    /// last refusals of a burst are reported too.
+    pub fn flush_refusal_summary(&self) {
+        self.refusals.flush();
     }
 
     /// Counts one `/vend` outcome; `outcome` must be one of [`VEND_OUTCOMES`].
@@ -227,6 +319,8 @@ mod tests {
             "tvm_policy_reloads_total",
             "tvm_policy_rules",
             "tvm_build_info{version=",
+            "tvm_rate_limited_total{scope=\"principal\"} 0",
+            "tvm_connections_refused_total{listener=\"admin\",reason=\"per_address\"} 0",
         ] {
             assert!(text.contains(name), "missing {name} in\n{text}");
         }
