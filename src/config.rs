@@ -221,7 +221,8 @@ fn default_poll_interval() -> HumanDuration {
     HumanDuration(SignedDuration::from_secs(2))
 }
 
-/// `server`.
+/// `server`. The limit keys are documented in `config/tvm.yaml` and validated
+/// into [`ServerLimits`].
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ServerConfig {
@@ -234,24 +235,58 @@ pub struct ServerConfig {
     /// How long `/readyz` reports 503 before the listener stops accepting, so that
     /// load balancers stop sending traffic first.
     pub shutdown_delay: HumanDuration,
+    /// Networks (CIDR) of proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<String>,
     /// Most open API connections; further ones are closed at once.
     pub max_connections: usize,
+    /// Most open API connections from one client address (trusted proxies exempt).
+    pub max_connections_per_address: usize,
+    /// Time a new connection has to send its first byte.
+    pub first_byte_timeout: HumanDuration,
+    /// Time a keep-alive connection may sit idle between requests.
+    pub idle_timeout: HumanDuration,
     /// Per-client-address average rate for `/vend` and `/profiles` (0 = off).
     pub rate_limit_per_minute: u32,
     /// Per-client-address burst.
     pub rate_limit_burst: u32,
+    /// Per-client-address rate for `GET /.well-known/tvm` (0 = off).
+    pub discovery_rate_limit_per_minute: u32,
+    /// Per-client-address burst for discovery.
+    pub discovery_rate_limit_burst: u32,
+    /// Per verified STS ARN (one session) rate, after verification (0 = off).
+    pub caller_rate_limit_per_minute: u32,
+    /// Per verified STS ARN burst.
+    pub caller_rate_limit_burst: u32,
+    /// Per canonical principal (a role, all its sessions) rate (0 = off).
+    pub role_rate_limit_per_minute: u32,
+    /// Per canonical principal burst.
+    pub role_rate_limit_burst: u32,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
+        let d = ServerLimits::default();
+        let secs = |d: std::time::Duration| {
+            HumanDuration(SignedDuration::try_from(d).unwrap_or(SignedDuration::ZERO))
+        };
         Self {
             request_timeout: HumanDuration(SignedDuration::from_secs(15)),
             max_body_bytes: 16 * 1024,
             shutdown_timeout: HumanDuration(SignedDuration::from_secs(20)),
             shutdown_delay: HumanDuration(SignedDuration::from_secs(5)),
-            max_connections: 1024,
-            rate_limit_per_minute: 120,
-            rate_limit_burst: 30,
+            trusted_proxies: Vec::new(),
+            max_connections: d.max_connections,
+            max_connections_per_address: d.max_connections_per_address,
+            first_byte_timeout: secs(d.first_byte_timeout),
+            idle_timeout: secs(d.idle_timeout),
+            rate_limit_per_minute: d.address_rate.per_minute,
+            rate_limit_burst: d.address_rate.burst,
+            discovery_rate_limit_per_minute: d.discovery_rate.per_minute,
+            discovery_rate_limit_burst: d.discovery_rate.burst,
+            caller_rate_limit_per_minute: d.caller_rate.per_minute,
+            caller_rate_limit_burst: d.caller_rate.burst,
+            role_rate_limit_per_minute: d.role_rate.per_minute,
+            role_rate_limit_burst: d.role_rate.burst,
         }
     }
 }
@@ -276,8 +311,12 @@ impl Default for StateConfig {
     }
 }
 
+mod cidr;
 mod endpoint;
+mod limits;
+pub use cidr::{address_key, canonical_ip, Cidr};
 pub use endpoint::EndpointUrl;
+pub use limits::{RateLimit, ServerLimits};
 
 mod validate;
 pub use validate::{partition_of, ValidatedConfig};

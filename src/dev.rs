@@ -20,7 +20,7 @@ use crate::auth::{
 use crate::cli::DevArgs;
 use crate::client::{self, ClientError};
 use crate::clock::SystemClock;
-use crate::config::ValidatedConfig;
+use crate::config::{ServerLimits, ValidatedConfig};
 use crate::identity::StampPrefix;
 use crate::metrics::Metrics;
 use crate::policy::Policy;
@@ -142,10 +142,11 @@ async fn run_inner(args: DevArgs) -> Result<ExitCode, Box<dyn std::error::Error>
         max_body_bytes: 16 * 1024,
         shutdown_timeout: Duration::from_secs(5),
         shutdown_delay: Duration::ZERO,
-        max_connections: 256,
-        rate_limit_per_minute: 600,
-        rate_limit_burst: 100,
         replay_capacity: crate::auth::REPLAY_CACHE_CAPACITY,
+        limits: ServerLimits {
+            max_connections: 256,
+            ..ServerLimits::default()
+        },
     };
     let service_creds = AwsCredentials::new(&service_key, &service_secret, None, None, "tvm-dev");
     let sts = crate::sts::aws::AwsSts::new("us-east-1", Some(&sim_url), Some(service_creds)).await;

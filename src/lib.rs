@@ -27,6 +27,8 @@
 //!   RoleSessionName stamps, request ids.
 //! - [`policy`]: profiles and rules, evaluated as a pure function.
 //! - [`sts`]: the [`sts::Sts`] trait, the AWS SDK adapter and the STS simulator.
+//! - [`state`]: state kept between requests behind small traits (today the rate
+//!   buckets, in memory).
 //! - [`vend`]: the pipeline that ties the above together for one request.
 //! - [`http`]: routers for the API and admin listeners, error mapping.
 //! - [`metrics`], [`telemetry`]: Prometheus registry and log set-up.
@@ -48,6 +50,7 @@ pub mod policy;
 pub mod policy_cli;
 pub mod reload;
 pub mod startup;
+pub mod state;
 pub mod sts;
 pub mod telemetry;
 pub mod vend;

@@ -20,12 +20,12 @@ use crate::cli::{ServeArgs, EXIT_CONFIG};
 use crate::clock::{Clock, SystemClock};
 use crate::config::ValidatedConfig;
 use crate::http::{
-    admin_router, api_router, serve, AppParts, AppState, Discovery, RateLimiter, Readiness,
+    admin_router, api_router, serve, AddressLimits, AppParts, AppState, Discovery, Readiness,
 };
 use crate::metrics::Metrics;
 use crate::reload::PolicyStore;
 use crate::sts::Sts;
-use crate::vend::Vendor;
+use crate::vend::{CallerLimits, Vendor};
 
 /// The external dependencies of the app; tests swap them.
 #[derive(Clone)]
@@ -80,7 +80,8 @@ pub fn build(config: &ValidatedConfig, deps: Dependencies) -> AppState {
         config.stamp_prefix.clone(),
         deps.clock,
         deps.metrics.clone(),
-    );
+    )
+    .with_caller_limits(CallerLimits::in_memory(&config.limits));
     AppState::new(AppParts {
         vendor,
         metrics: deps.metrics,
@@ -88,8 +89,8 @@ pub fn build(config: &ValidatedConfig, deps: Dependencies) -> AppState {
         discovery,
         max_body_bytes: config.max_body_bytes,
         request_timeout: config.request_timeout,
-        rate_limiter: RateLimiter::new(config.rate_limit_per_minute, config.rate_limit_burst),
-        max_connections: config.max_connections,
+        address_limits: AddressLimits::in_memory(&config.limits),
+        server_limits: config.limits.clone(),
     })
 }
 
@@ -115,9 +116,6 @@ impl IdentityTransport for TimedTransport {
     }
 }
 
-/// Open connections allowed on the admin listener (probes and scrapes).
-pub const ADMIN_MAX_CONNECTIONS: usize = 64;
-
 /// How long shutdown may take.
 #[derive(Debug, Clone, Copy)]
 pub struct Drain {
@@ -136,7 +134,6 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send,
     drain: Drain,
 ) -> std::io::Result<()> {
-    let max_connections = state.max_connections();
     let (stop_api, api_stopped) = watch::channel(false);
     let (stop_admin, admin_stopped) = watch::channel(false);
     let until = |mut rx: watch::Receiver<bool>| async move {
@@ -147,13 +144,13 @@ pub async fn run(
     let mut api_task = tokio::spawn(serve(
         api,
         api_router(state.clone()),
-        max_connections,
+        state.api_serve_options(),
         until(api_stopped),
     ));
     let admin_task = tokio::spawn(serve(
         admin,
         admin_router(state.clone()),
-        ADMIN_MAX_CONNECTIONS,
+        state.admin_serve_options(),
         until(admin_stopped),
     ));
     tokio::select! {

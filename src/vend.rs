@@ -3,11 +3,15 @@
 //! and `tvm_vend_total` outcome every `/vend` produces.
 //!
 //! Invariants: pure checks (body shape, duration range) run before any network
-//! call; nothing reaches STS unless the policy allowed it; every field sent to
+//! call; a verified caller is charged to its per-caller buckets
+//! ([`CallerLimits`]) before policy and AssumeRole; a request refused by the
+//! per-address bucket before the pipeline is counted, not logged one line each;
+//! nothing reaches STS unless the policy allowed it; every field sent to
 //! STS is tvm's (validated profile, stamps built here); credentials never reach
 //! a log line.
 
 mod body;
+mod limits;
 mod log;
 
 use std::sync::Arc;
@@ -22,6 +26,7 @@ use crate::reload::PolicyStore;
 use crate::sts::{AssumeRoleInput, Credentials, Sts, StsError};
 
 pub use body::VendBody;
+pub use limits::CallerLimits;
 use log::DecisionLog;
 
 /// Why a vend failed; mapped to the API's codes by [`crate::http`].
@@ -100,6 +105,8 @@ pub struct Vendor {
     clock: Arc<dyn Clock>,
     /// Outcome counters and STS timings.
     metrics: Metrics,
+    /// Per-session and per-role buckets, charged after verification.
+    caller_limits: CallerLimits,
 }
 
 impl Vendor {
@@ -119,12 +126,19 @@ impl Vendor {
             stamp_prefix,
             clock,
             metrics,
+            caller_limits: CallerLimits::default(),
         }
     }
 
     /// The verifier (for the replay-store gauges).
     pub fn verifier(&self) -> &Verifier {
         &self.verifier
+    }
+
+    /// Charges verified callers to `limits` (by default no per-caller limit).
+    pub fn with_caller_limits(mut self, limits: CallerLimits) -> Self {
+        self.caller_limits = limits;
+        self
     }
 
     /// The policy store (for reloads).
@@ -148,8 +162,14 @@ impl Vendor {
     }
 
     /// Records a `/vend` that failed before the pipeline could start (rate limit,
-    /// oversized body), so it still gets its decision line and outcome.
+    /// oversized body). A per-address rate limit is only counted (outcome
+    /// `rate_limited`; the refusal summary has it): a flood must not become a
+    /// log flood. Anything else still gets its decision line.
     pub fn reject_early(&self, id: &RequestId, err: VendError) -> VendError {
+        if matches!(err, VendError::RateLimited(_)) {
+            self.metrics.vend_outcome("rate_limited");
+            return err;
+        }
         self.finish(
             DecisionLog::new(id, &self.metrics),
             Err(&err),
@@ -178,6 +198,10 @@ impl Vendor {
         log.profile = Some(body.profile.clone());
         let caller = self.verify(authorization, ctx).await?;
         log.caller(&caller);
+        if let Err((scope, wait)) = self.limit_caller(&caller) {
+            log.reason = Some(scope.reason());
+            return Err(VendError::RateLimited(wait));
+        }
 
         let policy = self.policy.current();
         let request = VendRequest {
@@ -258,6 +282,17 @@ impl Vendor {
         result
     }
 
+    /// Charges the verified caller's session and role buckets; a refusal is
+    /// counted here.
+    fn limit_caller(
+        &self,
+        caller: &VerifiedCaller,
+    ) -> Result<(), (limits::CallerScope, std::time::Duration)> {
+        self.caller_limits.check(caller).inspect_err(|(scope, _)| {
+            self.metrics.rate_limited(scope.label());
+        })
+    }
+
     async fn assume_role(
         &self,
         input: AssumeRoleInput,
@@ -294,6 +329,8 @@ impl Vendor {
         ctx: &RequestContext<'_>,
     ) -> Result<(VerifiedCaller, Vec<AllowedProfile>), VendError> {
         let caller = self.verify(authorization, ctx).await?;
+        self.limit_caller(&caller)
+            .map_err(|(_, wait)| VendError::RateLimited(wait))?;
         let allowed = self
             .policy
             .current()

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use jiff::SignedDuration;
 
-use super::{to_std, Config, ConfigError, EndpointUrl, OneOrMany};
+use super::{to_std, Config, ConfigError, EndpointUrl, OneOrMany, ServerLimits};
 use crate::auth::{Endpoint, Origin, SettingsError, VerificationTarget, VerifierSettings};
 use crate::identity::{Partition, StampPrefix};
 
@@ -38,14 +38,10 @@ pub struct ValidatedConfig {
     pub shutdown_timeout: Duration,
     /// Time `/readyz` says 503 before the API listener closes.
     pub shutdown_delay: Duration,
-    /// Most open API connections.
-    pub max_connections: usize,
-    /// Per-client average rate (per minute; 0 = off).
-    pub rate_limit_per_minute: u32,
-    /// Per-client burst.
-    pub rate_limit_burst: u32,
     /// Most live replay-store entries.
     pub replay_capacity: usize,
+    /// Trusted proxies, connection bounds and rate buckets.
+    pub limits: ServerLimits,
 }
 
 fn endpoint(key: &str, value: Option<&str>) -> Result<Option<EndpointUrl>, ConfigError> {
@@ -226,18 +222,7 @@ pub(super) fn validate(c: Config) -> Result<ValidatedConfig, ConfigError> {
             "must be between 256 and 1048576",
         ));
     }
-    if !(1..=1_000_000).contains(&s.max_connections) {
-        return Err(ConfigError::invalid(
-            "server.max_connections",
-            "must be between 1 and 1000000",
-        ));
-    }
-    if s.rate_limit_per_minute > 0 && s.rate_limit_burst == 0 {
-        return Err(ConfigError::invalid(
-            "server.rate_limit_burst",
-            "must be at least 1 when rate limiting is on",
-        ));
-    }
+    let limits = super::limits::validate(s)?;
     let shutdown_timeout = duration_in(
         "server.shutdown_timeout",
         s.shutdown_timeout.0,
@@ -263,10 +248,8 @@ pub(super) fn validate(c: Config) -> Result<ValidatedConfig, ConfigError> {
         max_body_bytes: s.max_body_bytes,
         shutdown_timeout,
         shutdown_delay,
-        max_connections: s.max_connections,
-        rate_limit_per_minute: s.rate_limit_per_minute,
-        rate_limit_burst: s.rate_limit_burst,
         replay_capacity: c.state.replay_capacity,
+        limits,
     })
 }
 

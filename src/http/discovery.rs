@@ -1,11 +1,25 @@
-//! `GET /.well-known/tvm`: what a client needs to mint a token. Unauthenticated.
+//! `GET /.well-known/tvm`: what a client needs to mint a token. Unauthenticated,
+//! so it has its own per-address bucket (cheaper than the API's, and separate so
+//! that polling discovery never spends a client's vend budget).
 
 use axum::extract::State;
-use axum::Json;
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 
-use super::{AppState, Discovery};
+use super::{AddressScope, ApiError, ApiErrorKind, AppState, ClientAddr};
+use crate::identity::RequestId;
 
-/// Returns the static discovery document.
-pub(super) async fn discovery(State(state): State<AppState>) -> Json<Discovery> {
-    Json(state.0.discovery.clone())
+/// Returns the static discovery document, or 429 when the client is over its rate.
+pub(super) async fn discovery(
+    State(state): State<AppState>,
+    Extension(id): Extension<RequestId>,
+    client: Option<Extension<ClientAddr>>,
+) -> Response {
+    if let Err(wait) = state.rate_check(AddressScope::Discovery, client.as_ref().map(|c| &c.0)) {
+        return ApiError::new(ApiErrorKind::RateLimited)
+            .with_retry_after(wait.as_secs().max(1))
+            .with_request_id(&id)
+            .into_response();
+    }
+    Json(state.0.discovery.clone()).into_response()
 }

@@ -20,6 +20,11 @@ pub(super) const REQUEST_ID_HEADER: &str = "x-request-id";
 /// would end up in AWS stamps), a span carrying it, the request timeout, and the
 /// HTTP metrics. The route label is the matched route template, never the raw
 /// path, so callers cannot create label values.
+///
+/// An error answer to a request that carries a body says `Connection: close`:
+/// early refusals (429, 413) do not read the body, and hyper then cannot reuse
+/// the connection; announcing it lets the client's next request go on a new
+/// connection instead of dying with a reset.
 pub(super) async fn observe(
     State(state): State<AppState>,
     mut req: Request,
@@ -37,6 +42,7 @@ pub(super) async fn observe(
             _ => "unmatched",
         });
     req.extensions_mut().insert(id.clone());
+    let has_body = declares_body(req.headers());
     let span = tracing::info_span!("request", request_id = %id, route);
     let timeout = state.0.request_timeout;
     let mut resp = match tokio::time::timeout(timeout, next.run(req).instrument(span.clone())).await
@@ -55,6 +61,10 @@ pub(super) async fn observe(
     if let Ok(v) = HeaderValue::from_str(id.as_str()) {
         resp.headers_mut().insert(REQUEST_ID_HEADER, v);
     }
+    if has_body && !resp.status().is_success() {
+        resp.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
     let m = state.metrics();
     m.http_requests
         .with_label_values(&[route, resp.status().as_str()])
@@ -63,6 +73,15 @@ pub(super) async fn observe(
         .with_label_values(&[route])
         .observe(started.elapsed().as_secs_f64());
     resp
+}
+
+/// Whether a request announces a body (a non-zero `Content-Length`, or any
+/// `Transfer-Encoding`).
+fn declares_body(headers: &axum::http::HeaderMap) -> bool {
+    headers.contains_key(header::TRANSFER_ENCODING)
+        || headers
+            .get(header::CONTENT_LENGTH)
+            .is_some_and(|v| v.as_bytes() != b"0")
 }
 
 /// Reads at most `limit` bytes of body; `Err(())` when it is larger (or the

@@ -4,10 +4,14 @@
 //!
 //! Owns: request ids (always generated here from a CSPRNG; an incoming
 //! `X-Request-Id` is ignored because the id ends up in AWS stamps), the request
-//! span, per-request timeout, HTTP metrics, the error wire format.
+//! span, per-request timeout, HTTP metrics, the error wire format, the client
+//! address ([`ClientAddr`], trusted proxies), the per-address rate limits, and
+//! connection admission (slots, first-byte and idle timeouts).
 //! Invariant: handlers read as named steps; nothing here decides policy.
 
+mod activity;
 mod admin;
+mod client_addr;
 mod discovery;
 mod error;
 mod middleware;
@@ -15,6 +19,7 @@ mod profiles;
 mod ratelimit;
 mod readiness;
 mod serve;
+mod slots;
 mod vend;
 
 use std::sync::Arc;
@@ -24,10 +29,14 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, Uri};
 use axum::routing::{get, post};
 use axum::Router;
 
+pub use client_addr::{ClientAddr, TrustedProxies};
 pub use error::{ApiError, ApiErrorKind};
-pub use ratelimit::{RateLimiter, MAX_TRACKED_CLIENTS};
+pub use ratelimit::{AddressLimits, AddressScope};
 pub use readiness::Readiness;
-pub use serve::{serve, ClientAddr, HEADER_READ_TIMEOUT};
+pub use serve::{serve, ServeOptions, HEADER_READ_TIMEOUT};
+pub use slots::SlotLimits;
+
+use crate::config::ServerLimits;
 
 use crate::auth::RequestContext;
 use crate::metrics::Metrics;
@@ -65,11 +74,25 @@ pub struct AppParts {
     pub max_body_bytes: usize,
     /// Upper bound for one request.
     pub request_timeout: Duration,
-    /// Per-client limits for `/vend` and `/profiles`; `None` when disabled.
-    pub rate_limiter: Option<RateLimiter>,
-    /// Most open API connections.
-    pub max_connections: usize,
+    /// Per-client-address buckets (API and discovery).
+    pub address_limits: AddressLimits,
+    /// Trusted proxies and connection bounds of the API listener.
+    pub server_limits: ServerLimits,
 }
+
+/// Open connections allowed on the admin listener (probes and scrapes).
+pub const ADMIN_MAX_CONNECTIONS: usize = 64;
+
+/// Admin connections one address may hold: a kubelet and a Prometheus need one
+/// or two each, so a single address cannot hold the listener.
+pub const ADMIN_MAX_CONNECTIONS_PER_ADDRESS: usize = 4;
+
+/// Admin slots only an address without a connection may take, so that probes
+/// get in while a few addresses hold the rest (see [`SlotLimits`]).
+pub const ADMIN_RESERVED_CONNECTIONS: usize = 16;
+
+/// Share of API slots kept for addresses without a connection (1/16).
+const API_RESERVED_SHARE: usize = 16;
 
 impl AppState {
     /// Shares the parts between both routers.
@@ -77,18 +100,49 @@ impl AppState {
         Self(Arc::new(parts))
     }
 
-    /// Most open API connections.
-    pub fn max_connections(&self) -> usize {
-        self.0.max_connections
+    /// How the API listener admits connections.
+    pub fn api_serve_options(&self) -> ServeOptions {
+        let l = &self.0.server_limits;
+        ServeOptions {
+            listener: "api",
+            slots: SlotLimits {
+                max: l.max_connections,
+                per_address: l.max_connections_per_address,
+                reserved: l.max_connections / API_RESERVED_SHARE,
+            },
+            first_byte_timeout: l.first_byte_timeout,
+            idle_timeout: l.idle_timeout,
+            trusted_proxies: TrustedProxies::new(l.trusted_proxies.clone()),
+            metrics: self.0.metrics.clone(),
+        }
     }
 
-    /// Takes one request from the client's budget; `Err(retry_after)` when it is
-    /// spent. Requests without a known peer (in-process tests) are not limited.
-    pub(crate) fn rate_check(&self, client: Option<&ClientAddr>) -> Result<(), Duration> {
-        match (&self.0.rate_limiter, client) {
-            (Some(limiter), Some(addr)) => limiter.check(addr.0.ip(), std::time::Instant::now()),
-            _ => Ok(()),
+    /// How the admin listener admits connections: small fixed bounds, and no
+    /// trusted proxies (probes come straight from the kubelet).
+    pub fn admin_serve_options(&self) -> ServeOptions {
+        let l = &self.0.server_limits;
+        ServeOptions {
+            listener: "admin",
+            slots: SlotLimits {
+                max: ADMIN_MAX_CONNECTIONS,
+                per_address: ADMIN_MAX_CONNECTIONS_PER_ADDRESS,
+                reserved: ADMIN_RESERVED_CONNECTIONS,
+            },
+            first_byte_timeout: l.first_byte_timeout,
+            idle_timeout: l.idle_timeout,
+            trusted_proxies: TrustedProxies::default(),
+            metrics: self.0.metrics.clone(),
         }
+    }
+
+    /// Takes one request from the client's `scope` budget; `Err(retry_after)`
+    /// (already counted) when it is spent.
+    pub(crate) fn rate_check(
+        &self,
+        scope: AddressScope,
+        client: Option<&ClientAddr>,
+    ) -> Result<(), Duration> {
+        self.0.address_limits.check(scope, client, &self.0.metrics)
     }
 
     /// The readiness latch.
@@ -121,7 +175,7 @@ pub(crate) fn request_context<'a>(
     client: Option<&ClientAddr>,
 ) -> RequestContext<'a> {
     let forwarded_host = client
-        .filter(|c| c.via_trusted_proxy())
+        .filter(|c| c.via_trusted_proxy)
         .and_then(|_| headers.get("x-forwarded-host"))
         .map(|v| {
             let v = v.as_bytes();

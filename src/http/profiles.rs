@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::Serialize;
 
-use super::{request_context, ApiError, AppState, ClientAddr};
+use super::{request_context, AddressScope, ApiError, AppState, ClientAddr};
 use crate::identity::RequestId;
 use crate::vend::VendError;
 
@@ -37,7 +37,7 @@ pub(super) async fn profiles(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(wait) = state.rate_check(client.as_ref().map(|c| &c.0)) {
+    if let Err(wait) = state.rate_check(AddressScope::Api, client.as_ref().map(|c| &c.0)) {
         return ApiError::from(&VendError::RateLimited(wait))
             .with_request_id(&id)
             .into_response();

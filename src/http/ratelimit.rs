@@ -1,120 +1,115 @@
-//! Per-client rate limiting (DESIGN §1, 429 `RATE_LIMITED`): a token bucket per
-//! TCP peer address, checked before any token processing, so one client cannot
-//! flood the replay store or make tvm hammer STS.
+//! The pre-verification rate limits (DESIGN §1 "limit per client address"):
+//! a token bucket per client address for `/vend` and `/profiles`, checked before
+//! any token work, and a separate, cheaper one for `GET /.well-known/tvm`.
 //!
-//! Invariants: memory is bounded ([`MAX_TRACKED_CLIENTS`]; idle, refilled
-//! buckets are dropped first, and when every tracked client is active a new
-//! client is refused rather than letting the table grow); the key is the TCP
-//! peer, never a header. Behind a load balancer that hides client addresses,
-//! size the limit for the whole balancer (or disable it with 0).
+//! Invariants: the key is the resolved client address ([`ClientAddr::ip`]:
+//! the TCP peer, or what a trusted proxy forwarded; IPv6 by /64), never a
+//! header from an untrusted peer; buckets live behind [`RateBuckets`] so the
+//! shared backend of issue #9 can replace them; each refusal is counted in
+//! `tvm_rate_limited_total{scope}` and the refusal summary, not logged alone.
 
-use std::collections::HashMap;
-use std::net::IpAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
-/// Most client addresses tracked at once.
-pub const MAX_TRACKED_CLIENTS: usize = 100_000;
+use super::ClientAddr;
+use crate::config::{address_key, ServerLimits};
+use crate::metrics::Metrics;
+use crate::state::{MemoryBuckets, RateBuckets};
 
-#[derive(Debug, Clone, Copy)]
-struct Bucket {
-    tokens: f64,
-    updated: Instant,
+/// Which per-address bucket a request is charged to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AddressScope {
+    /// `POST /vend`, `GET /profiles`.
+    Api,
+    /// `GET /.well-known/tvm`.
+    Discovery,
 }
 
-/// Token buckets keyed by client address.
-#[derive(Debug)]
-pub struct RateLimiter {
-    per_second: f64,
-    burst: f64,
-    buckets: Mutex<HashMap<IpAddr, Bucket>>,
-}
-
-impl RateLimiter {
-    /// `per_minute` requests per minute on average, bursts of `burst`;
-    /// `None` when `per_minute` is 0 (disabled).
-    pub fn new(per_minute: u32, burst: u32) -> Option<Self> {
-        (per_minute > 0).then(|| Self {
-            per_second: f64::from(per_minute) / 60.0,
-            burst: f64::from(burst.max(1)),
-            buckets: Mutex::new(HashMap::new()),
-        })
-    }
-
-    /// Takes one token for `client`; `Err(retry_after)` when none is left.
-    pub fn check(&self, client: IpAddr, now: Instant) -> Result<(), Duration> {
-        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
-        if !buckets.contains_key(&client) && buckets.len() >= MAX_TRACKED_CLIENTS {
-            let (rate, burst) = (self.per_second, self.burst);
-            buckets.retain(|_, b| Self::refill(rate, burst, *b, now).tokens < burst);
-            if buckets.len() >= MAX_TRACKED_CLIENTS {
-                return Err(Duration::from_secs(1));
-            }
+impl AddressScope {
+    fn label(self) -> &'static str {
+        match self {
+            AddressScope::Api => "address",
+            AddressScope::Discovery => "discovery",
         }
-        let bucket = buckets.entry(client).or_insert(Bucket {
-            tokens: self.burst,
-            updated: now,
-        });
-        *bucket = Self::refill(self.per_second, self.burst, *bucket, now);
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
-            Ok(())
-        } else {
-            let wait = (1.0 - bucket.tokens) / self.per_second;
-            Err(Duration::from_secs_f64(wait.ceil().max(1.0)))
+    }
+}
+
+/// The per-address buckets; a `None` bucket is off.
+#[derive(Debug, Default)]
+pub struct AddressLimits {
+    api: Option<Arc<dyn RateBuckets>>,
+    discovery: Option<Arc<dyn RateBuckets>>,
+}
+
+impl AddressLimits {
+    /// In-memory buckets sized by the config.
+    pub fn in_memory(limits: &ServerLimits) -> Self {
+        let buckets = |l| MemoryBuckets::new(l).map(|b| Arc::new(b) as Arc<dyn RateBuckets>);
+        Self {
+            api: buckets(limits.address_rate),
+            discovery: buckets(limits.discovery_rate),
         }
     }
 
-    fn refill(per_second: f64, burst: f64, b: Bucket, now: Instant) -> Bucket {
-        let elapsed = now.saturating_duration_since(b.updated).as_secs_f64();
-        Bucket {
-            tokens: (b.tokens + elapsed * per_second).min(burst),
-            updated: now,
-        }
+    /// Takes one request from `client`'s `scope` budget; `Err(retry_after)`
+    /// (already counted) when it is spent. Requests without a known client
+    /// (in-process router tests) are not limited.
+    pub fn check(
+        &self,
+        scope: AddressScope,
+        client: Option<&ClientAddr>,
+        metrics: &Metrics,
+    ) -> Result<(), Duration> {
+        let bucket = match scope {
+            AddressScope::Api => &self.api,
+            AddressScope::Discovery => &self.discovery,
+        };
+        let (Some(bucket), Some(client)) = (bucket, client) else {
+            return Ok(());
+        };
+        bucket
+            .take(&address_key(client.ip).to_string())
+            .inspect_err(|_| metrics.rate_limited(scope.label()))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::RateLimit;
 
-    fn ip(n: u8) -> IpAddr {
-        IpAddr::from([10, 0, 0, n])
-    }
-
-    #[test]
-    fn allows_a_burst_then_refills_at_the_rate() {
-        let rl = RateLimiter::new(60, 3).unwrap();
-        let t0 = Instant::now();
-        for _ in 0..3 {
-            assert!(rl.check(ip(1), t0).is_ok());
+    fn client(ip: &str) -> ClientAddr {
+        ClientAddr {
+            peer: "10.0.0.1:443".parse().unwrap(),
+            ip: ip.parse().unwrap(),
+            via_trusted_proxy: true,
         }
-        let wait = rl.check(ip(1), t0).unwrap_err();
-        assert_eq!(wait, Duration::from_secs(1));
-        // Other clients are unaffected.
-        assert!(rl.check(ip(2), t0).is_ok());
-        // One token per second comes back.
-        assert!(rl.check(ip(1), t0 + Duration::from_millis(1000)).is_ok());
-        assert!(rl.check(ip(1), t0 + Duration::from_millis(1000)).is_err());
     }
 
     #[test]
-    fn zero_disables() {
-        assert!(RateLimiter::new(0, 10).is_none());
-    }
-
-    #[test]
-    fn table_is_bounded_and_idle_clients_are_dropped_first() {
-        let rl = RateLimiter::new(60, 1).unwrap();
-        let t0 = Instant::now();
-        for i in 0..MAX_TRACKED_CLIENTS as u32 {
-            let addr = IpAddr::from(std::net::Ipv4Addr::from(i));
-            assert!(rl.check(addr, t0).is_ok());
+    fn clients_behind_one_proxy_have_their_own_buckets() {
+        let limits = ServerLimits {
+            address_rate: RateLimit {
+                per_minute: 60,
+                burst: 2,
+            },
+            ..ServerLimits::default()
+        };
+        let l = AddressLimits::in_memory(&limits);
+        let m = Metrics::new();
+        let (a, b) = (client("198.51.100.1"), client("198.51.100.2"));
+        for _ in 0..2 {
+            assert!(l.check(AddressScope::Api, Some(&a), &m).is_ok());
         }
-        // Every tracked client is active: a newcomer is refused, not tracked.
-        assert!(rl.check(ip(250), t0).is_err());
-        // A second later all buckets are full again, so they can be dropped.
-        assert!(rl.check(ip(250), t0 + Duration::from_secs(1)).is_ok());
-        assert!(rl.buckets.lock().unwrap().len() <= 2);
+        assert!(l.check(AddressScope::Api, Some(&a), &m).is_err());
+        assert!(l.check(AddressScope::Api, Some(&b), &m).is_ok());
+        // Discovery has its own bucket.
+        assert!(l.check(AddressScope::Discovery, Some(&a), &m).is_ok());
+        // One IPv6 /64 is one client.
+        let (c, d) = (client("2001:db8::1"), client("2001:db8::2"));
+        assert!(l.check(AddressScope::Api, Some(&c), &m).is_ok());
+        assert!(l.check(AddressScope::Api, Some(&d), &m).is_ok());
+        assert!(l.check(AddressScope::Api, Some(&c), &m).is_err());
+        assert_eq!(m.rate_limited.with_label_values(&["address"]).get(), 2);
     }
 }

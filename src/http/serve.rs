@@ -1,13 +1,17 @@
-//! The accept loop for both listeners, on hyper directly so that slow or idle
-//! clients cannot hold resources: a header-read timeout (hyper only enforces it
-//! with a timer, which `axum::serve` does not set), a cap on open connections,
-//! and graceful shutdown that lets in-flight requests finish.
+//! The accept loop for both listeners, on hyper directly so that slow, idle or
+//! numerous clients cannot hold resources: connection slots per listener and per
+//! client address with a reserve for newcomers ([`SlotLimits`]), a first-byte
+//! timeout for new connections, an idle timeout between keep-alive requests, a
+//! header-read timeout (hyper only enforces it with a timer, which
+//! `axum::serve` does not set), and graceful shutdown that lets in-flight
+//! requests finish.
 //!
-//! Invariant: every request carries the peer address as [`ClientAddr`] (from the
-//! TCP connection, never from a header a client could forge), for rate limiting.
+//! Invariants: every request carries a [`ClientAddr`] resolved from the TCP peer
+//! (and `X-Forwarded-For` only when the peer is a trusted proxy); a refused or
+//! timed-out connection is counted in `tvm_connections_refused_total` and in the
+//! periodic refusal summary, never logged one line each.
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,47 +19,69 @@ use axum::http::Request;
 use axum::Router;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
-use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
 use tower::ServiceExt;
 
-/// Time a client has to send a complete request head (also bounds how long an
-/// idle keep-alive connection is kept): slowloris clients are cut off.
+use super::activity::{Activity, ActivityStream, Deadline};
+use super::client_addr::{ClientAddr, TrustedProxies};
+use super::slots::{Slot, SlotLimits, Slots};
+use crate::metrics::Metrics;
+
+/// Time a client has to send a complete request head (hyper's timer also runs
+/// while a keep-alive connection waits for its next request, so it caps the
+/// idle timeout too): slowloris clients are cut off.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The TCP peer of a request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ClientAddr(pub SocketAddr);
+/// How long a connection closed for idleness may take to finish writing before
+/// it is dropped outright (a client that never reads its answers).
+const CLOSE_GRACE: Duration = Duration::from_secs(5);
 
-impl ClientAddr {
-    /// Whether the peer is a trusted proxy (`server.trusted_proxies`), whose
-    /// forwarding headers tvm believes. None is configured yet: always false.
-    pub fn via_trusted_proxy(&self) -> bool {
-        false
-    }
+/// How often the accept loop writes the refusal summary, if one is due.
+const SUMMARY_TICK: Duration = Duration::from_secs(1);
+
+/// How one listener admits and keeps connections.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// `api` or `admin`: the `listener` label of refused connections.
+    pub listener: &'static str,
+    /// Connection slots.
+    pub slots: SlotLimits,
+    /// A new connection that sends nothing for this long is closed.
+    pub first_byte_timeout: Duration,
+    /// A keep-alive connection idle this long is closed.
+    pub idle_timeout: Duration,
+    /// Peers whose `X-Forwarded-For` is believed; exempt from the per-address cap.
+    pub trusted_proxies: TrustedProxies,
+    /// Where refusals are counted.
+    pub metrics: Metrics,
 }
 
-/// Serves `router` on `listener` until `shutdown` resolves, with at most
-/// `max_connections` open connections (further ones are closed at once); then
-/// stops accepting and waits for open connections to finish their requests.
+/// Serves `router` on `listener` until `shutdown` resolves; then stops
+/// accepting and waits for open connections to finish their requests.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
-    max_connections: usize,
+    options: ServeOptions,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let graceful = GracefulShutdown::new();
-    let slots = Arc::new(Semaphore::new(max_connections));
+    let options = Arc::new(options);
+    let slots = Slots::new(options.slots);
+    let (stop, stopped) = watch::channel(false);
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(HEADER_READ_TIMEOUT)
         .keep_alive(true);
+    let mut summary = tokio::time::interval(SUMMARY_TICK);
     tokio::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
             _ = &mut shutdown => break,
+            _ = summary.tick() => {
+                options.metrics.flush_refusal_summary();
+                continue;
+            }
             accepted = listener.accept() => match accepted {
                 Ok(pair) => pair,
                 Err(e) => {
@@ -66,90 +92,111 @@ pub async fn serve(
                 }
             },
         };
-        let Ok(slot) = slots.clone().try_acquire_owned() else {
-            tracing::warn!(
-                max_connections,
-                "connection limit reached; closing new connection"
-            );
-            drop(stream);
-            continue;
+        let trusted = options.trusted_proxies.contains(peer.ip());
+        let slot = match slots.try_acquire(peer.ip(), trusted) {
+            Ok(slot) => slot,
+            Err(refused) => {
+                options
+                    .metrics
+                    .connection_refused(options.listener, refused.reason());
+                drop(stream);
+                continue;
+            }
         };
-        let service = router
-            .clone()
-            .map_request(move |mut req: Request<Incoming>| {
-                req.extensions_mut().insert(ClientAddr(peer));
-                req
-            });
-        let conn = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
-        let conn = graceful.watch(conn);
-        tokio::spawn(async move {
-            let _ = conn.await;
-            drop(slot);
-        });
+        let activity = Activity::new();
+        let service = {
+            let (options, started, finished) =
+                (options.clone(), activity.clone(), activity.clone());
+            router
+                .clone()
+                .map_request(move |mut req: Request<Incoming>| {
+                    let client = options.trusted_proxies.resolve(peer, req.headers());
+                    req.extensions_mut().insert::<ClientAddr>(client);
+                    started.request_started();
+                    req
+                })
+                .map_response(move |resp| {
+                    finished.request_finished();
+                    resp
+                })
+        };
+        let io = TokioIo::new(ActivityStream::new(stream, activity.clone()));
+        let conn = http.serve_connection(io, TowerToHyperService::new(service));
+        tokio::spawn(drive(
+            conn,
+            activity,
+            options.clone(),
+            stopped.clone(),
+            slot,
+        ));
     }
     drop(listener);
-    graceful.shutdown().await;
+    let _ = stop.send(true);
+    slots.wait_empty().await;
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-    async fn start(max: usize) -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let router =
-            Router::new().route(
-                "/",
-                axum::routing::get(
-                    |axum::Extension(c): axum::Extension<ClientAddr>| async move {
-                        c.0.ip().to_string()
-                    },
-                ),
-            );
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(serve(listener, router, max, async move {
-            let _ = rx.await;
-        }));
-        (addr, tx)
+/// Runs one connection to its end: closes it when it stays silent past its
+/// deadline or when the server stops, and frees its slot last.
+async fn drive<S>(
+    conn: hyper::server::conn::http1::Connection<TokioIo<ActivityStream<TcpStream>>, S>,
+    activity: Arc<Activity>,
+    options: Arc<ServeOptions>,
+    mut stopped: watch::Receiver<bool>,
+    slot: Slot,
+) where
+    S: hyper::service::HttpService<Incoming>,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    S::ResBody: 'static,
+    <S::ResBody as hyper::body::Body>::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    tokio::pin!(conn);
+    let (first_byte, idle) = (options.first_byte_timeout, options.idle_timeout);
+    loop {
+        // Deadlines move as bytes and requests come (and a request in flight
+        // has none), so look again at least every half of the shorter timeout.
+        let recheck = tokio::time::Instant::now() + first_byte.min(idle) / 2;
+        let wake = match activity.deadline(first_byte, idle) {
+            Deadline::Busy => recheck,
+            Deadline::FirstByte(t) | Deadline::Idle(t) => t.min(recheck),
+        };
+        let sleep = tokio::time::sleep_until(wake);
+        tokio::select! {
+            _ = conn.as_mut() => break,
+            _ = until_stopped(&mut stopped) => {
+                conn.as_mut().graceful_shutdown();
+                let _ = conn.as_mut().await;
+                break;
+            }
+            _ = sleep => {
+                let now = tokio::time::Instant::now();
+                match activity.deadline(first_byte, idle) {
+                    Deadline::FirstByte(t) if t <= now => options
+                        .metrics
+                        .connection_refused(options.listener, "first_byte_timeout"),
+                    Deadline::Idle(t) if t <= now => {}
+                    _ => continue,
+                }
+                conn.as_mut().graceful_shutdown();
+                let _ = tokio::time::timeout(CLOSE_GRACE, conn.as_mut()).await;
+                break;
+            }
+        }
     }
+    drop(slot);
+}
 
-    async fn get(stream: &mut tokio::net::TcpStream) -> String {
-        stream
-            .write_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
-            .await
-            .unwrap();
-        let mut buf = vec![0u8; 1024];
-        let n = stream.read(&mut buf).await.unwrap();
-        String::from_utf8_lossy(&buf[..n]).into_owned()
-    }
-
-    #[tokio::test]
-    async fn requests_carry_the_tcp_peer() {
-        let (addr, _stop) = start(4).await;
-        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-        assert!(get(&mut s).await.ends_with("127.0.0.1"));
-    }
-
-    #[tokio::test]
-    async fn connections_over_the_limit_are_closed_at_once() {
-        let (addr, _stop) = start(1).await;
-        let mut first = tokio::net::TcpStream::connect(addr).await.unwrap();
-        assert!(get(&mut first).await.starts_with("HTTP/1.1 200"));
-        // The first connection is kept alive and holds the only slot.
-        let mut second = tokio::net::TcpStream::connect(addr).await.unwrap();
-        let _ = second.write_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n").await;
-        let mut buf = [0u8; 64];
-        let n = tokio::time::timeout(Duration::from_secs(5), second.read(&mut buf))
-            .await
-            .expect("closed, not left hanging")
-            .unwrap_or(0);
-        assert_eq!(
-            n, 0,
-            "the second connection must be closed without an answer"
-        );
-        drop(first);
+/// Resolves once the server stops.
+async fn until_stopped(rx: &mut watch::Receiver<bool>) {
+    loop {
+        if *rx.borrow_and_update() {
+            return;
+        }
+        if rx.changed().await.is_err() {
+            return std::future::pending().await;
+        }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -9,7 +9,7 @@ use axum::{Extension, Json};
 use serde::Serialize;
 
 use super::middleware::{read_body, BodyError};
-use super::{request_context, ApiError, AppState, ClientAddr};
+use super::{request_context, AddressScope, ApiError, AppState, ClientAddr};
 use crate::identity::RequestId;
 use crate::vend::{VendError, Vended};
 
@@ -36,7 +36,7 @@ pub(super) async fn vend(
     body: Body,
 ) -> Response {
     let vendor = state.vendor();
-    if let Err(wait) = state.rate_check(client.as_ref().map(|c| &c.0)) {
+    if let Err(wait) = state.rate_check(AddressScope::Api, client.as_ref().map(|c| &c.0)) {
         let e = vendor.reject_early(&id, VendError::RateLimited(wait));
         return ApiError::from(&e).with_request_id(&id).into_response();
     }

@@ -72,7 +72,7 @@ impl DecisionLog {
             Err(VendError::BadRequest(_)) => ("deny", "bad_request"),
             Err(VendError::BadDuration(_)) => ("deny", self.reason.unwrap_or("bad_duration")),
             Err(VendError::TooLarge) => ("deny", "payload_too_large"),
-            Err(VendError::RateLimited(_)) => ("deny", "rate_limited"),
+            Err(VendError::RateLimited(_)) => ("deny", self.reason.unwrap_or("rate_limited")),
             Err(VendError::Sts(e)) => ("error", e.outcome()),
             Err(VendError::Credentials(_)) => ("error", "bad_credentials"),
         };

@@ -25,11 +25,12 @@ fn assert_error(resp: &Answer, status: u16, code: &str) {
 
 #[tokio::test]
 async fn a_client_over_its_rate_gets_429_before_any_token_work() {
-    let app = spawn_app_with(Options {
-        rate_limit_per_minute: 60,
-        ..Options::default()
-    })
-    .await;
+    let mut opts = Options::default();
+    opts.limits.address_rate = tvm::config::RateLimit {
+        per_minute: 60,
+        burst: 5,
+    };
+    let app = spawn_app_with(opts).await;
     for _ in 0..5 {
         assert_eq!(app.vend(&app.alice, READONLY).await.status, 200);
     }
@@ -46,7 +47,7 @@ async fn a_client_over_its_rate_gets_429_before_any_token_work() {
         calls,
         "a limited request reaches no STS"
     );
-    // Discovery is never limited.
+    // Discovery has its own bucket.
     assert_eq!(
         app.get(&app.api, "/.well-known/tvm", None).await.status,
         200

@@ -12,5 +12,6 @@ mod rejections;
 mod reload;
 mod support;
 mod thirdparty;
+mod throttle;
 mod upstream;
 mod vending;

@@ -17,7 +17,7 @@ use tvm::auth::{
 };
 use tvm::client::token::Target;
 use tvm::clock::SystemClock;
-use tvm::config::{EndpointUrl, ValidatedConfig};
+use tvm::config::{EndpointUrl, RateLimit, ServerLimits, ValidatedConfig};
 use tvm::identity::StampPrefix;
 use tvm::metrics::Metrics;
 use tvm::policy::Policy;
@@ -106,8 +106,9 @@ pub struct Options {
     pub settle_interval: Duration,
     /// Send GetCallerIdentity here instead of to the simulator.
     pub verification_url: Option<String>,
-    /// Per-client rate (0 = off, the default for tests; burst is 5).
-    pub rate_limit_per_minute: u32,
+    /// Trusted proxies, connection bounds and rate buckets; by default every
+    /// rate limit is off and one address may use every connection.
+    pub limits: ServerLimits,
     /// The per-request time limit.
     pub request_timeout: Duration,
     /// Replay store capacity (default: the production bound).
@@ -127,7 +128,15 @@ impl Default for Options {
             poll_interval: Duration::from_millis(200),
             settle_interval: Duration::from_millis(50),
             verification_url: None,
-            rate_limit_per_minute: 0,
+            limits: ServerLimits {
+                max_connections: 256,
+                max_connections_per_address: 256,
+                address_rate: RateLimit::OFF,
+                discovery_rate: RateLimit::OFF,
+                caller_rate: RateLimit::OFF,
+                role_rate: RateLimit::OFF,
+                ..ServerLimits::default()
+            },
             request_timeout: Duration::from_secs(20),
             replay_capacity: None,
         }
@@ -291,12 +300,10 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         max_body_bytes: 16 * 1024,
         shutdown_timeout: Duration::from_secs(10),
         shutdown_delay: opts.shutdown_delay,
-        max_connections: 256,
-        rate_limit_per_minute: opts.rate_limit_per_minute,
-        rate_limit_burst: 5,
         replay_capacity: opts
             .replay_capacity
             .unwrap_or(tvm::auth::REPLAY_CACHE_CAPACITY),
+        limits: opts.limits.clone(),
     };
     let metrics = Metrics::new();
     let sts =

@@ -270,3 +270,86 @@ fn old_style_settings_say_what_to_write_instead() {
         "{msg}"
     );
 }
+
+#[test]
+fn server_limits_default_to_the_documented_values() {
+    let c = from_yaml(MINIMAL, env(&[])).unwrap();
+    let l = &c.limits;
+    assert!(l.trusted_proxies.is_empty());
+    assert_eq!(
+        (l.max_connections, l.max_connections_per_address),
+        (1024, 64)
+    );
+    assert_eq!(l.first_byte_timeout.as_secs(), 5);
+    assert_eq!(l.idle_timeout.as_secs(), 10);
+    assert_eq!(
+        (l.address_rate.per_minute, l.address_rate.burst),
+        (600, 300)
+    );
+    assert_eq!(
+        (l.caller_rate.per_minute, l.role_rate.per_minute),
+        (120, 1200)
+    );
+    // The shipped file says the same as the code.
+    let shipped = from_yaml(include_str!("../../../config/tvm.yaml"), env(&[])).unwrap();
+    assert_eq!(format!("{:?}", shipped.limits), format!("{l:?}"));
+}
+
+#[test]
+fn trusted_proxies_are_validated_with_their_index() {
+    let yaml = format!("{MINIMAL}server: {{trusted_proxies: [10.0.0.0/8, \"fd00::/8\"]}}\n");
+    let c = from_yaml(&yaml, env(&[])).unwrap();
+    assert_eq!(c.limits.trusted_proxies.len(), 2);
+    assert!(c.limits.trusted_proxies[1].contains("fd00::1".parse().unwrap()));
+    let c = from_yaml(
+        MINIMAL,
+        env(&[("TVM_SERVER__TRUSTED_PROXIES", "[\"192.0.2.0/24\"]")]),
+    )
+    .unwrap();
+    assert_eq!(c.limits.trusted_proxies[0].to_string(), "192.0.2.0/24");
+    for (bad, key) in [
+        ("[10.0.0.0/8, 10.0.0.1/8]", "server.trusted_proxies[1]"),
+        ("[nonsense]", "server.trusted_proxies[0]"),
+        ("[\"10.0.0.0/33\"]", "server.trusted_proxies[0]"),
+    ] {
+        let yaml = format!("{MINIMAL}server: {{trusted_proxies: {bad}}}\n");
+        assert_eq!(key_of(from_yaml(&yaml, env(&[])).unwrap_err()), key);
+    }
+}
+
+#[test]
+fn server_limit_errors_name_the_key() {
+    for (server, key) in [
+        (
+            "{max_connections_per_address: 0}",
+            "server.max_connections_per_address",
+        ),
+        (
+            "{max_connections: 10, max_connections_per_address: 11}",
+            "server.max_connections_per_address",
+        ),
+        ("{first_byte_timeout: 0s}", "server.first_byte_timeout"),
+        ("{idle_timeout: 1m}", "server.idle_timeout"),
+        ("{rate_limit_burst: 0}", "server.rate_limit_burst"),
+        (
+            "{caller_rate_limit_burst: 0}",
+            "server.caller_rate_limit_burst",
+        ),
+        ("{role_rate_limit_burst: 0}", "server.role_rate_limit_burst"),
+        (
+            "{discovery_rate_limit_burst: 0}",
+            "server.discovery_rate_limit_burst",
+        ),
+    ] {
+        let yaml = format!("{MINIMAL}server: {server}\n");
+        assert_eq!(
+            key_of(from_yaml(&yaml, env(&[])).unwrap_err()),
+            key,
+            "{server}"
+        );
+    }
+    // 0 turns a bucket off; then its burst does not matter.
+    let yaml =
+        format!("{MINIMAL}server: {{role_rate_limit_per_minute: 0, role_rate_limit_burst: 0}}\n");
+    assert!(!from_yaml(&yaml, env(&[])).unwrap().limits.role_rate.is_on());
+}
