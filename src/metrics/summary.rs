@@ -80,8 +80,11 @@ impl RefusalSummary {
     }
 }
 
+/// Written outside any request span: the line is about many requests, not the
+/// one that happened to trigger it.
 fn write(counts: &str) {
     tracing::warn!(
+        parent: None,
         refusals = counts,
         "refused requests and connections since the last summary"
     );

@@ -112,6 +112,12 @@ async fn garbage_from_one_client_behind_a_proxy_does_not_throttle_another() {
     // A client forging a left-hand entry is still charged to its own address.
     let forged = "203.0.113.7, 198.51.100.66";
     assert_limited(&vend_via(&app, forged, "Bearer x", READONLY).await);
+    assert_eq!(
+        app.sts_calls("GetCallerIdentity"),
+        5,
+        "garbage reached no STS"
+    );
+    assert_eq!(app.sts_calls("AssumeRole"), 5);
 }
 
 #[tokio::test]
