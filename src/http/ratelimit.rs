@@ -90,7 +90,7 @@ mod tests {
     fn clients_behind_one_proxy_have_their_own_buckets() {
         let limits = ServerLimits {
             address_rate: RateLimit {
-                per_minute: 60,
+                per_minute: 1,
                 burst: 2,
             },
             ..ServerLimits::default()

@@ -86,11 +86,11 @@ mod tests {
     fn sessions_have_their_own_buckets_and_the_role_a_backstop() {
         let limits = CallerLimits::in_memory(&ServerLimits {
             caller_rate: RateLimit {
-                per_minute: 60,
+                per_minute: 1,
                 burst: 2,
             },
             role_rate: RateLimit {
-                per_minute: 60,
+                per_minute: 1,
                 burst: 3,
             },
             ..ServerLimits::default()

@@ -27,7 +27,7 @@ fn assert_error(resp: &Answer, status: u16, code: &str) {
 async fn a_client_over_its_rate_gets_429_before_any_token_work() {
     let mut opts = Options::default();
     opts.limits.address_rate = tvm::config::RateLimit {
-        per_minute: 60,
+        per_minute: 1,
         burst: 5,
     };
     let app = spawn_app_with(opts).await;
