@@ -68,6 +68,13 @@ fn serve_with_invalid_config_exits_64_naming_the_key() {
             format!("auth: {{audience: {a}}}\npolicy: {{file: /nonexistent/policy.yaml}}\n"),
             "policy.file",
         ),
+        (
+            format!(
+                "auth: {{audience: {a}}}\npolicy: {{file: {policy}}}\n\
+                 server: {{trusted_proxies: [10.0.0.0/8, 10.0.0.1/8]}}\n"
+            ),
+            "server.trusted_proxies[1]",
+        ),
         // The old free-form audience and the old EKS switch say what to write.
         (
             format!("auth: {{audience: tvm-prod}}\npolicy: {{file: {policy}}}\n"),
