@@ -36,9 +36,8 @@ pub use readiness::Readiness;
 pub use serve::{serve, ServeOptions, HEADER_READ_TIMEOUT};
 pub use slots::SlotLimits;
 
-use crate::config::ServerLimits;
-
 use crate::auth::RequestContext;
+use crate::config::ServerLimits;
 use crate::metrics::Metrics;
 use crate::vend::Vendor;
 
