@@ -70,16 +70,20 @@ impl TrustedProxies {
     /// The right-most untrusted `X-Forwarded-For` entry; `None` (charge the
     /// peer) when there is none or it is malformed.
     fn forwarded_client(&self, headers: &HeaderMap) -> Option<IpAddr> {
+        // Split the raw bytes: only the entries examined below must be text, so
+        // a byte the client put left of the real client cannot decide anything.
         let mut entries = Vec::new();
         for value in headers.get_all(X_FORWARDED_FOR) {
-            let Ok(text) = value.to_str() else {
-                return None;
-            };
-            entries.extend(text.split(',').map(str::trim));
+            entries.extend(
+                value
+                    .as_bytes()
+                    .split(|&b| b == b',')
+                    .map(<[u8]>::trim_ascii),
+            );
         }
         let mut last_trusted = None;
         for entry in entries.iter().rev().take(MAX_FORWARDED_HOPS) {
-            let ip = parse_entry(entry)?;
+            let ip = parse_entry(std::str::from_utf8(entry).ok()?)?;
             if !self.contains(ip) {
                 return Some(ip);
             }
@@ -218,5 +222,27 @@ mod tests {
         );
         let c = proxies().resolve("10.0.0.2:1".parse().unwrap(), &h);
         assert_eq!(c.ip, ip("10.0.0.2"));
+    }
+
+    #[test]
+    fn non_ascii_bytes_left_of_the_client_are_never_reached() {
+        // The client wrote the left part; the proxy appended the real address.
+        // Were the whole header refused, any client could move its requests
+        // onto the proxy's own bucket and drain it for everyone charged there.
+        for raw in [
+            &b"\xff, 198.51.100.1"[..],
+            b"\xff\xfe,198.51.100.1, 10.1.1.1",
+        ] {
+            let mut h = HeaderMap::new();
+            h.append(X_FORWARDED_FOR, HeaderValue::from_bytes(raw).unwrap());
+            let c = proxies().resolve("10.0.0.2:1".parse().unwrap(), &h);
+            assert_eq!(c.ip, ip("198.51.100.1"), "{raw:?}");
+        }
+        // Also when the client's bytes come in a header of their own.
+        let mut h = HeaderMap::new();
+        h.append(X_FORWARDED_FOR, HeaderValue::from_bytes(b"\xff").unwrap());
+        h.append(X_FORWARDED_FOR, HeaderValue::from_static("198.51.100.1"));
+        let c = proxies().resolve("10.0.0.2:1".parse().unwrap(), &h);
+        assert_eq!(c.ip, ip("198.51.100.1"));
     }
 }
