@@ -42,9 +42,9 @@ pub enum Command {
 /// `tvm serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// The YAML config file.
+    /// The YAML config file [default: $TVM_CONFIG, else /etc/tvm/tvm.yaml].
     #[arg(long, short)]
-    pub config: PathBuf,
+    pub config: Option<PathBuf>,
     /// Log line format.
     #[arg(long, value_enum, default_value = "json")]
     pub log_format: LogFormat,

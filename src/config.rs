@@ -20,6 +20,52 @@ use serde_yaml_ng::Value;
 /// nesting levels (`TVM_LISTEN__ADDR` sets `listen.addr`).
 pub const ENV_PREFIX: &str = "TVM_";
 
+/// The variable naming the config file when `--config` is not given.
+pub const CONFIG_ENV: &str = "TVM_CONFIG";
+
+/// The config file used when neither `--config` nor [`CONFIG_ENV`] is given.
+pub const DEFAULT_CONFIG_PATH: &str = "/etc/tvm/tvm.yaml";
+
+/// Where the config file path came from, for the start-up log line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfigSource {
+    /// `--config`.
+    Flag,
+    /// The [`CONFIG_ENV`] variable.
+    Env,
+    /// [`DEFAULT_CONFIG_PATH`].
+    Default,
+}
+
+impl ConfigSource {
+    /// A short name for logs: `--config`, `TVM_CONFIG` or `default`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConfigSource::Flag => "--config",
+            ConfigSource::Env => CONFIG_ENV,
+            ConfigSource::Default => "default",
+        }
+    }
+}
+
+/// The config file to read: `flag`, else a non-empty `TVM_CONFIG` from `env`,
+/// else [`DEFAULT_CONFIG_PATH`] (DESIGN §5).
+pub fn config_path(
+    flag: Option<&Path>,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> (PathBuf, ConfigSource) {
+    if let Some(p) = flag {
+        return (p.to_owned(), ConfigSource::Flag);
+    }
+    match env
+        .into_iter()
+        .find(|(k, v)| k == CONFIG_ENV && !v.is_empty())
+    {
+        Some((_, v)) => (PathBuf::from(v), ConfigSource::Env),
+        None => (PathBuf::from(DEFAULT_CONFIG_PATH), ConfigSource::Default),
+    }
+}
+
 /// A configuration error, with the key path it concerns.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -97,14 +143,28 @@ pub struct Config {
 pub struct ListenConfig {
     /// Address of the API listener.
     pub addr: SocketAddr,
+    /// HTTPS on the API listener; `null` = plain HTTP (behind a TLS-terminating
+    /// proxy or for loopback).
+    pub tls: Option<TlsConfig>,
 }
 
 impl Default for ListenConfig {
     fn default() -> Self {
         Self {
             addr: SocketAddr::from(([0, 0, 0, 0], 8080)),
+            tls: None,
         }
     }
+}
+
+/// `listen.tls`: PEM files, reloaded when they change (cert-manager rotates them).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// The certificate chain, leaf first.
+    pub cert_file: PathBuf,
+    /// The private key (PKCS#8, PKCS#1 or SEC1).
+    pub key_file: PathBuf,
 }
 
 /// `admin`.
@@ -348,10 +408,8 @@ pub fn from_yaml(
     if value.is_null() {
         value = Value::Mapping(Default::default());
     }
-    let overrides: BTreeMap<String, String> = env
-        .into_iter()
-        .filter(|(k, _)| k.starts_with(ENV_PREFIX) && !is_service_link(k))
-        .collect();
+    let overrides: BTreeMap<String, String> =
+        env.into_iter().filter(|(k, _)| is_override(k)).collect();
     for (key, raw) in overrides {
         apply_override(&mut value, &key, &raw)?;
     }
@@ -362,14 +420,14 @@ pub fn from_yaml(
     validate::validate(config)
 }
 
-/// Kubernetes injects `{SERVICE}_PORT…` and `{SERVICE}_SERVICE_…` variables
-/// for every Service in the namespace; with a Service named `tvm` they would read
-/// as (unknown) config keys and stop tvm from starting. Config keys never take
-/// these shapes (nesting uses `__`), so they are skipped.
-pub fn is_service_link(var: &str) -> bool {
-    let rest = &var[ENV_PREFIX.len().min(var.len())..];
-    !rest.contains("__")
-        && (rest == "PORT" || rest.starts_with("PORT_") || rest.starts_with("SERVICE_"))
+/// Whether `var` is a config override: `TVM_` and a key path with `__` between
+/// levels (DESIGN §5). Every config key is nested, so a variable without `__` is
+/// never one: `TVM_CONFIG` names the file, and Kubernetes injects
+/// `{SERVICE}_PORT…` and `{SERVICE}_SERVICE_…` variables (`TVM_PORT`,
+/// `TVM_REDIS_PORT`) for every Service in the namespace.
+pub fn is_override(var: &str) -> bool {
+    var.strip_prefix(ENV_PREFIX)
+        .is_some_and(|rest| rest.contains("__"))
 }
 
 fn apply_override(root: &mut Value, var: &str, raw: &str) -> Result<(), ConfigError> {

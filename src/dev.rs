@@ -122,6 +122,7 @@ async fn run_inner(args: DevArgs) -> Result<ExitCode, Box<dyn std::error::Error>
     let endpoint = Endpoint::parse(&sim_url)?;
     let config = ValidatedConfig {
         listen_addr: api.local_addr()?,
+        listen_tls: None,
         admin_addr: admin.local_addr()?,
         verifier: VerifierSettings {
             // Its own origin, as every client derives it from the URL it calls.

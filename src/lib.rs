@@ -33,7 +33,8 @@
 //! - [`http`]: routers for the API and admin listeners, error mapping.
 //! - [`metrics`], [`telemetry`]: Prometheus registry and log set-up.
 //! - [`client`]: the client side: token minting, `credentials`, `exec`.
-//! - [`startup`], [`dev`]: wiring for `tvm serve` and `tvm dev`.
+//! - [`startup`], [`dev`]: wiring for `tvm serve` and `tvm dev`; [`selfcheck`]:
+//!   the start-up check of tvm's own AWS identity that gates readiness.
 //!
 //! `auth`, `identity` and `policy` never import axum.
 
@@ -49,6 +50,7 @@ pub mod metrics;
 pub mod policy;
 pub mod policy_cli;
 pub mod reload;
+pub mod selfcheck;
 pub mod startup;
 pub mod state;
 pub mod sts;

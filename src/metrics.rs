@@ -36,8 +36,15 @@ pub const LISTENERS: [&str; 2] = ["api", "admin"];
 
 /// The reasons of `tvm_connections_refused_total`: the listener is full, the
 /// client address holds its share, only the reserved slots are left (kept for
-/// addresses without a connection), or the client sent nothing in time.
-pub const REFUSAL_REASONS: [&str; 4] = ["limit", "per_address", "reserved", "first_byte_timeout"];
+/// addresses without a connection), the client sent nothing in time, or its TLS
+/// handshake failed or timed out.
+pub const REFUSAL_REASONS: [&str; 5] = [
+    "limit",
+    "per_address",
+    "reserved",
+    "first_byte_timeout",
+    "tls_handshake",
+];
 
 /// All of tvm's metrics.
 #[derive(Clone)]
@@ -67,6 +74,13 @@ pub struct Metrics {
     pub connections_refused: IntCounterVec,
     /// The periodic log line for refusals.
     refusals: Arc<RefusalSummary>,
+    /// `tvm_sts_identity_verified`: 1 once tvm's own credentials passed the
+    /// start-up `GetCallerIdentity` check, 0 before and while it fails.
+    pub identity_verified: IntGauge,
+    /// `tvm_sts_identity_checks_total{result}`: start-up identity check attempts.
+    pub identity_checks: IntCounterVec,
+    /// `tvm_tls_reloads_total{result}`: loads of the API certificate.
+    pub tls_reloads: IntCounterVec,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -170,6 +184,31 @@ impl Metrics {
                     .reset();
             }
         }
+        let identity_verified = IntGauge::new(
+            "tvm_sts_identity_verified",
+            "1 when tvm's own AWS credentials passed the start-up GetCallerIdentity check",
+        )
+        .expect("valid metric");
+        let identity_checks = IntCounterVec::new(
+            Opts::new(
+                "tvm_sts_identity_checks_total",
+                "Start-up GetCallerIdentity checks of tvm's own credentials by result",
+            ),
+            &["result"],
+        )
+        .expect("valid metric");
+        let tls_reloads = IntCounterVec::new(
+            Opts::new(
+                "tvm_tls_reloads_total",
+                "Loads of the API listener's TLS certificate by result",
+            ),
+            &["result"],
+        )
+        .expect("valid metric");
+        for result in ["success", "error"] {
+            identity_checks.with_label_values(&[result]).reset();
+            tls_reloads.with_label_values(&[result]).reset();
+        }
         for outcome in VEND_OUTCOMES {
             vend.with_label_values(&[outcome]).reset();
         }
@@ -189,9 +228,13 @@ impl Metrics {
             Box::new(build_info),
             Box::new(rate_limited.clone()),
             Box::new(connections_refused.clone()),
+            Box::new(identity_verified.clone()),
+            Box::new(identity_checks.clone()),
+            Box::new(tls_reloads.clone()),
         ] {
             registry.register(c).expect("unique metric names");
         }
+        register_process_metrics(&registry);
         Self {
             registry,
             http_requests,
@@ -206,6 +249,9 @@ impl Metrics {
             rate_limited,
             connections_refused,
             refusals: Arc::new(RefusalSummary::new(SUMMARY_INTERVAL)),
+            identity_verified,
+            identity_checks,
+            tls_reloads,
         }
     }
 
@@ -241,6 +287,7 @@ impl Metrics {
             ("api", "limit") => "connections_refused.api.limit",
             ("api", "per_address") => "connections_refused.api.per_address",
             ("api", "reserved") => "connections_refused.api.reserved",
+            ("api", "tls_handshake") => "connections_refused.api.tls_handshake",
             ("api", _) => "connections_refused.api.first_byte_timeout",
             (_, "limit") => "connections_refused.admin.limit",
             (_, "per_address") => "connections_refused.admin.per_address",
@@ -291,6 +338,20 @@ impl Metrics {
     }
 }
 
+/// The standard `process_*` metrics (CPU, resident memory, open and max file
+/// descriptors, start time) that operators' dashboards expect, read from
+/// `/proc/self` at scrape time.
+#[cfg(target_os = "linux")]
+fn register_process_metrics(registry: &Registry) {
+    let collector = prometheus::process_collector::ProcessCollector::for_self();
+    registry
+        .register(Box::new(collector))
+        .expect("unique metric names");
+}
+
+#[cfg(not(target_os = "linux"))]
+fn register_process_metrics(_: &Registry) {}
+
 impl Default for Metrics {
     fn default() -> Self {
         Self::new()
@@ -321,8 +382,20 @@ mod tests {
             "tvm_build_info{version=",
             "tvm_rate_limited_total{scope=\"principal\"} 0",
             "tvm_connections_refused_total{listener=\"admin\",reason=\"per_address\"} 0",
+            "tvm_sts_identity_verified 0",
+            "tvm_sts_identity_checks_total{result=\"error\"} 0",
         ] {
             assert!(text.contains(name), "missing {name} in\n{text}");
+        }
+        #[cfg(target_os = "linux")]
+        for name in [
+            "process_cpu_seconds_total",
+            "process_resident_memory_bytes",
+            "process_open_fds",
+            "process_max_fds",
+            "process_start_time_seconds",
+        ] {
+            assert!(text.contains(name), "missing {name}");
         }
     }
 }

@@ -6,6 +6,11 @@
 //! `server.shutdown_delay` so load balancers notice, stop accepting on the API
 //! listener, let in-flight requests finish for up to `server.shutdown_timeout`,
 //! then stop the admin listener.
+//!
+//! Start-up (`tvm serve`): the config file is `--config`, else `TVM_CONFIG`, else
+//! `/etc/tvm/tvm.yaml` (logged); `listen.tls` certificates are loaded (a bad pair
+//! exits 64) and then watched; tvm's own AWS identity is checked in the
+//! background ([`crate::selfcheck`]) and gates `/readyz`.
 
 use std::future::Future;
 use std::process::ExitCode;
@@ -21,6 +26,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::ValidatedConfig;
 use crate::http::{
     admin_router, api_router, serve, AddressLimits, AppParts, AppState, Discovery, Readiness,
+    ServeOptions, TlsAcceptor, RELOAD_POLL_INTERVAL,
 };
 use crate::metrics::Metrics;
 use crate::reload::PolicyStore;
@@ -134,6 +140,19 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send,
     drain: Drain,
 ) -> std::io::Result<()> {
+    run_with_tls(state, api, admin, None, shutdown, drain).await
+}
+
+/// [`run`], serving the API over TLS when `tls` is given (the certificate files
+/// are watched for changes until the admin listener stops).
+pub async fn run_with_tls(
+    state: AppState,
+    api: TcpListener,
+    admin: TcpListener,
+    tls: Option<TlsAcceptor>,
+    shutdown: impl Future<Output = ()> + Send,
+    drain: Drain,
+) -> std::io::Result<()> {
     let (stop_api, api_stopped) = watch::channel(false);
     let (stop_admin, admin_stopped) = watch::channel(false);
     let until = |mut rx: watch::Receiver<bool>| async move {
@@ -141,10 +160,16 @@ pub async fn run(
     };
     let policy = state.vendor().policy().clone();
     let watcher = tokio::spawn(policy.watch(until(admin_stopped.clone())));
+    let cert_watcher = tls
+        .clone()
+        .map(|tls| tokio::spawn(tls.watch(RELOAD_POLL_INTERVAL, until(admin_stopped.clone()))));
     let mut api_task = tokio::spawn(serve(
         api,
         api_router(state.clone()),
-        state.api_serve_options(),
+        ServeOptions {
+            tls: tls.clone(),
+            ..state.api_serve_options()
+        },
         until(api_stopped),
     ));
     let admin_task = tokio::spawn(serve(
@@ -159,6 +184,9 @@ pub async fn run(
             // The API server ended by itself: that is an error worth exiting on.
             let _ = stop_admin.send(true);
             watcher.abort();
+            if let Some(w) = cert_watcher {
+                w.abort();
+            }
             return res.map_err(std::io::Error::other)?;
         }
     }
@@ -179,6 +207,9 @@ pub async fn run(
     let _ = stop_admin.send(true);
     let _ = admin_task.await;
     let _ = watcher.await;
+    if let Some(w) = cert_watcher {
+        let _ = w.await;
+    }
     tracing::info!("shutdown complete");
     Ok(())
 }
@@ -211,7 +242,9 @@ pub async fn serve_command(args: ServeArgs) -> ExitCode {
         eprintln!("tvm: cannot set up logging: {e}");
         return ExitCode::from(70);
     }
-    let config = match crate::config::load(&args.config, std::env::vars()) {
+    let (path, source) = crate::config::config_path(args.config.as_deref(), std::env::vars());
+    tracing::info!(path = %path.display(), from = source.as_str(), "reading config file");
+    let config = match crate::config::load(&path, std::env::vars()) {
         Ok(c) => c,
         Err(e) => {
             tracing::error!(error = %e, "invalid configuration");
@@ -220,6 +253,19 @@ pub async fn serve_command(args: ServeArgs) -> ExitCode {
         }
     };
     let metrics = Metrics::new();
+    let tls = match config
+        .listen_tls
+        .as_ref()
+        .map(|t| TlsAcceptor::load(t, metrics.clone()))
+    {
+        None => None,
+        Some(Ok(acceptor)) => Some(acceptor),
+        Some(Err(e)) => {
+            tracing::error!(error = %e, "invalid TLS certificate");
+            eprintln!("tvm: invalid config at `listen.tls`: {e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
     let policy = match PolicyStore::load(&config.policy_file, metrics.clone()) {
         Ok(p) => Arc::new(p.with_poll_interval(config.policy_poll_interval)),
         Err(e) => {
@@ -236,15 +282,17 @@ pub async fn serve_command(args: ServeArgs) -> ExitCode {
         }
     };
     let sts_url = config.sts_endpoint.as_ref().map(|e| e.to_url());
-    let sts = crate::sts::aws::AwsSts::new(&config.sts_region, sts_url.as_deref(), None).await;
+    let sts: Arc<dyn Sts> =
+        Arc::new(crate::sts::aws::AwsSts::new(&config.sts_region, sts_url.as_deref(), None).await);
     let deps = Dependencies {
         clock: Arc::new(SystemClock),
-        sts: Arc::new(sts),
+        sts: sts.clone(),
         transport,
         replay: Arc::new(InMemoryReplayStore::with_capacity(config.replay_capacity)),
         policy,
         metrics,
     };
+    let metrics = deps.metrics.clone();
     let state = build(&config, deps);
     let (api, admin) = match (
         TcpListener::bind(config.listen_addr).await,
@@ -259,14 +307,23 @@ pub async fn serve_command(args: ServeArgs) -> ExitCode {
     tracing::info!(
         api = %config.listen_addr,
         admin = %config.admin_addr,
+        tls = tls.is_some(),
         version = env!("CARGO_PKG_VERSION"),
         "tvm serving"
+    );
+    // Not ready until tvm's own credentials work; the task ends on success and
+    // is dropped with the runtime otherwise.
+    let _identity = crate::selfcheck::spawn(
+        sts,
+        state.readiness().clone(),
+        metrics,
+        crate::selfcheck::Backoff::default(),
     );
     let drain = Drain {
         delay: config.shutdown_delay,
         timeout: config.shutdown_timeout,
     };
-    match run(state, api, admin, shutdown_signal(), drain).await {
+    match run_with_tls(state, api, admin, tls, shutdown_signal(), drain).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = %e, "server failed");

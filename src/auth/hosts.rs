@@ -73,6 +73,20 @@ pub(crate) fn regions(partition: Partition) -> &'static [&'static str] {
     }
 }
 
+/// Whether `region` is in the known region table of its partition (`cn-…` is
+/// China, `us-gov-…` GovCloud, the rest commercial). `sts.region` must be, unless
+/// an endpoint is configured.
+pub fn is_known_region(region: &str) -> bool {
+    let partition = if region.starts_with("cn-") {
+        Partition::AwsCn
+    } else if region.starts_with("us-gov-") {
+        Partition::AwsUsGov
+    } else {
+        Partition::Aws
+    };
+    regions(partition).contains(&region)
+}
+
 /// Longest region name accepted anywhere (real ones are about half as long).
 pub const MAX_REGION_LEN: usize = 32;
 

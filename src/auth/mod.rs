@@ -51,6 +51,7 @@ use jiff::{SignedDuration, Timestamp};
 
 pub use caller::VerifiedCaller;
 pub use error::{VerifyError, VerifyErrorKind};
+pub use hosts::is_known_region;
 pub use hosts::{is_region_name, Endpoint, EndpointError, MAX_REGION_LEN};
 pub use origin::{Origin, OriginError, MAX_ORIGIN_LEN};
 pub use proof::MAX_EXPIRES_SECS;

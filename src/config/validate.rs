@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use jiff::SignedDuration;
 
-use super::{to_std, Config, ConfigError, EndpointUrl, OneOrMany, ServerLimits};
+use super::{to_std, Config, ConfigError, EndpointUrl, OneOrMany, ServerLimits, TlsConfig};
 use crate::auth::{Endpoint, Origin, SettingsError, VerificationTarget, VerifierSettings};
 use crate::identity::{Partition, StampPrefix};
 
@@ -16,6 +16,8 @@ use crate::identity::{Partition, StampPrefix};
 pub struct ValidatedConfig {
     /// API listener address.
     pub listen_addr: SocketAddr,
+    /// HTTPS on the API listener (`None` = plain HTTP).
+    pub listen_tls: Option<TlsConfig>,
     /// Admin listener address.
     pub admin_addr: SocketAddr,
     /// Caller verification: audience, where proofs are verified, skew, EKS.
@@ -172,6 +174,31 @@ pub(super) fn validate(c: Config) -> Result<ValidatedConfig, ConfigError> {
         ));
     }
     let sts_endpoint = endpoint("sts.endpoint_url", c.sts.endpoint_url.as_deref())?;
+    // AssumeRole goes to the regional AWS endpoint unless an endpoint is set: a
+    // typo such as `us-eest-1` must stop start-up, not fail every vend.
+    if sts_endpoint.is_none() && !crate::auth::is_known_region(&c.sts.region) {
+        return Err(ConfigError::invalid(
+            "sts.region",
+            format!(
+                "`{}` is not a known AWS region (set sts.endpoint_url for a custom STS)",
+                c.sts.region
+            ),
+        ));
+    }
+    if let Some(tls) = &c.listen.tls {
+        if tls.cert_file.as_os_str().is_empty() {
+            return Err(ConfigError::invalid(
+                "listen.tls.cert_file",
+                "must not be empty",
+            ));
+        }
+        if tls.key_file.as_os_str().is_empty() {
+            return Err(ConfigError::invalid(
+                "listen.tls.key_file",
+                "must not be empty",
+            ));
+        }
+    }
     if c.auth.max_clock_skew.0 < SignedDuration::from_secs(1) {
         return Err(ConfigError::invalid(
             "auth.max_clock_skew",
@@ -237,6 +264,7 @@ pub(super) fn validate(c: Config) -> Result<ValidatedConfig, ConfigError> {
     )?;
     Ok(ValidatedConfig {
         listen_addr: c.listen.addr,
+        listen_tls: c.listen.tls,
         admin_addr: c.admin.addr,
         verifier,
         sts_region: c.sts.region,

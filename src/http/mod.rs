@@ -20,6 +20,7 @@ mod ratelimit;
 mod readiness;
 mod serve;
 mod slots;
+mod tls;
 mod vend;
 
 use std::sync::Arc;
@@ -35,6 +36,7 @@ pub use ratelimit::{AddressLimits, AddressScope};
 pub use readiness::Readiness;
 pub use serve::{serve, ServeOptions, HEADER_READ_TIMEOUT};
 pub use slots::SlotLimits;
+pub use tls::{TlsAcceptor, TlsError, HANDSHAKE_TIMEOUT, RELOAD_POLL_INTERVAL};
 
 use crate::auth::RequestContext;
 use crate::config::ServerLimits;
@@ -113,6 +115,7 @@ impl AppState {
             idle_timeout: l.idle_timeout,
             trusted_proxies: TrustedProxies::new(l.trusted_proxies.clone()),
             metrics: self.0.metrics.clone(),
+            tls: None,
         }
     }
 
@@ -131,6 +134,7 @@ impl AppState {
             idle_timeout: l.idle_timeout,
             trusted_proxies: TrustedProxies::default(),
             metrics: self.0.metrics.clone(),
+            tls: None,
         }
     }
 

@@ -1,8 +1,13 @@
 //! A small readiness latch: ready only when the policy is loaded, the STS client
-//! is built, and shutdown has not begun.
+//! is built, tvm's own AWS identity has been verified (when that check is
+//! required, as `tvm serve` requires it), and shutdown has not begun.
+//!
+//! Invariant: once [`Readiness::require_identity`] is called, `/readyz` stays 503
+//! until [`Readiness::set_identity_verified`], so a pod whose credentials do not
+//! work never receives traffic.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// Shared readiness flags.
 #[derive(Debug, Clone, Default)]
@@ -13,6 +18,9 @@ struct Flags {
     policy_loaded: AtomicBool,
     sts_ready: AtomicBool,
     shutting_down: AtomicBool,
+    /// Why tvm's own identity is not verified yet; `None` once verified or when
+    /// the check is not required.
+    identity: Mutex<Option<String>>,
 }
 
 impl Readiness {
@@ -26,6 +34,26 @@ impl Readiness {
         self.0.sts_ready.store(true, Ordering::SeqCst);
     }
 
+    /// Requires the start-up identity check: not ready until it succeeds.
+    pub fn require_identity(&self) {
+        self.set_identity_failed("tvm's AWS identity not verified yet".into());
+    }
+
+    /// Records why the identity check failed (shown by `/readyz`; never a secret).
+    pub fn set_identity_failed(&self, reason: String) {
+        *self.identity() = Some(reason);
+    }
+
+    /// Records that the identity check succeeded.
+    pub fn set_identity_verified(&self) {
+        *self.identity() = None;
+    }
+
+    fn identity(&self) -> std::sync::MutexGuard<'_, Option<String>> {
+        // A poisoned lock still holds a meaningful reason.
+        self.0.identity.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Starts shutdown: `/readyz` turns 503 from now on.
     pub fn begin_shutdown(&self) {
         self.0.shutting_down.store(true, Ordering::SeqCst);
@@ -37,15 +65,39 @@ impl Readiness {
     }
 
     /// Why not ready, or `None` when ready.
-    pub fn not_ready_reason(&self) -> Option<&'static str> {
+    pub fn not_ready_reason(&self) -> Option<String> {
         if self.is_shutting_down() {
-            Some("shutting down")
+            Some("shutting down".into())
         } else if !self.0.policy_loaded.load(Ordering::SeqCst) {
-            Some("policy not loaded")
+            Some("policy not loaded".into())
         } else if !self.0.sts_ready.load(Ordering::SeqCst) {
-            Some("sts client not built")
+            Some("sts client not built".into())
         } else {
-            None
+            self.identity().clone()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identity_check_gates_readiness_once_required() {
+        let r = Readiness::default();
+        r.set_policy_loaded();
+        r.set_sts_ready();
+        assert_eq!(r.not_ready_reason(), None);
+        r.require_identity();
+        assert!(r.not_ready_reason().unwrap().contains("identity"));
+        r.set_identity_failed("sts identity check failed: rejected".into());
+        assert_eq!(
+            r.not_ready_reason().as_deref(),
+            Some("sts identity check failed: rejected")
+        );
+        r.set_identity_verified();
+        assert_eq!(r.not_ready_reason(), None);
+        r.begin_shutdown();
+        assert_eq!(r.not_ready_reason().as_deref(), Some("shutting down"));
     }
 }

@@ -10,6 +10,10 @@
 //! (and `X-Forwarded-For` only when the peer is a trusted proxy); a refused or
 //! timed-out connection is counted in `tvm_connections_refused_total` and in the
 //! periodic refusal summary, never logged one line each.
+//!
+//! With a [`TlsAcceptor`] in the options, the handshake runs in the connection's
+//! own task (a slow handshake never stalls the accept loop), inside its slot and
+//! over the same activity tracking, before the same HTTP serving.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -20,13 +24,14 @@ use axum::Router;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower::ServiceExt;
 
 use super::activity::{Activity, ActivityStream, Deadline};
 use super::client_addr::{ClientAddr, TrustedProxies};
 use super::slots::{Slot, SlotLimits, Slots};
+use super::tls::TlsAcceptor;
 use crate::metrics::Metrics;
 
 /// Time a client has to send a complete request head (hyper's timer also runs
@@ -56,6 +61,8 @@ pub struct ServeOptions {
     pub trusted_proxies: TrustedProxies,
     /// Where refusals are counted.
     pub metrics: Metrics,
+    /// HTTPS when set (`listen.tls`); plain HTTP otherwise.
+    pub tls: Option<TlsAcceptor>,
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves; then stops
@@ -120,15 +127,34 @@ pub async fn serve(
                     resp
                 })
         };
-        let io = TokioIo::new(ActivityStream::new(stream, activity.clone()));
-        let conn = http.serve_connection(io, TowerToHyperService::new(service));
-        tokio::spawn(drive(
-            conn,
-            activity,
-            options.clone(),
-            stopped.clone(),
-            slot,
-        ));
+        let io = ActivityStream::new(stream, activity.clone());
+        let service = TowerToHyperService::new(service);
+        let Some(tls) = options.tls.clone() else {
+            let conn = http.serve_connection(TokioIo::new(io), service);
+            tokio::spawn(drive(
+                conn,
+                activity,
+                options.clone(),
+                stopped.clone(),
+                slot,
+            ));
+            continue;
+        };
+        let (http, options, stopped) = (http.clone(), options.clone(), stopped.clone());
+        tokio::spawn(async move {
+            match tls.accept(io).await {
+                Ok(io) => {
+                    let conn = http.serve_connection(TokioIo::new(io), service);
+                    drive(conn, activity, options, stopped, slot).await;
+                }
+                Err(e) => {
+                    tracing::debug!(error = %e, %peer, "TLS handshake failed");
+                    options
+                        .metrics
+                        .connection_refused(options.listener, "tls_handshake");
+                }
+            }
+        });
     }
     drop(listener);
     let _ = stop.send(true);
@@ -138,13 +164,14 @@ pub async fn serve(
 
 /// Runs one connection to its end: closes it when it stays silent past its
 /// deadline or when the server stops, and frees its slot last.
-async fn drive<S>(
-    conn: hyper::server::conn::http1::Connection<TokioIo<ActivityStream<TcpStream>>, S>,
+async fn drive<I, S>(
+    conn: hyper::server::conn::http1::Connection<TokioIo<I>, S>,
     activity: Arc<Activity>,
     options: Arc<ServeOptions>,
     mut stopped: watch::Receiver<bool>,
     slot: Slot,
 ) where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     S: hyper::service::HttpService<Incoming>,
     S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     S::ResBody: 'static,

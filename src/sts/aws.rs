@@ -14,7 +14,7 @@ use aws_sdk_sts::operation::RequestId;
 use aws_sdk_sts::types::Tag;
 use jiff::Timestamp;
 
-use super::{AssumeRoleInput, AssumedRole, Credentials, Sts, StsError};
+use super::{AssumeRoleInput, AssumedRole, CallerIdentity, Credentials, Sts, StsError};
 
 /// Time allowed for one AssumeRole call including retries; well inside the
 /// request timeout so the caller gets an STS error, not a generic timeout.
@@ -137,5 +137,23 @@ impl Sts for AwsSts {
             assumed_role_arn: out.assumed_role_user().map(|u| u.arn().to_owned()),
             sts_request_id,
         })
+    }
+
+    async fn get_caller_identity(&self) -> Result<CallerIdentity, StsError> {
+        let out = self
+            .client
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(classify)?;
+        match (out.arn(), out.account()) {
+            (Some(arn), Some(account)) => Ok(CallerIdentity {
+                arn: arn.to_owned(),
+                account: account.to_owned(),
+            }),
+            _ => Err(StsError::Unavailable(
+                "GetCallerIdentity returned no Arn or Account".into(),
+            )),
+        }
     }
 }

@@ -124,9 +124,22 @@ impl StsError {
     }
 }
 
+/// Who tvm's own credentials belong to, as `sts:GetCallerIdentity` says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallerIdentity {
+    /// The ARN tvm runs as (e.g. the IRSA role's assumed-role session).
+    pub arn: String,
+    /// The account.
+    pub account: String,
+}
+
 /// The part of STS tvm uses to vend.
 #[async_trait]
 pub trait Sts: Send + Sync + 'static {
     /// Calls `sts:AssumeRole`.
     async fn assume_role(&self, input: AssumeRoleInput) -> Result<AssumedRole, StsError>;
+
+    /// Calls `sts:GetCallerIdentity` with tvm's own credentials (the start-up
+    /// check that they resolve and are accepted).
+    async fn get_caller_identity(&self) -> Result<CallerIdentity, StsError>;
 }

@@ -10,6 +10,7 @@ mod ops;
 mod origins;
 mod rejections;
 mod reload;
+mod startup;
 mod support;
 mod thirdparty;
 mod throttle;

@@ -284,6 +284,7 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         .collect();
     let config = ValidatedConfig {
         listen_addr: api.local_addr().unwrap(),
+        listen_tls: None,
         admin_addr: admin.local_addr().unwrap(),
         verifier: VerifierSettings {
             audiences,

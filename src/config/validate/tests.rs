@@ -90,7 +90,7 @@ fn errors_name_the_key() {
             &[("TVM_AUTH__MAX_CLOCK_SKEW", "soon")],
             "auth.max_clock_skew",
         ),
-        (MINIMAL, &[("TVM_NOPE", "1")], "nope"),
+        (MINIMAL, &[("TVM_NOPE__X", "1")], "nope"),
         (MINIMAL, &[("TVM_LISTEN__ADDR", "nowhere")], "listen.addr"),
         (MINIMAL, &[("TVM_STS__REGION", "Mars")], "sts.region"),
         (
@@ -179,21 +179,103 @@ fn endpoint_urls_are_strict() {
 }
 
 #[test]
-fn kubernetes_service_links_are_not_config_keys() {
+fn only_variables_with_double_underscore_are_overrides() {
     let c = from_yaml(
         MINIMAL,
         env(&[
+            // Kubernetes service links for Services named `tvm` and `tvm-redis`.
             ("TVM_PORT", "tcp://10.0.0.1:8080"),
             ("TVM_PORT_8080_TCP", "tcp://10.0.0.1:8080"),
             ("TVM_PORT_8080_TCP_PROTO", "tcp"),
             ("TVM_SERVICE_HOST", "10.0.0.1"),
             ("TVM_SERVICE_PORT_HTTP", "8080"),
+            ("TVM_REDIS_PORT", "tcp://10.0.0.2:6379"),
+            // The config file's own variable.
+            ("TVM_CONFIG", "/etc/tvm/tvm.yaml"),
+            ("TVM_PORTS", "1"),
         ]),
     );
     assert!(c.is_ok(), "{:?}", c.err());
-    // A real override that merely starts with the same letters still applies.
-    let err = from_yaml(MINIMAL, env(&[("TVM_PORTS", "1")])).unwrap_err();
-    assert_eq!(key_of(err), "ports");
+    // Anything with `__` is an override, and an unknown key is still an error.
+    let err = from_yaml(MINIMAL, env(&[("TVM_LISTEN__PORTS", "1")])).unwrap_err();
+    assert_eq!(key_of(err), "listen.ports");
+    assert!(crate::config::is_override("TVM_LISTEN__ADDR"));
+    assert!(!crate::config::is_override("TVM_CONFIG"));
+    assert!(!crate::config::is_override("OTHER__X"));
+}
+
+#[test]
+fn config_path_is_flag_then_tvm_config_then_etc() {
+    use crate::config::{config_path, ConfigSource};
+    use std::path::{Path, PathBuf};
+    let with_env = env(&[("TVM_CONFIG", "/cfg/tvm.yaml")]);
+    assert_eq!(
+        config_path(Some(Path::new("a.yaml")), with_env.clone()),
+        (PathBuf::from("a.yaml"), ConfigSource::Flag)
+    );
+    assert_eq!(
+        config_path(None, with_env),
+        (PathBuf::from("/cfg/tvm.yaml"), ConfigSource::Env)
+    );
+    assert_eq!(
+        config_path(None, env(&[("TVM_CONFIG", "")])),
+        (PathBuf::from("/etc/tvm/tvm.yaml"), ConfigSource::Default)
+    );
+}
+
+#[test]
+fn sts_region_must_be_known_unless_an_endpoint_is_set() {
+    for typo in ["us-eest-1", "eu-central-9", "cn-south-7", "us-gov-north-1"] {
+        let err = from_yaml(MINIMAL, env(&[("TVM_STS__REGION", typo)])).unwrap_err();
+        assert_eq!(key_of(err), "sts.region", "{typo}");
+    }
+    // Verification at a custom endpoint does not make AssumeRole's region custom.
+    let err = from_yaml(
+        MINIMAL,
+        env(&[
+            ("TVM_STS__REGION", "us-eest-1"),
+            ("TVM_AUTH__STS_ENDPOINT_URL", "https://sts.internal.example"),
+        ]),
+    )
+    .unwrap_err();
+    assert_eq!(key_of(err), "sts.region");
+    for ok in ["eu-central-1", "cn-north-1", "us-gov-west-1"] {
+        from_yaml(MINIMAL, env(&[("TVM_STS__REGION", ok)])).unwrap();
+    }
+    // Endpoint mode: the region only names the signing scope.
+    from_yaml(
+        MINIMAL,
+        env(&[
+            ("TVM_STS__REGION", "xx-local-1"),
+            ("TVM_STS__ENDPOINT_URL", "http://127.0.0.1:4599"),
+        ]),
+    )
+    .unwrap();
+}
+
+#[test]
+fn listen_tls_needs_both_files() {
+    let c = from_yaml(
+        &format!("{MINIMAL}listen: {{tls: {{cert_file: /tls/tls.crt, key_file: /tls/tls.key}}}}\n"),
+        env(&[]),
+    )
+    .unwrap();
+    assert_eq!(
+        c.listen_tls.unwrap().cert_file,
+        std::path::PathBuf::from("/tls/tls.crt")
+    );
+    let err = from_yaml(
+        &format!("{MINIMAL}listen: {{tls: {{cert_file: /tls/tls.crt}}}}\n"),
+        env(&[]),
+    )
+    .unwrap_err();
+    assert_eq!(key_of(err), "listen.tls");
+    let err = from_yaml(
+        &format!("{MINIMAL}listen: {{tls: {{cert_file: '', key_file: /k}}}}\n"),
+        env(&[]),
+    )
+    .unwrap_err();
+    assert_eq!(key_of(err), "listen.tls.cert_file");
 }
 
 #[test]

@@ -17,6 +17,7 @@ fn options(slots: SlotLimits) -> ServeOptions {
         idle_timeout: Duration::from_secs(10),
         trusted_proxies: TrustedProxies::default(),
         metrics: Metrics::new(),
+        tls: None,
     }
 }
 

@@ -18,7 +18,7 @@ use super::store::{request_id, Principal};
 use super::types::RecordedCall;
 use super::xml::{Format, StsFault};
 use super::Simulator;
-use crate::sts::{AssumeRoleInput, AssumedRole, Sts, StsError};
+use crate::sts::{AssumeRoleInput, AssumedRole, CallerIdentity, Sts, StsError};
 
 /// An in-process STS client signing as one access key of a [`Simulator`].
 #[derive(Debug, Clone)]
@@ -133,20 +133,25 @@ impl SimSts {
     }
 }
 
-#[async_trait]
-impl Sts for SimSts {
-    async fn assume_role(&self, input: AssumeRoleInput) -> Result<AssumedRole, StsError> {
+impl SimSts {
+    /// One action as the HTTP path runs it: fault injection first, then `act`,
+    /// then the record.
+    async fn call<T>(
+        &self,
+        action: &'static str,
+        params: Params,
+        act: impl FnOnce(&Self, &Params, &str, &mut RecordedCall) -> Result<T, StsFault>,
+    ) -> Result<T, StsError> {
         let rid = request_id();
-        let params = to_params(&input);
         let mut call = RecordedCall {
-            action: Some("AssumeRole".to_owned()),
+            action: Some(action.to_owned()),
             params: params.recorded(),
             caller_arn: None,
             status: 200,
             error_code: None,
             signed_headers: Vec::new(),
         };
-        let result = match self.sim.inject(Some("AssumeRole")).await {
+        let result = match self.sim.inject(Some(action)).await {
             Ok(Some(Reply::Raw(status, _))) => {
                 // A verbatim injected answer: recorded without an error code,
                 // as on the HTTP path.
@@ -163,7 +168,7 @@ impl Sts for SimSts {
                 });
             }
             Ok(Some(Reply::Fault(f))) | Err(f) => Err(f),
-            Ok(Some(Reply::Doc(_)) | None) => self.run(&params, &rid, &mut call),
+            Ok(Some(Reply::Doc(_)) | None) => act(self, &params, &rid, &mut call),
         };
         if let Err(f) = &result {
             call.status = f.status.as_u16();
@@ -171,5 +176,28 @@ impl Sts for SimSts {
         }
         self.sim.record(call);
         result.map_err(to_sts_error)
+    }
+}
+
+#[async_trait]
+impl Sts for SimSts {
+    async fn assume_role(&self, input: AssumeRoleInput) -> Result<AssumedRole, StsError> {
+        self.call("AssumeRole", to_params(&input), Self::run).await
+    }
+
+    async fn get_caller_identity(&self) -> Result<CallerIdentity, StsError> {
+        let params = Params::collect(vec![
+            ("Action".to_owned(), "GetCallerIdentity".to_owned()),
+            ("Version".to_owned(), API_VERSION.to_owned()),
+        ]);
+        self.call("GetCallerIdentity", params, |this, _, _, call| {
+            let caller = this.caller()?;
+            call.caller_arn = Some(caller.arn());
+            Ok(CallerIdentity {
+                arn: caller.arn(),
+                account: caller.account().to_owned(),
+            })
+        })
+        .await
     }
 }
