@@ -1,0 +1,125 @@
+{{/* Chart name. */}}
+{{- define "tvm.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Full name: release-chart unless the release already contains the chart name. */}}
+{{- define "tvm.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "tvm.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "tvm.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "tvm.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{ include "tvm.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{- define "tvm.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "tvm.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "tvm.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+{{- end }}
+
+{{/* More than one pod: replicas or an autoscaler. */}}
+{{- define "tvm.multiReplica" -}}
+{{- if or (gt (int .Values.replicaCount) 1) .Values.autoscaling.enabled }}true{{ end }}
+{{- end }}
+
+{{/* Combinations the schema cannot express; fail at install time. */}}
+{{- define "tvm.validate" -}}
+{{- if and (include "tvm.multiReplica" .) (not .Values.state.redis.enabled) }}
+{{- fail "replicaCount > 1 or autoscaling.enabled needs state.redis.enabled: replicas must share the replay store" }}
+{{- end }}
+{{- if and (eq .Values.approvals.database.type "sqlite") (include "tvm.multiReplica" .) }}
+{{- fail "approvals.database.type sqlite allows one replica only; use postgres" }}
+{{- end }}
+{{- if and .Values.state.redis.enabled (not .Values.state.redis.existingSecret) }}
+{{- fail "state.redis.enabled needs state.redis.existingSecret" }}
+{{- end }}
+{{- if and (eq .Values.approvals.database.type "postgres") (not .Values.approvals.database.postgres.existingSecret) }}
+{{- fail "approvals.database.type postgres needs approvals.database.postgres.existingSecret" }}
+{{- end }}
+{{- if and .Values.tls.enabled (not .Values.tls.secretName) }}
+{{- fail "tls.enabled needs tls.secretName" }}
+{{- end }}
+{{- $s := .Values.config.server }}
+{{- $grace := int .Values.terminationGracePeriodSeconds }}
+{{- if and (gt $grace 0) (le $grace (add $s.shutdownDelaySeconds $s.requestTimeoutSeconds | int)) }}
+{{- fail "terminationGracePeriodSeconds must exceed config.server.shutdownDelaySeconds + requestTimeoutSeconds" }}
+{{- end }}
+{{- end }}
+
+{{/* Seconds Kubernetes waits after SIGTERM. */}}
+{{- define "tvm.gracePeriod" -}}
+{{- $s := .Values.config.server }}
+{{- if gt (int .Values.terminationGracePeriodSeconds) 0 }}
+{{- .Values.terminationGracePeriodSeconds }}
+{{- else }}
+{{- add $s.shutdownDelaySeconds (max $s.requestTimeoutSeconds $s.shutdownTimeoutSeconds) 5 }}
+{{- end }}
+{{- end }}
+
+{{/* Where the config directory and the TLS directory are mounted. */}}
+{{- define "tvm.configDir" -}}/etc/tvm{{- end }}
+{{- define "tvm.tlsDir" -}}/etc/tvm-tls{{- end }}
+
+{{/* tvm.yaml (DESIGN §5). */}}
+{{- define "tvm.config" -}}
+{{- $c := .Values.config }}
+{{- $listen := dict "addr" (printf "0.0.0.0:%d" (int .Values.ports.api)) }}
+{{- if .Values.tls.enabled }}
+{{- $_ := set $listen "tls" (dict "cert_file" (printf "%s/tls.crt" (include "tvm.tlsDir" .)) "key_file" (printf "%s/tls.key" (include "tvm.tlsDir" .))) }}
+{{- end }}
+{{- $auth := dict "audience" $c.auth.audience "max_clock_skew" $c.auth.maxClockSkew "sts_endpoint_url" $c.auth.stsEndpointUrl }}
+{{- if $c.auth.eksClusterId }}
+{{- $_ := set $auth "eks_cluster_id" $c.auth.eksClusterId }}
+{{- end }}
+{{- $server := dict
+  "request_timeout" (printf "%ds" (int $c.server.requestTimeoutSeconds))
+  "max_body_bytes" $c.server.maxBodyBytes
+  "shutdown_delay" (printf "%ds" (int $c.server.shutdownDelaySeconds))
+  "shutdown_timeout" (printf "%ds" (int $c.server.shutdownTimeoutSeconds))
+  "max_connections" $c.server.maxConnections
+  "rate_limit_per_minute" $c.server.rateLimitPerMinute
+  "rate_limit_burst" $c.server.rateLimitBurst }}
+{{- if $c.server.trustedProxies }}
+{{- $_ := set $server "trusted_proxies" $c.server.trustedProxies }}
+{{- end }}
+{{- $out := dict
+  "listen" $listen
+  "admin" (dict "addr" (printf "0.0.0.0:%d" (int .Values.ports.admin)))
+  "auth" $auth
+  "sts" (dict "region" $c.sts.region "endpoint_url" $c.sts.endpointUrl)
+  "stamp" (dict "prefix" $c.stamp.prefix)
+  "policy" (dict "file" (printf "%s/policy.yaml" (include "tvm.configDir" .)) "poll_interval" $c.policy.pollInterval)
+  "server" $server }}
+{{- if eq .Values.approvals.database.type "sqlite" }}
+{{- $_ := set $out "approvals" (dict "database_url" "sqlite:///var/lib/tvm/approvals.db") }}
+{{- end }}
+{{- toYaml (mergeOverwrite $out (deepCopy $c.extra)) }}
+{{- end }}
