@@ -1,0 +1,366 @@
+"""Tests of the helm/tvm chart's template logic, on `helm template` output.
+
+usage: python chart_test.py HELM METRICS_FILE TVM
+  HELM          the helm binary
+  METRICS_FILE  /metrics text scraped from a running tvm (every metric name a
+                dashboard panel or an alert uses must be in it)
+  TVM           the tvm binary (the rendered tvm.yaml must start it)
+
+Each test renders the chart with some values and asserts on the objects.
+Exit status 1 when any test fails.
+"""
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import urllib.request
+
+import yaml
+
+HELM, METRICS_FILE, TVM = sys.argv[1], sys.argv[2], sys.argv[3]
+CHART = "helm/tvm"
+REDIS = ["state.redis.enabled=true", "state.redis.existingSecret=tvm-redis"]
+
+
+def render(*sets, values=None, ok=True):
+    """Objects rendered with `--set` pairs (or a values dict); with ok=False,
+    the error text of a render that must fail."""
+    cmd = [HELM, "template", "t", CHART, "-n", "tvm"]
+    for s in sets:
+        cmd += ["--set", s]
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f:
+        if values is not None:
+            yaml.safe_dump(values, f)
+            f.flush()
+            cmd += ["-f", f.name]
+        out = subprocess.run(cmd, capture_output=True, text=True)
+    if not ok:
+        assert out.returncode != 0, f"render should fail: {sets} {values}"
+        return out.stderr
+    assert out.returncode == 0, out.stderr
+    return [d for d in yaml.safe_load_all(out.stdout) if d]
+
+
+def one(objs, kind):
+    found = [o for o in objs if o["kind"] == kind]
+    assert len(found) == 1, f"{len(found)} {kind}"
+    return found[0]
+
+
+def kinds(objs):
+    return sorted(o["kind"] for o in objs)
+
+
+def pod(objs):
+    return one(objs, "Deployment")["spec"]["template"]
+
+
+def container(objs):
+    return pod(objs)["spec"]["containers"][0]
+
+
+def tvm_yaml(objs):
+    cm = [o for o in objs if o["kind"] == "ConfigMap" and "tvm.yaml" in o["data"]]
+    return yaml.safe_load(cm[0]["data"]["tvm.yaml"])
+
+
+def env(objs):
+    return {e["name"]: e for e in container(objs).get("env", [])}
+
+
+TESTS = []
+
+
+def test(fn):
+    TESTS.append(fn)
+    return fn
+
+
+@test
+def default_render_is_one_replica_without_pdb_or_hpa():
+    objs = render()
+    assert kinds(objs) == ["ConfigMap", "Deployment", "NetworkPolicy", "Service", "ServiceAccount"], kinds(objs)
+    assert one(objs, "Deployment")["spec"]["replicas"] == 1
+
+
+@test
+def probes_are_on_the_admin_port():
+    objs = render()
+    c = container(objs)
+    ports = {p["name"]: p["containerPort"] for p in c["ports"]}
+    assert c["startupProbe"]["httpGet"] == {"path": "/livez", "port": "admin"}
+    assert c["livenessProbe"]["httpGet"] == {"path": "/livez", "port": "admin"}
+    assert c["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "admin"}
+    cfg = tvm_yaml(objs)
+    assert cfg["admin"]["addr"].endswith(f":{ports['admin']}")
+    assert cfg["listen"]["addr"].endswith(f":{ports['api']}")
+    objs = render("ports.admin=9191")
+    assert tvm_yaml(objs)["admin"]["addr"] == "0.0.0.0:9191"
+
+
+@test
+def pod_security_is_restricted():
+    objs = render()
+    spec = pod(objs)["spec"]
+    assert spec["securityContext"]["runAsNonRoot"] is True
+    assert spec["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert spec["enableServiceLinks"] is False
+    assert spec["automountServiceAccountToken"] is False
+    sc = container(objs)["securityContext"]
+    assert sc["allowPrivilegeEscalation"] is False
+    assert sc["readOnlyRootFilesystem"] is True
+    assert sc["capabilities"] == {"drop": ["ALL"]}
+    assert sc["runAsNonRoot"] is True and sc["runAsUser"] == 65532
+    assert container(objs)["resources"]["limits"]["memory"]
+
+
+@test
+def grace_period_outlasts_the_drain():
+    for sets in [(), ("config.server.shutdownDelaySeconds=30", "config.server.requestTimeoutSeconds=60")]:
+        objs = render(*sets)
+        cfg = tvm_yaml(objs)
+        secs = lambda d: int(d.rstrip("s"))
+        grace = pod(objs)["spec"]["terminationGracePeriodSeconds"]
+        s = cfg["server"]
+        assert grace > secs(s["shutdown_delay"]) + secs(s["request_timeout"]), (grace, s)
+        assert grace > secs(s["shutdown_delay"]) + secs(s["shutdown_timeout"]), (grace, s)
+    err = render("terminationGracePeriodSeconds=10", ok=False)
+    assert "terminationGracePeriodSeconds" in err, err
+
+
+@test
+def config_is_mounted_as_a_directory_never_subpath():
+    for objs in [render(), render(values=yaml.safe_load(open(f"{CHART}/ci/all-features-values.yaml")))]:
+        c = container(objs)
+        assert all("subPath" not in m and "subPathExpr" not in m for m in c["volumeMounts"]), c["volumeMounts"]
+        mounts = {m["name"]: m["mountPath"] for m in c["volumeMounts"]}
+        cfg = tvm_yaml(objs)
+        assert env(objs)["TVM_CONFIG"]["value"] == f"{mounts['config']}/tvm.yaml"
+        assert cfg["policy"]["file"] == f"{mounts['config']}/policy.yaml"
+        cm = [o for o in objs if o["kind"] == "ConfigMap" and "tvm.yaml" in o["data"]][0]
+        vol = [v for v in pod(objs)["spec"]["volumes"] if v["name"] == "config"][0]
+        assert vol["configMap"] == {"name": cm["metadata"]["name"]}, "whole ConfigMap, no items"
+
+
+@test
+def checksum_covers_the_config_only():
+    ann = lambda objs: pod(objs)["metadata"]["annotations"]["checksum/config"]
+    base = ann(render())
+    assert ann(render(values={"policy": "version: 1\nprofiles: {}\nrules: []\n# changed\n"})) == base, "a policy change must not roll pods"
+    assert ann(render("config.sts.region=eu-west-1")) != base, "a config change must roll pods"
+    objs = render("existingConfigMap=my-tvm")
+    assert "ConfigMap" not in kinds(objs)
+    assert "checksum/config" not in (pod(objs)["metadata"].get("annotations") or {})
+    vol = [v for v in pod(objs)["spec"]["volumes"] if v["name"] == "config"][0]
+    assert vol["configMap"]["name"] == "my-tvm"
+
+
+@test
+def schema_rejects_bad_values():
+    bad = [
+        ("replicaCount=0",),
+        ("image.pullPolicy=Sometimes",),
+        ("notAValue=1",),
+        ("config.sts.region=Mars",),
+        ("config.stamp.prefix=t.v.m",),
+        ("config.server.requestTimeoutSeconds=5",),
+        ("config.auth.audience[0]=http://tvm.example.com",),
+        ("config.auth.audience[0]=https://tvm.example.com/path",),
+        ("config.auth.audience=tvm.example.com",),
+        ("approvals.database.type=mysql",),
+        ("networkPolicy.stsCidrs[0]=everywhere",),
+        ("image.digest=latest",),
+    ]
+    for sets in bad:
+        err = render(*sets, ok=False)
+        assert "schema" in err.lower() or "values don't meet" in err.lower() or "validation" in err.lower(), (sets, err)
+    render("config.auth.audience[0]=http://127.0.0.1:8080")
+
+
+@test
+def several_replicas_need_shared_state():
+    assert "state.redis" in render("replicaCount=2", ok=False)
+    assert "state.redis" in render("autoscaling.enabled=true", ok=False)
+    objs = render("replicaCount=3", *REDIS)
+    assert "PodDisruptionBudget" in kinds(objs)
+    assert env(objs)["TVM_STATE__REDIS_URL"]["valueFrom"]["secretKeyRef"] == {"name": "tvm-redis", "key": "url"}
+    objs = render("autoscaling.enabled=true", *REDIS)
+    hpa = one(objs, "HorizontalPodAutoscaler")
+    assert "replicas" not in one(objs, "Deployment")["spec"], "the HPA owns replicas"
+    assert hpa["spec"]["scaleTargetRef"]["name"] == one(objs, "Deployment")["metadata"]["name"]
+
+
+@test
+def sqlite_approvals_get_a_volume_and_recreate():
+    objs = render("approvals.database.type=sqlite")
+    pvc = one(objs, "PersistentVolumeClaim")
+    dep = one(objs, "Deployment")
+    assert dep["spec"]["strategy"] == {"type": "Recreate"}
+    claim = [v for v in pod(objs)["spec"]["volumes"] if v["name"] == "data"][0]
+    assert claim["persistentVolumeClaim"]["claimName"] == pvc["metadata"]["name"]
+    assert tvm_yaml(objs)["approvals"]["database_url"].startswith("sqlite:///var/lib/tvm/")
+    assert "one replica" in render("approvals.database.type=sqlite", "replicaCount=2", *REDIS, ok=False)
+    objs = render("approvals.database.type=postgres", "approvals.database.postgres.existingSecret=pg")
+    assert "PersistentVolumeClaim" not in kinds(objs)
+    assert env(objs)["TVM_APPROVALS__DATABASE_URL"]["valueFrom"]["secretKeyRef"]["name"] == "pg"
+    assert one(objs, "Deployment")["spec"]["strategy"]["type"] == "RollingUpdate"
+
+
+@test
+def tls_mounts_the_secret_as_a_directory():
+    assert "secretName" in render("tls.enabled=true", ok=False)
+    objs = render("tls.enabled=true", "tls.secretName=tvm-tls")
+    mounts = {m["name"]: m for m in container(objs)["volumeMounts"]}
+    assert "subPath" not in mounts["tls"]
+    vol = [v for v in pod(objs)["spec"]["volumes"] if v["name"] == "tls"][0]
+    assert vol["secret"] == {"secretName": "tvm-tls"}
+    tls = tvm_yaml(objs)["listen"]["tls"]
+    assert tls == {"cert_file": mounts["tls"]["mountPath"] + "/tls.crt", "key_file": mounts["tls"]["mountPath"] + "/tls.key"}
+    svc = one(objs, "Service")
+    assert [p["name"] for p in svc["spec"]["ports"]] == ["https", "metrics"]
+    assert "tls" not in tvm_yaml(render())["listen"], "plain HTTP by default"
+
+
+@test
+def audience_is_a_list_and_irsa_annotation_lands_on_the_service_account():
+    objs = render(values={
+        "config": {"auth": {"audience": ["https://tvm.example.com", "https://tvm.tvm.svc"]}},
+        "serviceAccount": {"annotations": {"eks.amazonaws.com/role-arn": "arn:aws:iam::111122223333:role/tvm"}},
+    })
+    assert tvm_yaml(objs)["auth"]["audience"] == ["https://tvm.example.com", "https://tvm.tvm.svc"]
+    sa = one(objs, "ServiceAccount")
+    assert sa["metadata"]["annotations"]["eks.amazonaws.com/role-arn"].endswith(":role/tvm")
+    assert pod(objs)["spec"]["serviceAccountName"] == sa["metadata"]["name"]
+    assert "eks_cluster_id" not in tvm_yaml(objs)["auth"], "off unless set"
+
+
+@test
+def network_policy_limits_ingress_and_egress():
+    objs = render(values={
+        "networkPolicy": {
+            "apiFrom": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress"}}}],
+            "extraEgress": [{"to": [{"ipBlock": {"cidr": "10.1.2.3/32"}}], "ports": [{"port": 6379, "protocol": "TCP"}]}],
+        }
+    })
+    np = one(objs, "NetworkPolicy")["spec"]
+    assert np["policyTypes"] == ["Ingress", "Egress"]
+    api, admin = np["ingress"]
+    assert api["ports"] == [{"port": "api", "protocol": "TCP"}]
+    assert api["from"][0]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] == "ingress"
+    assert admin["ports"] == [{"port": "admin", "protocol": "TCP"}]
+    assert admin["from"][0]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] == "monitoring"
+    egress_ports = [(p["port"], p["protocol"]) for rule in np["egress"] for p in rule["ports"]]
+    for want in [(53, "UDP"), (53, "TCP"), (443, "TCP"), (80, "TCP"), (6379, "TCP")]:
+        assert want in egress_ports, (want, egress_ports)
+    assert "NetworkPolicy" not in kinds(render("networkPolicy.enabled=false"))
+
+
+def exported_metrics():
+    names = set()
+    for line in open(METRICS_FILE):
+        m = re.match(r"# TYPE (\S+) (\S+)", line)
+        if m:
+            names.add(m.group(1))
+            if m.group(2) == "histogram":
+                names |= {m.group(1) + s for s in ("_bucket", "_sum", "_count")}
+    assert "tvm_vend_total" in names and "process_cpu_seconds_total" in names, "a real scrape"
+    return names
+
+
+def metric_names(expr):
+    return set(re.findall(r"\b((?:tvm|process)_[a-z0-9_]+)\b", expr))
+
+
+@test
+def monitoring_objects_have_their_required_fields_and_real_metrics():
+    objs = render("serviceMonitor.enabled=true", "prometheusRule.enabled=true", "grafanaDashboard.enabled=true")
+    exported = exported_metrics()
+    svc = one(objs, "Service")
+    sm = one(objs, "ServiceMonitor")["spec"]
+    assert sm["selector"]["matchLabels"].items() <= svc["metadata"]["labels"].items()
+    assert sm["endpoints"][0]["port"] in [p["name"] for p in svc["spec"]["ports"]]
+    rules = one(objs, "PrometheusRule")["spec"]["groups"][0]["rules"]
+    alerts = {r["alert"] for r in rules}
+    for want in ["TvmHighErrorRate", "TvmStsThrottled", "TvmPolicyReloadFailed", "TvmReplayStoreNearlyFull", "TvmIdentityNotVerified"]:
+        assert want in alerts, want
+    exprs = [r["expr"] for r in rules]
+    dash_cm = [o for o in objs if o["kind"] == "ConfigMap" and "tvm.json" in o.get("data", {})][0]
+    assert dash_cm["metadata"]["labels"]["grafana_dashboard"] == "1"
+    dash = json.loads(dash_cm["data"]["tvm.json"])
+    panels = dash["panels"]
+    assert len({p["id"] for p in panels}) == len(panels), "unique panel ids"
+    for p in panels:
+        assert p["targets"], p["title"]
+        exprs += [t["expr"] for t in p["targets"]]
+    used = set().union(*(metric_names(e) for e in exprs))
+    missing = sorted(used - exported)
+    assert not missing, f"queries name metrics tvm does not export: {missing}"
+    titles = " ".join(p["title"].lower() for p in panels)
+    for want in ["vends by outcome", "latency", "sts", "throttling", "policy reloads", "replay store", "refused connections"]:
+        assert want in titles, want
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@test
+def rendered_config_starts_tvm():
+    """The chart and the binary agree on every key: `tvm serve` loads the rendered
+    tvm.yaml and policy.yaml (moved to a temporary directory and loopback ports;
+    TLS left out, its files being a Secret)."""
+    all_features = yaml.safe_load(open(f"{CHART}/ci/all-features-values.yaml"))
+    for objs in [render(), render(values=all_features)]:
+        cm = [o for o in objs if o["kind"] == "ConfigMap" and "tvm.yaml" in o["data"]][0]
+        cfg = yaml.safe_load(cm["data"]["tvm.yaml"])
+        with tempfile.TemporaryDirectory() as d:
+            with open(f"{d}/policy.yaml", "w") as f:
+                f.write(cm["data"]["policy.yaml"])
+            cfg["policy"]["file"] = f"{d}/policy.yaml"
+            cfg["listen"] = {"addr": f"127.0.0.1:{free_port()}"}
+            admin = free_port()
+            cfg["admin"]["addr"] = f"127.0.0.1:{admin}"
+            with open(f"{d}/tvm.yaml", "w") as f:
+                yaml.safe_dump(cfg, f)
+            env = {"PATH": os.environ.get("PATH", ""), "HOME": d, "AWS_EC2_METADATA_DISABLED": "true"}
+            proc = subprocess.Popen([TVM, "serve", "--config", f"{d}/tvm.yaml"], env=env,
+                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            try:
+                live = False
+                for _ in range(100):
+                    if proc.poll() is not None:
+                        break
+                    try:
+                        live = urllib.request.urlopen(f"http://127.0.0.1:{admin}/livez", timeout=1).status == 200
+                        break
+                    except OSError:
+                        time.sleep(0.1)
+            finally:
+                proc.terminate()
+                out, _ = proc.communicate(timeout=30)
+            assert live, f"tvm serve refused the rendered config (exit {proc.returncode}):\n{out}"
+
+
+def main():
+    failed = 0
+    for t in TESTS:
+        try:
+            t()
+            print(f"ok    {t.__name__}")
+        except Exception:
+            failed += 1
+            print(f"FAIL  {t.__name__}")
+            traceback.print_exc()
+    print(f"chart tests: {len(TESTS) - failed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+main()
