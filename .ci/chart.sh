@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The Helm chart, checked offline (issue #10 item 4). Needs target/release/tvm
-# and .venv with .ci/deploy-requirements.txt (both made by .ci/run).
+# and .venv-deploy with .ci/deploy-requirements.txt (both made by .ci/run).
 #   - helm lint (default values and every optional feature on);
 #   - helm template for both; every object validated against the Kubernetes
 #     schemas (kubernetes-validate --strict), the prometheus-operator CRDs
@@ -37,7 +37,7 @@ if [ ! -f "$CACHE/crds/node_modules/@kubernetes-models/prometheus-operator/packa
     @kubernetes-models/prometheus-operator@6.0.0 >/dev/null)
 fi
 "$HELM" version --short
-PY=$ROOT/.venv/bin/python
+PY=$ROOT/.venv-deploy/bin/python
 
 echo "== chart: helm lint"
 "$HELM" lint --strict helm/tvm
@@ -50,7 +50,7 @@ for name in default all-features; do
   "$HELM" template tvm helm/tvm -n tvm "${args[@]}" > "$WORK/$name.yaml"
   grep '^kind:' "$WORK/$name.yaml" | sort | uniq -c | tr '\n' ' '; echo
   echo "== chart: kubernetes-validate --strict ($name)"
-  .venv/bin/kubernetes-validate --strict --quiet "$WORK/$name.yaml"
+  .venv-deploy/bin/kubernetes-validate --strict --quiet "$WORK/$name.yaml"
   "$PY" -c 'import sys,yaml,json; print(json.dumps([d for d in yaml.safe_load_all(open(sys.argv[1])) if d]))' \
     "$WORK/$name.yaml" > "$WORK/$name.json"
   echo "== chart: checkov ($name)"
@@ -61,7 +61,7 @@ for name in default all-features; do
   # nor then use pull policy Always (CKV_K8S_15); the all-features values pin a
   # digest and must pass both.
   [ "$name" = default ] && skip=$skip,CKV_K8S_43,CKV_K8S_15
-  .venv/bin/checkov -f "$WORK/$name.yaml" --framework kubernetes --compact --quiet \
+  .venv-deploy/bin/checkov -f "$WORK/$name.yaml" --framework kubernetes --compact --quiet \
     --skip-download --skip-check "$skip"
 done
 echo "== chart: prometheus-operator CRD schemas (all-features)"

@@ -44,7 +44,7 @@ netns="none"
 runtime="runc"
 CONF
 export CONTAINERS_CONF="$WORK/containers.conf"
-.venv/bin/hadolint Dockerfile
+.venv-deploy/bin/hadolint Dockerfile
 echo "hadolint: clean"
 
 echo "== image: base from scratch (shared libraries, CA certificates, nonroot user)"
