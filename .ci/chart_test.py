@@ -238,6 +238,8 @@ def audience_is_a_list_and_irsa_annotation_lands_on_the_service_account():
     assert sa["metadata"]["annotations"]["eks.amazonaws.com/role-arn"].endswith(":role/tvm")
     assert pod(objs)["spec"]["serviceAccountName"] == sa["metadata"]["name"]
     assert "eks_cluster_id" not in tvm_yaml(objs)["auth"], "off unless set"
+    assert "state" not in tvm_yaml(objs), "tvm's own defaults unless set"
+    assert tvm_yaml(render("config.state.replayCapacity=5000"))["state"] == {"replay_capacity": 5000}
 
 
 @test

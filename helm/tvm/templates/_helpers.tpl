@@ -118,6 +118,9 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
   "stamp" (dict "prefix" $c.stamp.prefix)
   "policy" (dict "file" (printf "%s/policy.yaml" (include "tvm.configDir" .)) "poll_interval" $c.policy.pollInterval)
   "server" $server }}
+{{- if $c.state.replayCapacity }}
+{{- $_ := set $out "state" (dict "replay_capacity" (int $c.state.replayCapacity)) }}
+{{- end }}
 {{- if eq .Values.approvals.database.type "sqlite" }}
 {{- $_ := set $out "approvals" (dict "database_url" "sqlite:///var/lib/tvm/approvals.db") }}
 {{- end }}
