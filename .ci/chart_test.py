@@ -240,6 +240,8 @@ def audience_is_a_list_and_irsa_annotation_lands_on_the_service_account():
     assert "eks_cluster_id" not in tvm_yaml(objs)["auth"], "off unless set"
     assert "state" not in tvm_yaml(objs), "tvm's own defaults unless set"
     assert tvm_yaml(render("config.state.replayCapacity=5000"))["state"] == {"replay_capacity": 5000}
+    merged = tvm_yaml(render("config.extra.server.caller_rate_limit_per_minute=10"))["server"]
+    assert merged["caller_rate_limit_per_minute"] == 10 and merged["request_timeout"] == "15s", merged
 
 
 @test
