@@ -324,6 +324,11 @@ async fn serve_over_tls_picks_up_a_rotated_certificate_without_dropping_connecti
         metric(&m.body, "tvm_tls_reloads_total{result=\"success\"}"),
         2.0
     );
+    let refused = "tvm_connections_refused_total{listener=\"api\",reason=\"tls_handshake\"}";
+    assert!(
+        metric(&m.body, refused) >= 1.0,
+        "the plain-HTTP attempt is a refused handshake"
+    );
     let (status, logs) = served.terminate();
     assert!(status.success(), "{status:?}\n{logs}");
     assert!(logs.contains("TLS certificate reloaded"), "{logs}");
