@@ -68,7 +68,14 @@ fn classify<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static>
     match &err {
         SdkError::ServiceError(service) => {
             let e = service.err();
-            let code = e.code().unwrap_or("Unknown").to_owned();
+            // An error document the SDK cannot read (moto wraps auth errors
+            // IAM-style, `<Errors><Error>`) has no code: the status still tells
+            // the operator what happened, and the class stays "rejected".
+            let code = match (e.code(), status) {
+                (Some(code), _) => code.to_owned(),
+                (None, Some(status)) => format!("Unknown (HTTP {status})"),
+                (None, None) => "Unknown".to_owned(),
+            };
             let message = e.message().unwrap_or_default().to_owned();
             if status == Some(429) || matches!(code.as_str(), "Throttling" | "RequestLimitExceeded")
             {
