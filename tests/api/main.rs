@@ -6,6 +6,7 @@
 mod cli;
 mod hostile;
 mod limits;
+mod moto;
 mod ops;
 mod origins;
 mod rejections;

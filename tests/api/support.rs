@@ -113,6 +113,10 @@ pub struct Options {
     pub request_timeout: Duration,
     /// Replay store capacity (default: the production bound).
     pub replay_capacity: Option<usize>,
+    /// Send AssumeRole here instead of to the simulator (a real peer).
+    pub sts_url: Option<String>,
+    /// tvm's own credentials for AssumeRole instead of the simulator's service user.
+    pub sts_credentials: Option<Credentials>,
 }
 
 impl Default for Options {
@@ -139,6 +143,8 @@ impl Default for Options {
             },
             request_timeout: Duration::from_secs(20),
             replay_capacity: None,
+            sts_url: None,
+            sts_credentials: None,
         }
     }
 }
@@ -248,10 +254,10 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         (None, true) => closed_port().await,
         (None, false) => sim_url.clone(),
     };
-    let sts_url = if opts.sts_down {
-        closed_port().await
-    } else {
-        sim_url.clone()
+    let sts_url = match (&opts.sts_url, opts.sts_down) {
+        (Some(url), _) => url.clone(),
+        (None, true) => closed_port().await,
+        (None, false) => sim_url.clone(),
     };
 
     let endpoint = Endpoint::parse(&verify_url).unwrap();
@@ -307,8 +313,8 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         limits: opts.limits.clone(),
     };
     let metrics = Metrics::new();
-    let sts =
-        tvm::sts::aws::AwsSts::new("us-east-1", Some(&sts_url), Some(service.creds.clone())).await;
+    let sts_credentials = opts.sts_credentials.clone().unwrap_or(service.creds);
+    let sts = tvm::sts::aws::AwsSts::new("us-east-1", Some(&sts_url), Some(sts_credentials)).await;
     let deps = Dependencies {
         clock,
         sts: Arc::new(sts),
