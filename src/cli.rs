@@ -34,6 +34,8 @@ pub enum Command {
     Token(crate::client::TokenArgs),
     /// Print `credential_process` JSON with credentials vended by tvm.
     Credentials(crate::client::CredentialsArgs),
+    /// Run a command with a loopback container-credentials endpoint that vends from tvm.
+    Exec(crate::client::exec::ExecArgs),
     /// Validate a policy file or explain a decision.
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -84,6 +86,13 @@ pub enum PolicyCommand {
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> ExitCode {
+    if let Command::Credentials(_) = &cli.command {
+        // Before any thread exists: it sets a variable the AWS chain's children inherit.
+        if let Err(e) = crate::client::source::enter_credential_process() {
+            eprintln!("tvm credentials: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -99,6 +108,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Dev(args) => runtime.block_on(crate::dev::run(args)),
         Command::Token(args) => runtime.block_on(crate::client::token_command(args)),
         Command::Credentials(args) => runtime.block_on(crate::client::credentials_command(args)),
+        Command::Exec(args) => runtime.block_on(crate::client::exec::exec_command(args)),
         Command::Policy(PolicyCommand::Check { file }) => crate::policy_cli::check(&file),
         Command::Policy(PolicyCommand::Eval(args)) => crate::policy_cli::eval(&args),
     }

@@ -23,8 +23,9 @@ pub enum ClientError {
     /// Transport failure.
     #[error("request to tvm failed: {0}")]
     Transport(String),
-    /// tvm answered with an error.
-    #[error("tvm answered {status}: {body}")]
+    /// tvm answered with an error. Shown as one line with the server's
+    /// `Code`, `Message` and `RequestId` (tvm's errors carry no secrets).
+    #[error("tvm answered {status} {}", describe_error(.body))]
     Status {
         /// HTTP status.
         status: u16,
@@ -39,6 +40,49 @@ pub enum ClientError {
     Credentials(String),
 }
 
+/// Longest part of a non-JSON error body shown to the user.
+const MAX_SHOWN_ERROR_BODY: usize = 200;
+
+/// One line from tvm's JSON error (`Code: Message (RequestId …)`), or the start
+/// of a body that is not one, with control characters replaced.
+pub(crate) fn describe_error(body: &str) -> String {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct ErrorBody {
+        code: String,
+        #[serde(default)]
+        message: String,
+        #[serde(default)]
+        request_id: String,
+    }
+    let one_line = |s: &str| -> String {
+        s.chars()
+            .take(MAX_SHOWN_ERROR_BODY)
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect()
+    };
+    match serde_json::from_str::<ErrorBody>(body) {
+        Ok(e) => format!(
+            "{}: {} (RequestId {})",
+            one_line(&e.code),
+            one_line(&e.message),
+            one_line(&e.request_id)
+        ),
+        Err(_) => one_line(body),
+    }
+}
+
+/// An answer from tvm.
+#[derive(Debug)]
+pub(crate) struct Response {
+    /// HTTP status.
+    pub(crate) status: u16,
+    /// `Retry-After` in seconds, when given as a number.
+    pub(crate) retry_after: Option<Duration>,
+    /// The body (at most [`MAX_RESPONSE_BYTES`]).
+    pub(crate) body: Bytes,
+}
+
 /// Checks the tvm base URL: https, or http to a loopback host.
 pub fn check_base_url(url: &str) -> Result<String, ClientError> {
     let base = url.trim_end_matches('/');
@@ -46,13 +90,13 @@ pub fn check_base_url(url: &str) -> Result<String, ClientError> {
     Ok(endpoint.to_url())
 }
 
-/// Sends one request and returns (status, body).
+/// Sends one request.
 pub(crate) async fn send(
     method: http::Method,
     url: &str,
     headers: &[(&str, String)],
     body: Bytes,
-) -> Result<(u16, Bytes), ClientError> {
+) -> Result<Response, ClientError> {
     let connector = hyper_rustls::HttpsConnectorBuilder::new()
         .with_native_roots()
         .map_err(|e| ClientError::Transport(format!("no TLS roots: {e}")))?
@@ -74,12 +118,22 @@ pub(crate) async fn send(
             .await
             .map_err(|e| ClientError::Transport(e.to_string()))?;
         let status = resp.status().as_u16();
+        let retry_after = resp
+            .headers()
+            .get(http::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
         let body = Limited::new(resp.into_body(), MAX_RESPONSE_BYTES)
             .collect()
             .await
             .map_err(|e| ClientError::Transport(e.to_string()))?
             .to_bytes();
-        Ok((status, body))
+        Ok(Response {
+            status,
+            retry_after,
+            body,
+        })
     };
     tokio::time::timeout(REQUEST_TIMEOUT, exchange)
         .await

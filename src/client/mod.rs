@@ -1,27 +1,35 @@
 //! The client side of tvm: minting `tvm-v1` tokens from the caller's own AWS
-//! credentials, `tvm token`, and `tvm credentials` (`credential_process`).
+//! credentials and calling one tvm ([`Server`]); the commands built on it live
+//! in the submodules (`tvm token`, `tvm credentials` with its cache, `tvm exec`,
+//! `tvm profiles`/`tvm configure`, `tvm console`).
 //!
 //! Invariants: the caller's credentials only ever sign locally (they are never
 //! sent anywhere); a token is bound to the exact body, method and path sent with
 //! it, and to the origin of the URL the user gave (`--url`, or `--audience` for a
 //! port-forward) — never to anything the server announces, so a phishing or
 //! hostile server cannot obtain a token that works at another tvm; vended
-//! credentials are requested over TLS, or plain HTTP to loopback only.
+//! credentials are requested over TLS, or plain HTTP to loopback only; every
+//! request, retries included, carries a token minted for it alone (tokens are
+//! one-time).
 
+pub mod cache;
+mod commands;
+pub mod exec;
 mod http;
+mod retry;
+pub mod source;
 pub mod token;
 
-use std::path::PathBuf;
-use std::process::ExitCode;
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
-use aws_credential_types::provider::ProvideCredentials;
 use aws_credential_types::Credentials;
 use bytes::Bytes;
-use clap::Args;
 use serde::{Deserialize, Serialize};
 
+pub use commands::{credentials_command, token_command, CredentialsArgs, TokenArgs};
 pub use http::{check_base_url, ClientError};
+pub use retry::RETRY_BUDGET;
+pub use source::default_credentials;
 use token::Target;
 
 use crate::auth::Origin;
@@ -71,34 +79,20 @@ impl std::fmt::Debug for VendedCredentials {
 
 /// Fetches the discovery document of the tvm at `base` (already checked).
 async fn discover(base: &str) -> Result<Discovery, ClientError> {
-    let (status, body) = http::send(
+    let resp = http::send(
         ::http::Method::GET,
         &format!("{base}/.well-known/tvm"),
         &[],
         Bytes::new(),
     )
     .await?;
-    if status != 200 {
+    if resp.status != 200 {
         return Err(ClientError::Status {
-            status,
-            body: String::from_utf8_lossy(&body).into_owned(),
+            status: resp.status,
+            body: String::from_utf8_lossy(&resp.body).into_owned(),
         });
     }
-    serde_json::from_slice(&body).map_err(|e| ClientError::Decode(e.to_string()))
-}
-
-/// Loads the caller's own credentials from the default AWS chain.
-pub async fn default_credentials() -> Result<Credentials, ClientError> {
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .load()
-        .await;
-    let provider = config
-        .credentials_provider()
-        .ok_or_else(|| ClientError::Credentials("no AWS credentials provider configured".into()))?;
-    provider
-        .provide_credentials()
-        .await
-        .map_err(|e| ClientError::Credentials(format!("cannot load AWS credentials: {e}")))
+    serde_json::from_slice(&resp.body).map_err(|e| ClientError::Decode(e.to_string()))
 }
 
 /// One tvm as the client sees it: where to send requests, which origin to sign
@@ -198,13 +192,42 @@ impl Server {
         .map_err(|e| ClientError::Credentials(format!("cannot sign the caller proof: {e}")))
     }
 
-    /// Sends one request with a fresh token for it; returns status and body.
+    /// `scheme://host[:port]` requests go to.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// Sends one request, minting a fresh token for every attempt; retries 429
+    /// and 503 answers with jittered backoff that honours `Retry-After`, within
+    /// [`RETRY_BUDGET`] in all. Returns the last status and body.
     pub async fn call(
         &self,
         creds: &Credentials,
         target: &Target,
         body: Bytes,
     ) -> Result<(u16, Bytes), ClientError> {
+        let started = Instant::now();
+        let mut attempt = 0u32;
+        loop {
+            let resp = self.call_once(creds, target, body.clone()).await?;
+            if !retry::is_retryable(resp.status) {
+                return Ok((resp.status, resp.body));
+            }
+            match retry::next_delay(attempt, resp.retry_after, started.elapsed()) {
+                Some(wait) => tokio::time::sleep(wait).await,
+                None => return Ok((resp.status, resp.body)),
+            }
+            attempt += 1;
+        }
+    }
+
+    /// One attempt of [`Server::call`].
+    async fn call_once(
+        &self,
+        creds: &Credentials,
+        target: &Target,
+        body: Bytes,
+    ) -> Result<http::Response, ClientError> {
         let token = self.token(creds, target, &body)?;
         let method = ::http::Method::from_bytes(target.method().as_bytes())
             .map_err(|_| ClientError::Url("invalid method".into()))?;
@@ -231,11 +254,26 @@ impl Server {
         profile: &str,
         duration_seconds: Option<u32>,
     ) -> Result<VendedCredentials, ClientError> {
-        let mut body = serde_json::json!({ "profile": profile });
-        if let Some(d) = duration_seconds {
-            body["duration_seconds"] = d.into();
-        }
-        let body = Bytes::from(body.to_string());
+        self.vend_with(
+            creds,
+            &VendRequest {
+                profile: profile.to_owned(),
+                duration_seconds,
+                ..VendRequest::default()
+            },
+        )
+        .await
+    }
+
+    /// Vends credentials for the request `req` (approval id or break-glass
+    /// reason included).
+    pub async fn vend_with(
+        &self,
+        creds: &Credentials,
+        req: &VendRequest,
+    ) -> Result<VendedCredentials, ClientError> {
+        let body =
+            Bytes::from(serde_json::to_vec(req).map_err(|e| ClientError::Decode(e.to_string()))?);
         let (status, resp) = self.call(creds, &Target::vend(), body).await?;
         if status != 200 {
             return Err(ClientError::Status {
@@ -247,145 +285,18 @@ impl Server {
     }
 }
 
-/// `--audience` help, shared by the commands that sign.
-const AUDIENCE_HELP: &str = "The public origin of the tvm (https://host[:port]) when --url is \
-not it, e.g. through a port-forward. By default tokens are signed for the origin of --url; \
-a token signed for one origin is refused everywhere else.";
-
-/// `tvm token`.
-#[derive(Debug, Args)]
-pub struct TokenArgs {
-    /// The tvm the token is for, e.g. https://tvm.example.com; the token is
-    /// signed for its origin.
-    #[arg(long)]
-    pub url: String,
-    /// The public origin, when `--url` is not it (the help text says more).
-    #[arg(long, help = AUDIENCE_HELP)]
-    pub audience: Option<String>,
-    /// The STS endpoint to presign for (default: from the server's discovery).
-    #[arg(long)]
-    pub sts_endpoint: Option<String>,
-    /// The region of the signature (default: from the server's discovery).
-    #[arg(long)]
-    pub region: Option<String>,
-    /// The file whose exact bytes will be the request body (`-` for stdin);
-    /// default: empty body.
-    #[arg(long)]
-    pub body: Option<PathBuf>,
-    /// The request the token is for, `"METHOD /path"`; default `POST /vend`
-    /// with --body, `GET /profiles` without.
-    #[arg(long)]
-    pub target: Option<String>,
-}
-
-/// `tvm credentials`.
-#[derive(Debug, Args)]
-pub struct CredentialsArgs {
-    /// The tvm base URL, e.g. https://tvm.example.com (tokens are signed for its origin).
-    #[arg(long)]
-    pub url: String,
-    /// The profile to vend.
-    #[arg(long)]
+/// The body of `POST /vend` (DESIGN §6, §12).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct VendRequest {
+    /// The profile.
     pub profile: String,
     /// Session length in seconds (default: the profile's).
-    #[arg(long)]
-    pub duration: Option<u32>,
-    /// The public origin, when `--url` is not it (the help text says more).
-    #[arg(long, help = AUDIENCE_HELP)]
-    pub audience: Option<String>,
-}
-
-/// Prints a token; exit 1 on failure.
-pub async fn token_command(args: TokenArgs) -> ExitCode {
-    match token_inner(args).await {
-        Ok(token) => {
-            println!("{token}");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("tvm token: {e}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-async fn token_inner(args: TokenArgs) -> Result<String, ClientError> {
-    let body =
-        match args.body.as_deref() {
-            None => None,
-            Some(p) if p.as_os_str() == "-" => {
-                let mut buf = Vec::new();
-                std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)
-                    .map_err(|e| ClientError::Credentials(format!("cannot read stdin: {e}")))?;
-                Some(buf)
-            }
-            Some(p) => Some(std::fs::read(p).map_err(|e| {
-                ClientError::Credentials(format!("cannot read {}: {e}", p.display()))
-            })?),
-        };
-    let target = match (&args.target, &body) {
-        (Some(t), _) => Target::parse(t).map_err(|e| ClientError::Url(format!("--target: {e}")))?,
-        (None, Some(_)) => Target::vend(),
-        (None, None) => Target::profiles(),
-    };
-    let server = Server::connect(&ServerArgs {
-        url: args.url,
-        audience: args.audience,
-        sts_endpoint: args.sts_endpoint,
-        region: args.region,
-    })
-    .await?;
-    let creds = default_credentials().await?;
-    server.token(&creds, &target, body.as_deref().unwrap_or_default())
-}
-
-/// The `credential_process` output (version 1).
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct CredentialProcess<'a> {
-    version: u8,
-    access_key_id: &'a str,
-    secret_access_key: &'a str,
-    session_token: &'a str,
-    expiration: &'a str,
-}
-
-/// Prints `credential_process` JSON; exit 1 on failure.
-pub async fn credentials_command(args: CredentialsArgs) -> ExitCode {
-    let result = async {
-        let server = Server::connect(&ServerArgs {
-            url: args.url.clone(),
-            audience: args.audience.clone(),
-            ..ServerArgs::default()
-        })
-        .await?;
-        let creds = default_credentials().await?;
-        server.vend(&creds, &args.profile, args.duration).await
-    }
-    .await;
-    match result {
-        Ok(v) => {
-            let out = CredentialProcess {
-                version: 1,
-                access_key_id: &v.access_key_id,
-                secret_access_key: &v.secret_access_key,
-                session_token: &v.token,
-                expiration: &v.expiration,
-            };
-            match serde_json::to_string(&out) {
-                Ok(s) => {
-                    println!("{s}");
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("tvm credentials: {e}");
-                    ExitCode::FAILURE
-                }
-            }
-        }
-        Err(e) => {
-            eprintln!("tvm credentials: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_seconds: Option<u32>,
+    /// A grant from an approval (§12).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approval_id: Option<String>,
+    /// A break-glass reason (§12).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }

@@ -1,0 +1,222 @@
+//! The commands that print what one tvm gives: `tvm token` (a token for curl
+//! and scripts) and `tvm credentials` (`credential_process` JSON, cached).
+//!
+//! Invariants: nothing secret is printed except the credentials on stdout that
+//! `credential_process` asks for; a failure is one line on stderr with the
+//! server's `Code` and `RequestId`, and exit 1.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use serde::Serialize;
+
+use super::token::Target;
+use super::{cache, source, ClientError, Server, ServerArgs, VendRequest, VendedCredentials};
+
+/// `--audience` help, shared by the commands that sign.
+pub(super) const AUDIENCE_HELP: &str =
+    "The public origin of the tvm (https://host[:port]) when --url is \
+not it, e.g. through a port-forward. By default tokens are signed for the origin of --url; \
+a token signed for one origin is refused everywhere else.";
+
+/// `tvm token`.
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    /// The tvm the token is for, e.g. https://tvm.example.com; the token is
+    /// signed for its origin.
+    #[arg(long)]
+    pub url: String,
+    /// The public origin, when `--url` is not it (the help text says more).
+    #[arg(long, help = AUDIENCE_HELP)]
+    pub audience: Option<String>,
+    /// The STS endpoint to presign for (default: from the server's discovery).
+    #[arg(long)]
+    pub sts_endpoint: Option<String>,
+    /// The region of the signature (default: from the server's discovery).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// The file whose exact bytes will be the request body (`-` for stdin);
+    /// default: empty body.
+    #[arg(long)]
+    pub body: Option<PathBuf>,
+    /// The request the token is for, `"METHOD /path"`; default `POST /vend`
+    /// with --body, `GET /profiles` without.
+    #[arg(long)]
+    pub target: Option<String>,
+    /// Where your own AWS credentials come from.
+    #[command(flatten)]
+    pub caller: CallerArgs,
+}
+
+/// `tvm credentials`.
+#[derive(Debug, Args)]
+pub struct CredentialsArgs {
+    /// The tvm base URL, e.g. https://tvm.example.com (tokens are signed for its origin).
+    #[arg(long)]
+    pub url: String,
+    /// The profile to vend.
+    #[arg(long)]
+    pub profile: String,
+    /// Session length in seconds (default: the profile's).
+    #[arg(long)]
+    pub duration: Option<u32>,
+    /// The public origin, when `--url` is not it (the help text says more).
+    #[arg(long, help = AUDIENCE_HELP)]
+    pub audience: Option<String>,
+    /// Where your own AWS credentials come from.
+    #[command(flatten)]
+    pub caller: CallerArgs,
+    /// Use the grant of this approved request (DESIGN §12).
+    #[arg(long, conflicts_with = "reason")]
+    pub approval_id: Option<String>,
+    /// Break-glass: vend at once, with this reason, notified; never cached.
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// Neither read nor write the credentials cache.
+    #[arg(long)]
+    pub no_cache: bool,
+}
+
+/// Where the caller's own AWS credentials come from.
+#[derive(Debug, Clone, Args)]
+pub struct CallerArgs {
+    /// The AWS profile whose credentials sign your requests to tvm (default:
+    /// AWS_PROFILE, else the default chain: environment, SSO, web identity,
+    /// container, IMDS...).
+    #[arg(long, value_name = "NAME")]
+    pub aws_profile: Option<String>,
+}
+
+impl CallerArgs {
+    /// `--aws-profile`.
+    pub fn profile(&self) -> Option<&str> {
+        self.aws_profile.as_deref().filter(|p| !p.is_empty())
+    }
+}
+
+/// Prints a token; exit 1 on failure.
+pub async fn token_command(args: TokenArgs) -> ExitCode {
+    match token_inner(args).await {
+        Ok(token) => {
+            println!("{token}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("tvm token: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn token_inner(args: TokenArgs) -> Result<String, ClientError> {
+    let body =
+        match args.body.as_deref() {
+            None => None,
+            Some(p) if p.as_os_str() == "-" => {
+                let mut buf = Vec::new();
+                std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)
+                    .map_err(|e| ClientError::Credentials(format!("cannot read stdin: {e}")))?;
+                Some(buf)
+            }
+            Some(p) => Some(std::fs::read(p).map_err(|e| {
+                ClientError::Credentials(format!("cannot read {}: {e}", p.display()))
+            })?),
+        };
+    let target = match (&args.target, &body) {
+        (Some(t), _) => Target::parse(t).map_err(|e| ClientError::Url(format!("--target: {e}")))?,
+        (None, Some(_)) => Target::vend(),
+        (None, None) => Target::profiles(),
+    };
+    let server = Server::connect(&ServerArgs {
+        url: args.url,
+        audience: args.audience,
+        sts_endpoint: args.sts_endpoint,
+        region: args.region,
+    })
+    .await?;
+    let creds = source::load(&source::provider(args.caller.profile()).await?).await?;
+    server.token(&creds, &target, body.as_deref().unwrap_or_default())
+}
+
+/// The `credential_process` output (version 1).
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct CredentialProcess<'a> {
+    version: u8,
+    access_key_id: &'a str,
+    secret_access_key: &'a str,
+    session_token: &'a str,
+    expiration: &'a str,
+}
+
+/// Prints `credential_process` JSON; exit 1 on failure.
+pub async fn credentials_command(args: CredentialsArgs) -> ExitCode {
+    let printed = credentials(&args).await.and_then(|v| {
+        serde_json::to_string(&CredentialProcess {
+            version: 1,
+            access_key_id: &v.access_key_id,
+            secret_access_key: &v.secret_access_key,
+            session_token: &v.token,
+            expiration: &v.expiration,
+        })
+        .map_err(|e| ClientError::Decode(e.to_string()))
+    });
+    match printed {
+        Ok(s) => {
+            println!("{s}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("tvm credentials: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The credentials for `args`: from the cache when a trusted, fresh entry is
+/// there, else vended (and cached unless break-glass or `--no-cache`).
+async fn credentials(args: &CredentialsArgs) -> Result<VendedCredentials, ClientError> {
+    let server = Server::connect(&ServerArgs {
+        url: args.url.clone(),
+        audience: args.audience.clone(),
+        ..ServerArgs::default()
+    })
+    .await?;
+    let cacheable = !args.no_cache && args.reason.is_none();
+    let key = cache::CacheKey {
+        origin: server.audience().as_str().to_owned(),
+        profile: args.profile.clone(),
+        duration: args.duration,
+        source: source::describe(args.caller.profile()),
+        approval_id: args.approval_id.clone(),
+    };
+    let cache = cacheable
+        .then(cache::default_dir)
+        .flatten()
+        .and_then(cache::Cache::open);
+    if let Some(hit) = cache
+        .as_ref()
+        .and_then(|c| c.get(&key, jiff::Timestamp::now()))
+    {
+        return Ok(hit);
+    }
+    let creds = source::load(&source::provider(args.caller.profile()).await?).await?;
+    let vended = server
+        .vend_with(
+            &creds,
+            &VendRequest {
+                profile: args.profile.clone(),
+                duration_seconds: args.duration,
+                approval_id: args.approval_id.clone(),
+                reason: args.reason.clone(),
+            },
+        )
+        .await?;
+    if let Some(c) = &cache {
+        if let Err(e) = c.put(&key, &vended) {
+            eprintln!("tvm credentials: not cached: {e}");
+        }
+    }
+    Ok(vended)
+}
