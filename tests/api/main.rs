@@ -4,6 +4,11 @@
 //! error `Code`, and whether STS was called.
 
 mod cli;
+mod client_cache;
+mod client_env;
+mod client_exec;
+mod client_retry;
+mod client_sources;
 mod hostile;
 mod limits;
 mod moto;
