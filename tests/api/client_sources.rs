@@ -307,3 +307,48 @@ async fn rust_sdk_credential_process_provider_accepts_tvm() {
         who.arn()
     );
 }
+
+#[tokio::test]
+async fn web_identity_against_the_simulator_vends() {
+    const PROVIDER: &str =
+        "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com";
+    const CI_ROLE: &str = "arn:aws:iam::111122223333:role/GithubDeploy";
+    let env = ClientEnv::new();
+    let policy = env.write(
+        "policy.yaml",
+        &format!(
+            "version: 1\nprofiles:\n  deploy:\n    role_arn: arn:aws:iam::111122223333:role/TvmReadOnly\n\
+             rules:\n  - name: ci\n    effect: allow\n    accounts: [\"111122223333\"]\n    \
+             principals: [\"{CI_ROLE}\"]\n    profiles: [deploy]\n"
+        ),
+        false,
+    );
+    let app = crate::support::spawn_app_with(crate::support::Options {
+        policy_file: Some(policy.into()),
+        ..Default::default()
+    })
+    .await;
+    app.sim
+        .add_role(tvm::sts::sim::SimRole::new(CI_ROLE, vec![PROVIDER.into()]))
+        .unwrap();
+    let token = "eyJhbGciOiJSUzI1NiJ9.the-runner-oidc-token.sig";
+    app.sim
+        .add_web_identity(PROVIDER, token, "repo:example/app:ref:refs/heads/main")
+        .unwrap();
+    let token_file = env.write("oidc-token", token, false);
+    let out = output(
+        env.tvm(&["credentials", "--url", &app.api, "--profile", "deploy"])
+            .env("AWS_WEB_IDENTITY_TOKEN_FILE", &token_file)
+            .env("AWS_ROLE_ARN", CI_ROLE)
+            .env("AWS_ROLE_SESSION_NAME", "gha-run-42")
+            .env("AWS_ENDPOINT_URL_STS", &app.sim_url),
+    )
+    .await;
+    credential_process_json(&out);
+    assert_eq!(app.sts_calls("AssumeRoleWithWebIdentity"), 1);
+    assert!(
+        last_source_identity(&app).starts_with("tvm.gha-run-42.direct."),
+        "{}",
+        last_source_identity(&app)
+    );
+}

@@ -1,18 +1,21 @@
-//! The simulated STS actions, run for an already authenticated caller:
-//! `GetCallerIdentity` and `AssumeRole` (authorization and session issuing).
+//! The simulated STS actions: `GetCallerIdentity` and `AssumeRole` for an
+//! already authenticated caller, and the unsigned `AssumeRoleWithWebIdentity`
+//! for a registered web identity token (authorization and session issuing).
 //!
 //! Invariants: `AssumeRole` issues credentials only for a registered role whose
 //! trust admits the caller, with the role's external id if it requires one
 //! (compared in constant time), within the role's `MaxSessionDuration` and
 //! within one hour when chaining from a role session; a SourceIdentity set on
-//! the caller's session is carried over and cannot be changed (AWS's rule).
+//! the caller's session is carried over and cannot be changed (AWS's rule);
+//! `AssumeRoleWithWebIdentity` issues only for a token registered with the
+//! simulator (compared in constant time) whose provider the role trusts.
 
 use jiff::Timestamp;
 use subtle::ConstantTimeEq as _;
 
 use super::rules::AssumeRoleRequest;
 use super::store::{
-    random_id, random_secret, random_session_token, KeyEntry, Principal, Session, Store,
+    random_id, random_secret, random_session_token, KeyEntry, Principal, RoleEntry, Session, Store,
 };
 use super::xml::{self, echo, AssumeRoleDoc, Format, StsFault};
 use crate::sts::Credentials;
@@ -97,6 +100,75 @@ pub(crate) fn assume_role(
         (None, new) => new.map(str::to_owned),
     };
 
+    issue(store, &role, req, source_identity, now, request_id, |doc| {
+        xml::assume_role(doc, format)
+    })
+}
+
+/// Runs `AssumeRoleWithWebIdentity` (unsigned): `token` must be registered,
+/// and the role must trust its provider.
+pub(crate) fn assume_role_with_web_identity(
+    store: &mut Store,
+    req: &AssumeRoleRequest,
+    token: &str,
+    now: Timestamp,
+    request_id: &str,
+    format: Format,
+) -> Result<Issued, StsFault> {
+    let identity = store
+        .web_identities
+        .iter()
+        .fold(None, |found, w| {
+            // Every entry is compared, so timing does not tell which matched.
+            let matched = w.token.matches(token);
+            found.or(matched.then(|| w.clone()))
+        })
+        .ok_or_else(|| {
+            StsFault::new(
+                http::StatusCode::BAD_REQUEST,
+                "InvalidIdentityToken",
+                "The web identity token that was passed could not be validated by AWS.",
+            )
+        })?;
+    let role = store
+        .roles
+        .get(&req.role_arn)
+        .filter(|r| r.role.trusted_principals.contains(&identity.provider_arn))
+        .ok_or_else(|| {
+            StsFault::access_denied("Not authorized to perform sts:AssumeRoleWithWebIdentity")
+        })?
+        .clone();
+    if req.duration_seconds > role.role.max_session_duration {
+        return Err(StsFault::validation(
+            "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
+        ));
+    }
+    let provider = identity
+        .provider_arn
+        .split_once(":oidc-provider/")
+        .map_or(identity.provider_arn.as_str(), |(_, issuer)| issuer)
+        .to_owned();
+    issue(
+        store,
+        &role,
+        req,
+        req.source_identity.clone(),
+        now,
+        request_id,
+        |doc| xml::assume_role_with_web_identity(doc, &identity.subject, &provider, format),
+    )
+}
+
+/// Makes a session of `role` for `req` and stores its key.
+fn issue(
+    store: &mut Store,
+    role: &RoleEntry,
+    req: &AssumeRoleRequest,
+    source_identity: Option<String>,
+    now: Timestamp,
+    request_id: &str,
+    render: impl FnOnce(&AssumeRoleDoc<'_>) -> String,
+) -> Result<Issued, StsFault> {
     let expiration = Timestamp::from_second(now.as_second() + i64::from(req.duration_seconds))
         .map_err(|_| StsFault::validation("DurationSeconds is out of range."))?;
     let session = Session {
@@ -116,19 +188,16 @@ pub(crate) fn assume_role(
             break candidate;
         }
     };
-    let body = xml::assume_role(
-        &AssumeRoleDoc {
-            access_key_id: &access_key_id,
-            secret_access_key: secret.expose(),
-            session_token: session.session_token.expose(),
-            expiration,
-            assumed_role_arn: &session.assumed_role_arn(),
-            assumed_role_id: &session.assumed_role_id(),
-            source_identity: session.source_identity.as_deref(),
-            request_id,
-        },
-        format,
-    );
+    let body = render(&AssumeRoleDoc {
+        access_key_id: &access_key_id,
+        secret_access_key: secret.expose(),
+        session_token: session.session_token.expose(),
+        expiration,
+        assumed_role_arn: &session.assumed_role_arn(),
+        assumed_role_id: &session.assumed_role_id(),
+        source_identity: session.source_identity.as_deref(),
+        request_id,
+    });
     let credentials = Credentials {
         access_key_id: access_key_id.clone(),
         secret_access_key: secret.expose().to_owned(),

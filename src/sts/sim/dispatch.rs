@@ -151,6 +151,30 @@ impl Simulator {
             return Ok(reply);
         }
 
+        // The one unsigned action: the web identity token is the proof.
+        if call.action.as_deref() == Some("AssumeRoleWithWebIdentity")
+            && params.get("Version") == Some(API_VERSION)
+        {
+            let ar = parse_assume_role(&params)?;
+            let token = params.get("WebIdentityToken").ok_or_else(|| {
+                StsFault::validation(
+                    "1 validation error detected: Value null at 'webIdentityToken' failed to \
+                     satisfy constraint: Member must not be null",
+                )
+            })?;
+            let now = self.now();
+            let mut inner = self.lock();
+            let issued = actions::assume_role_with_web_identity(
+                &mut inner.store,
+                &ar,
+                token,
+                now,
+                request_id,
+                req.format,
+            )?;
+            call.caller_arn = Some(issued.assumed_role_arn.clone());
+            return Ok(Reply::Doc(issued.body));
+        }
         let received = Received {
             method: req.method.as_str(),
             path: req.path,

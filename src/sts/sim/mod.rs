@@ -5,7 +5,8 @@
 //! Owns: SigV4 verification of header-signed and presigned requests (`sigv4`,
 //! the signature computed by `aws-sigv4`), the `GetCallerIdentity` and
 //! `AssumeRole` actions with AWS's parameter rules (`rules`, `actions`), the
-//! users, roles and sessions it knows (`store`), STS's XML and JSON documents
+//! users, roles and sessions it knows (`store`), `AssumeRoleWithWebIdentity`
+//! for registered web identity tokens (the one unsigned action), STS's XML and JSON documents
 //! (`xml`), the axum glue (`server`), the record of every request, fault
 //! injection, and an in-process [`Sts`](crate::sts::Sts) client ([`SimSts`]).
 //!
@@ -251,6 +252,37 @@ impl Simulator {
             }),
         };
         inner.store.insert_key(&session.access_key_id, entry)
+    }
+
+    /// Accepts `token` in `AssumeRoleWithWebIdentity` as a token of the OIDC
+    /// provider `provider_arn` (`arn:P:iam::A:oidc-provider/ISSUER`) for
+    /// `subject`, as if its signature had verified. A role trusts the provider
+    /// by listing `provider_arn` among its trusted principals (a trust policy's
+    /// `Federated` principal).
+    pub fn add_web_identity(
+        &self,
+        provider_arn: &str,
+        token: &str,
+        subject: &str,
+    ) -> Result<(), SimError> {
+        let ok = provider_arn.starts_with("arn:")
+            && provider_arn
+                .split_once(":oidc-provider/")
+                .is_some_and(|(_, issuer)| !issuer.is_empty());
+        if !ok {
+            return Err(SimError::InvalidValue {
+                field: "provider_arn",
+                reason: "must be arn:P:iam::A:oidc-provider/ISSUER",
+            });
+        }
+        check_secret(token, "token")?;
+        check_secret(subject, "subject")?;
+        self.lock().store.web_identities.push(store::WebIdentity {
+            provider_arn: provider_arn.to_owned(),
+            token: Secret::new(token),
+            subject: subject.to_owned(),
+        });
+        Ok(())
     }
 
     /// The unique id (`AIDA...` / `AROA...`) the simulator gave a user or role ARN.

@@ -21,7 +21,11 @@ pub(crate) const MAX_PARAMS: usize = 512;
 
 /// Parameter names never kept in a [`RecordedCall`](super::RecordedCall):
 /// they are authentication material.
-const UNRECORDED: [&str; 2] = ["X-Amz-Signature", "X-Amz-Security-Token"];
+const UNRECORDED: [&str; 3] = [
+    "X-Amz-Signature",
+    "X-Amz-Security-Token",
+    "WebIdentityToken",
+];
 
 /// Decodes one `x-www-form-urlencoded` component: `+` is a space, `%XX` a byte.
 pub(crate) fn decode_component(raw: &str) -> Option<String> {

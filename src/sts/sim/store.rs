@@ -234,11 +234,23 @@ impl RoleEntry {
     }
 }
 
+/// A web identity token the simulator accepts, as if its issuer's signature
+/// had verified (the stand-in for OIDC JWT validation).
+#[derive(Debug, Clone)]
+pub(crate) struct WebIdentity {
+    /// `arn:P:iam::A:oidc-provider/ISSUER`, what a role's trust names.
+    pub(crate) provider_arn: String,
+    pub(crate) token: Secret,
+    /// The token's `sub`.
+    pub(crate) subject: String,
+}
+
 /// Every key, role and id the simulator knows.
 #[derive(Debug, Default)]
 pub(crate) struct Store {
     pub(crate) keys: HashMap<String, KeyEntry>,
     pub(crate) roles: HashMap<String, RoleEntry>,
+    pub(crate) web_identities: Vec<WebIdentity>,
     /// Unique ids of roles and users by ARN, so they stay stable.
     ids: HashMap<String, String>,
 }

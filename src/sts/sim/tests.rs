@@ -16,6 +16,7 @@ mod inproc;
 mod raw;
 mod rules;
 mod sdk;
+mod web_identity;
 
 const ACCOUNT: &str = "111122223333";
 const ALICE_ARN: &str = "arn:aws:iam::111122223333:user/dev/alice";

@@ -218,27 +218,67 @@ pub(crate) struct AssumeRoleDoc<'a> {
 
 /// The successful `AssumeRole` document.
 pub(crate) fn assume_role(doc: &AssumeRoleDoc<'_>, format: Format) -> String {
+    issued("AssumeRole", doc, None, format)
+}
+
+/// The successful `AssumeRoleWithWebIdentity` document: `AssumeRole`'s plus
+/// the token's subject and the identity provider.
+pub(crate) fn assume_role_with_web_identity(
+    doc: &AssumeRoleDoc<'_>,
+    subject: &str,
+    provider: &str,
+    format: Format,
+) -> String {
+    issued(
+        "AssumeRoleWithWebIdentity",
+        doc,
+        Some((subject, provider)),
+        format,
+    )
+}
+
+/// The document of an action that issued credentials.
+fn issued(
+    action: &str,
+    doc: &AssumeRoleDoc<'_>,
+    web_identity: Option<(&str, &str)>,
+    format: Format,
+) -> String {
     if format == Format::Json {
-        return serde_json::json!({"AssumeRoleResponse": {
-            "AssumeRoleResult": {
-                "AssumedRoleUser": {"Arn": doc.assumed_role_arn, "AssumedRoleId": doc.assumed_role_id},
-                "Credentials": {
-                    "AccessKeyId": doc.access_key_id,
-                    "Expiration": doc.expiration.as_second(),
-                    "SecretAccessKey": doc.secret_access_key,
-                    "SessionToken": doc.session_token,
-                },
-                "PackedPolicySize": null,
-                "SourceIdentity": doc.source_identity,
+        let mut result = serde_json::json!({
+            "AssumedRoleUser": {"Arn": doc.assumed_role_arn, "AssumedRoleId": doc.assumed_role_id},
+            "Credentials": {
+                "AccessKeyId": doc.access_key_id,
+                "Expiration": doc.expiration.as_second(),
+                "SecretAccessKey": doc.secret_access_key,
+                "SessionToken": doc.session_token,
             },
+            "PackedPolicySize": null,
+            "SourceIdentity": doc.source_identity,
+        });
+        if let Some((subject, provider)) = web_identity {
+            result["SubjectFromWebIdentityToken"] = subject.into();
+            result["Provider"] = provider.into();
+        }
+        return serde_json::json!({format!("{action}Response"): {
+            format!("{action}Result"): result,
             "ResponseMetadata": {"RequestId": doc.request_id},
         }})
         .to_string();
     }
-    let mut out = format!("<AssumeRoleResponse xmlns=\"{STS_XMLNS}\">\n  <AssumeRoleResult>\n");
+    let mut out = format!("<{action}Response xmlns=\"{STS_XMLNS}\">\n  <{action}Result>\n");
+    // Writing to a String cannot fail.
     if let Some(si) = doc.source_identity {
-        // Writing to a String cannot fail.
         let _ = writeln!(out, "    <SourceIdentity>{}</SourceIdentity>", text(si));
+    }
+    if let Some((subject, provider)) = web_identity {
+        let _ = writeln!(
+            out,
+            "    <SubjectFromWebIdentityToken>{}</SubjectFromWebIdentityToken>\n    \
+             <Provider>{}</Provider>",
+            text(subject),
+            text(provider)
+        );
     }
     let _ = write!(
         out,
@@ -246,8 +286,8 @@ pub(crate) fn assume_role(doc: &AssumeRoleDoc<'_>, format: Format) -> String {
          <Arn>{}</Arn>\n    </AssumedRoleUser>\n    <Credentials>\n      \
          <AccessKeyId>{}</AccessKeyId>\n      <SecretAccessKey>{}</SecretAccessKey>\n      \
          <SessionToken>{}</SessionToken>\n      <Expiration>{}</Expiration>\n    \
-         </Credentials>\n  </AssumeRoleResult>\n  <ResponseMetadata>\n    \
-         <RequestId>{}</RequestId>\n  </ResponseMetadata>\n</AssumeRoleResponse>\n",
+         </Credentials>\n  </{action}Result>\n  <ResponseMetadata>\n    \
+         <RequestId>{}</RequestId>\n  </ResponseMetadata>\n</{action}Response>\n",
         text(doc.assumed_role_id),
         text(doc.assumed_role_arn),
         text(doc.access_key_id),
