@@ -36,6 +36,12 @@ pub enum Command {
     Credentials(crate::client::CredentialsArgs),
     /// Run a command with a loopback container-credentials endpoint that vends from tvm.
     Exec(crate::client::exec::ExecArgs),
+    /// List the profiles you may request.
+    Profiles(crate::client::profiles::ProfilesArgs),
+    /// Print ~/.aws/config stanzas (credential_process) for the profiles you may request.
+    Configure(crate::client::profiles::ConfigureArgs),
+    /// Open the AWS console with credentials vended by tvm.
+    Console(crate::client::console::ConsoleArgs),
     /// Validate a policy file or explain a decision.
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -109,6 +115,13 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Token(args) => runtime.block_on(crate::client::token_command(args)),
         Command::Credentials(args) => runtime.block_on(crate::client::credentials_command(args)),
         Command::Exec(args) => runtime.block_on(crate::client::exec::exec_command(args)),
+        Command::Profiles(args) => {
+            runtime.block_on(crate::client::profiles::profiles_command(args))
+        }
+        Command::Configure(args) => {
+            runtime.block_on(crate::client::profiles::configure_command(args))
+        }
+        Command::Console(args) => runtime.block_on(crate::client::console::console_command(args)),
         Command::Policy(PolicyCommand::Check { file }) => crate::policy_cli::check(&file),
         Command::Policy(PolicyCommand::Eval(args)) => crate::policy_cli::eval(&args),
     }

@@ -14,8 +14,10 @@
 
 pub mod cache;
 mod commands;
+pub mod console;
 pub mod exec;
 mod http;
+pub mod profiles;
 mod retry;
 pub mod source;
 pub mod token;

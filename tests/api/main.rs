@@ -7,6 +7,7 @@ mod cli;
 mod client_cache;
 mod client_env;
 mod client_exec;
+mod client_profiles;
 mod client_retry;
 mod client_sources;
 mod hostile;
