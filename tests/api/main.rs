@@ -4,6 +4,7 @@
 //! error `Code`, and whether STS was called.
 
 mod cli;
+mod client_boto3;
 mod client_cache;
 mod client_env;
 mod client_exec;
