@@ -81,7 +81,11 @@ async fn bind(port: u16) -> std::io::Result<TcpListener> {
 
 /// `tvm dev`.
 pub async fn run(args: DevArgs) -> ExitCode {
-    if let Err(e) = crate::telemetry::init(args.log_format, std::io::stderr) {
+    let logging = match args.log_format {
+        crate::telemetry::LogFormat::Text => crate::dev_log::init(std::io::stderr),
+        json => crate::telemetry::init(json, std::io::stderr),
+    };
+    if let Err(e) = logging {
         eprintln!("tvm dev: cannot set up logging: {e}");
         return ExitCode::from(70);
     }
@@ -205,7 +209,7 @@ tvm dev is running on loopback (no AWS account involved).
 Demo caller: IAM user {DEMO_USER_ARN}
   export AWS_ACCESS_KEY_ID={DEMO_ACCESS_KEY_ID}
   export AWS_SECRET_ACCESS_KEY={DEMO_SECRET_ACCESS_KEY}
-  export AWS_REGION=us-east-1
+  export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
   unset AWS_SESSION_TOKEN AWS_PROFILE
 
 Then vend credentials for the demo-readonly profile (credential_process JSON):
@@ -215,6 +219,13 @@ or with curl and a tvm-v1 token bound to the exact body:
   printf '{{"profile":"demo-readonly"}}' > /tmp/tvm-body.json
   curl -s -H "Authorization: Bearer $({exe} token --url {api} --body /tmp/tvm-body.json)" \
        --data-binary @/tmp/tvm-body.json {api}/vend
+
+or run any AWS SDK or CLI with them, refreshed by itself (the vended session
+exists only in this simulator, hence AWS_ENDPOINT_URL_STS):
+  AWS_ENDPOINT_URL_STS={sim} {exe} exec --url {api} --profile demo-readonly -- \
+    python3 -c "import boto3; print(boto3.client('sts').get_caller_identity()['Arn'])"
+
+Decisions are logged below, one line each (--log-format json for full records).
 "#
     );
 }

@@ -44,6 +44,7 @@ pub mod client;
 pub mod clock;
 pub mod config;
 pub mod dev;
+pub mod dev_log;
 pub mod http;
 pub mod identity;
 pub mod metrics;

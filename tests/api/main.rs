@@ -6,6 +6,7 @@
 mod cli;
 mod client_boto3;
 mod client_cache;
+mod client_dev;
 mod client_env;
 mod client_exec;
 mod client_profiles;
