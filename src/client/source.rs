@@ -53,7 +53,7 @@ pub async fn load(provider: &SharedCredentialsProvider) -> Result<Credentials, C
     provider.provide_credentials().await.map_err(|e| {
         ClientError::Credentials(format!(
             "cannot load your AWS credentials: {}",
-            one_line(&aws_smithy_types::error::display::DisplayErrorContext(&e).to_string())
+            one_line(&error_chain(&e))
         ))
     })
 }
@@ -61,6 +61,22 @@ pub async fn load(provider: &SharedCredentialsProvider) -> Result<Credentials, C
 /// Loads the caller's own credentials from the default AWS chain.
 pub async fn default_credentials() -> Result<Credentials, ClientError> {
     load(&provider(None).await?).await
+}
+
+/// The messages of `e` and its sources, joined: `Display` only, never the
+/// `Debug` dump (which can hold raw responses, such as an IMDS session token).
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut next = e.source();
+    while let Some(s) = next {
+        let msg = s.to_string();
+        if !out.contains(&msg) {
+            out.push_str(": ");
+            out.push_str(&msg);
+        }
+        next = s.source();
+    }
+    out
 }
 
 fn one_line(s: &str) -> String {

@@ -1,9 +1,11 @@
 //! Every caller credential source `tvm credentials` is proved with here, each
 //! ending in a 200 vend whose SourceIdentity names the right user:
 //! `credential_process` (via `--aws-profile`), IAM Identity Center (a cached
-//! `aws sso login` token and a fake SSO portal), the container provider, and
+//! `aws sso login` token and a fake SSO portal), web identity against the
+//! simulator, the container provider, IMDS (a fake on loopback) and
 //! environment keys; plus the recursion guard and the Rust SDK's own
-//! credential-process provider pointed at the built binary.
+//! credential-process provider pointed at the built binary. Not here: `aws
+//! login` (its token cache and sign-in service have no stand-in yet).
 
 use std::sync::Arc;
 
@@ -351,4 +353,98 @@ async fn web_identity_against_the_simulator_vends() {
         "{}",
         last_source_identity(&app)
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instance_metadata_vends() {
+    let app = spawn_app().await;
+    let env = ClientEnv::new();
+    // An instance role session, as IMDS would hand out.
+    let who = app.sso_alice.clone();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let imds = format!("http://{}", listener.local_addr().unwrap());
+    const SESSION_TOKEN: &str = "imds-session-token-for-the-test";
+    let creds_doc = move || {
+        let exp = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(1);
+        serde_json::json!({
+            "Code": "Success",
+            "LastUpdated": jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            "Type": "AWS-HMAC",
+            "AccessKeyId": who.creds.access_key_id(),
+            "SecretAccessKey": who.creds.secret_access_key(),
+            "Token": who.creds.session_token(),
+            "Expiration": exp.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        })
+        .to_string()
+    };
+    let authorized = |h: &HeaderMap| {
+        h.get("x-aws-ec2-metadata-token")
+            .and_then(|v| v.to_str().ok())
+            == Some(SESSION_TOKEN)
+    };
+    let router = axum::Router::new()
+        .route(
+            "/latest/api/token",
+            axum::routing::put(|| async {
+                (
+                    [("x-aws-ec2-metadata-token-ttl-seconds", "21600")],
+                    SESSION_TOKEN,
+                )
+            }),
+        )
+        .route(
+            "/latest/meta-data/iam/security-credentials/",
+            axum::routing::get(move |h: HeaderMap| async move {
+                if authorized(&h) {
+                    "instance-role".into_response()
+                } else {
+                    StatusCode::UNAUTHORIZED.into_response()
+                }
+            }),
+        )
+        .route(
+            "/latest/meta-data/iam/security-credentials/instance-role",
+            axum::routing::get(move |h: HeaderMap| async move {
+                if authorized(&h) {
+                    creds_doc().into_response()
+                } else {
+                    StatusCode::UNAUTHORIZED.into_response()
+                }
+            }),
+        );
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let out = output(
+        env.tvm(&["credentials", "--url", &app.api, "--profile", "prod-admin"])
+            .env_remove("AWS_EC2_METADATA_DISABLED")
+            .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", &imds),
+    )
+    .await;
+    credential_process_json(&out);
+    assert!(last_source_identity(&app).starts_with("tvm.alice@example.com.direct."));
+
+    // A failing source is one line that never shows the IMDS session token.
+    let out = output(
+        env.tvm(&[
+            "credentials",
+            "--url",
+            &app.api,
+            "--profile",
+            "prod-admin",
+            "--no-cache",
+        ])
+        .env_remove("AWS_EC2_METADATA_DISABLED")
+        .env(
+            "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+            format!("{imds}/broken"),
+        ),
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("cannot load your AWS credentials"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(SESSION_TOKEN), "{stderr}");
 }
