@@ -8,7 +8,8 @@
 //! variable an SDK would prefer to the endpoint ([`SCRUBBED`]); credentials are
 //! vended afresh, with a fresh token, before they come near expiry; SIGINT and
 //! SIGTERM are forwarded to the child, and tvm exits with its status (128+N
-//! when a signal N ended it). Credentials are never printed or logged.
+//! when a signal N ended it); the region of the caller's (scrubbed) profile is
+//! passed on when the environment names none. Credentials are never printed or logged.
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -158,7 +159,8 @@ async fn run(args: ExecArgs) -> Result<ExitCode, ClientError> {
         ..ServerArgs::default()
     })
     .await?;
-    let caller = source::provider(args.caller.profile()).await?;
+    let config = source::load_config(args.caller.profile()).await;
+    let caller = source::provider_of(&config)?;
     let request = VendRequest {
         profile: args.profile.clone(),
         duration_seconds: args.duration,
@@ -199,6 +201,15 @@ async fn run(args: ExecArgs) -> Result<ExitCode, ClientError> {
         format!("http://{addr}/"),
     )
     .env("AWS_CONTAINER_AUTHORIZATION_TOKEN", &token);
+    // The profile that gave the region is gone from the child's environment:
+    // keep its region (both names: boto3 reads only AWS_DEFAULT_REGION).
+    let region_set = ["AWS_REGION", "AWS_DEFAULT_REGION"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()));
+    if let (false, Some(region)) = (region_set, config.region()) {
+        cmd.env("AWS_REGION", region.as_ref())
+            .env("AWS_DEFAULT_REGION", region.as_ref());
+    }
     let mut child = cmd.spawn().map_err(|e| {
         ClientError::Credentials(format!(
             "cannot run {}: {e}",

@@ -35,17 +35,28 @@ pub fn enter_credential_process() -> Result<(), ClientError> {
     Ok(())
 }
 
-/// The caller's credentials provider from the default chain, for `profile`
-/// when given.
-pub async fn provider(profile: Option<&str>) -> Result<SharedCredentialsProvider, ClientError> {
+/// The caller's AWS configuration from the default chain, for `profile` when given.
+pub async fn load_config(profile: Option<&str>) -> aws_config::SdkConfig {
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
     if let Some(p) = profile {
         loader = loader.profile_name(p);
     }
-    let config = loader.load().await;
+    loader.load().await
+}
+
+/// The credentials provider of `config`.
+pub fn provider_of(
+    config: &aws_config::SdkConfig,
+) -> Result<SharedCredentialsProvider, ClientError> {
     config
         .credentials_provider()
         .ok_or_else(|| ClientError::Credentials("no AWS credentials provider configured".into()))
+}
+
+/// The caller's credentials provider from the default chain, for `profile`
+/// when given.
+pub async fn provider(profile: Option<&str>) -> Result<SharedCredentialsProvider, ClientError> {
+    provider_of(&load_config(profile).await)
 }
 
 /// Loads credentials from `provider`, with a one-line error.

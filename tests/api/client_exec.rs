@@ -10,9 +10,10 @@ use std::time::Duration;
 use crate::client_env::{keys, output, shown, ClientEnv, FakeTvm, Scripted, FAKE_KEYS};
 use crate::support::{request, spawn_app};
 
-/// A child that records its environment, then waits for `go` and exits 7.
+/// A child that records its environment, then waits for `go` (60 s at most,
+/// so a failed test leaves nothing behind) and exits 7.
 const RECORD_ENV_AND_WAIT: &str = r#"env > "$TVM_TEST_DIR/env.tmp" && mv "$TVM_TEST_DIR/env.tmp" "$TVM_TEST_DIR/env"
-while [ ! -e "$TVM_TEST_DIR/go" ]; do sleep 0.1; done
+i=0; while [ ! -e "$TVM_TEST_DIR/go" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done
 exit 7
 "#;
 
@@ -52,9 +53,11 @@ async fn exec_serves_credentials_to_the_child_only_with_its_token() {
         &script,
     ]);
     cmd.envs(keys(&app.sso_alice)).env("TVM_TEST_DIR", &dir);
+    // The profile (scrubbed from the child) gives the region; the child keeps it.
+    env.aws_config("[profile laptop]\nregion = eu-west-1\n");
+    cmd.env_remove("AWS_REGION").env("AWS_PROFILE", "laptop");
     // Everything an SDK would prefer to the endpoint, set in tvm's environment.
     for var in [
-        "AWS_PROFILE",
         "AWS_WEB_IDENTITY_TOKEN_FILE",
         "AWS_ROLE_ARN",
         "AWS_ROLE_SESSION_NAME",
@@ -69,6 +72,8 @@ async fn exec_serves_credentials_to_the_child_only_with_its_token() {
     for var in tvm::client::exec::SCRUBBED {
         assert!(!seen.contains_key(*var), "{var} reached the child");
     }
+    assert_eq!(seen["AWS_REGION"], "eu-west-1");
+    assert_eq!(seen["AWS_DEFAULT_REGION"], "eu-west-1");
     let uri = seen["AWS_CONTAINER_CREDENTIALS_FULL_URI"].clone();
     let token = seen["AWS_CONTAINER_AUTHORIZATION_TOKEN"].clone();
     assert!(uri.starts_with("http://127.0.0.1:"), "{uri}");
@@ -114,7 +119,7 @@ async fn exec_forwards_sigterm_and_reports_a_killed_child_as_128_plus_n() {
     let dir = env.dir.path().display().to_string();
     let script = env.write(
         "trap.sh",
-        "trap 'exit 3' TERM\ntouch \"$TVM_TEST_DIR/ready\"\nwhile :; do sleep 0.1; done\n",
+        "trap 'exit 3' TERM\ntouch \"$TVM_TEST_DIR/ready\"\ni=0; while [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done\n",
         true,
     );
     let child = env
