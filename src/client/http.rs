@@ -83,6 +83,22 @@ pub(crate) struct Response {
     pub(crate) body: Bytes,
 }
 
+/// A server's answer as text safe to print on a terminal: control characters
+/// (escape sequences, bells, carriage returns) are shown escaped, so whoever
+/// answers at `--url` cannot rewrite or hide what the user reads.
+pub(crate) fn printable(body: &[u8]) -> String {
+    String::from_utf8_lossy(body)
+        .chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 /// Checks the tvm base URL: https, or http to a loopback host.
 pub fn check_base_url(url: &str) -> Result<String, ClientError> {
     let base = url.trim_end_matches('/');
@@ -138,4 +154,20 @@ pub(crate) async fn send(
     tokio::time::timeout(REQUEST_TIMEOUT, exchange)
         .await
         .map_err(|_| ClientError::Transport("timed out".into()))?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::printable;
+
+    #[test]
+    fn server_text_is_printed_without_control_characters() {
+        let shown = printable(b"{\"Code\":\"X\"}\x1b]52;c;ZXZpbA==\x07\r\x1b[2Jok\xff");
+        assert!(!shown.chars().any(char::is_control), "{shown:?}");
+        assert!(
+            shown.starts_with("{\"Code\":\"X\"}\\u{1b}]52;c;ZXZpbA=="),
+            "{shown:?}"
+        );
+        assert!(shown.ends_with("ok\u{fffd}"), "{shown:?}");
+    }
 }

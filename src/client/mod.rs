@@ -91,7 +91,7 @@ async fn discover(base: &str) -> Result<Discovery, ClientError> {
     if resp.status != 200 {
         return Err(ClientError::Status {
             status: resp.status,
-            body: String::from_utf8_lossy(&resp.body).into_owned(),
+            body: http::printable(&resp.body),
         });
     }
     serde_json::from_slice(&resp.body).map_err(|e| ClientError::Decode(e.to_string()))
@@ -143,16 +143,22 @@ impl Server {
             (Some(ep), Some(region)) => (ep.clone(), region.clone()),
             _ => {
                 let d = discover(&base).await?;
-                if !d
+                // Only parsed origins are shown: they are printable ASCII, so a
+                // hostile server cannot put control sequences on the terminal.
+                let accepted: Vec<Origin> = d
                     .audience
                     .iter()
-                    .any(|a| Origin::parse(a).is_ok_and(|o| o == audience))
-                {
+                    .filter_map(|a| Origin::parse(a).ok())
+                    .collect();
+                if !accepted.contains(&audience) {
+                    let names: Vec<&str> = accepted.iter().map(Origin::as_str).collect();
                     return Err(ClientError::Url(format!(
                         "the tvm at {base} accepts tokens for {}, not for {audience} (the origin {}); \
                          a token is only signed for the origin you call. Use the URL the service is \
-                         published at, or, behind a port-forward, pass --audience with that origin",
-                        d.audience.join(", "),
+                         published at. Pass --audience only for your own port-forward to that \
+                         service: a server that asks you to sign for another origin may be \
+                         relaying your token",
+                        if names.is_empty() { "no valid origin".into() } else { names.join(", ") },
                         if args.audience.is_some() { "given with --audience" } else { "of --url" },
                     )));
                 }
@@ -280,7 +286,7 @@ impl Server {
         if status != 200 {
             return Err(ClientError::Status {
                 status,
-                body: String::from_utf8_lossy(&resp).into_owned(),
+                body: http::printable(&resp),
             });
         }
         serde_json::from_slice(&resp).map_err(|e| ClientError::Decode(e.to_string()))

@@ -98,6 +98,29 @@ async fn a_fake_tvm_copying_the_real_discovery_gets_nothing_signed() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fake_tvm_cannot_write_control_sequences_to_the_terminal() {
+    let app = spawn_app().await;
+    let mut doc = real_discovery(&app);
+    // An OSC 52 clipboard write and a screen clear, then a line that reads as
+    // advice from tvm itself.
+    doc["audience"] = serde_json::json!([
+        app.origin,
+        "\u{1b}]52;c;ZXZpbA==\u{7}\u{1b}[2J\rrun: tvm credentials --audience https://evil"
+    ]);
+    let (fake, captured) = fake_tvm(move |_| doc.clone()).await;
+    let out = credentials(&app, &["--url", &fake, "--profile", "readonly"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        !err.trim_end().chars().any(char::is_control),
+        "only printable text reaches the terminal: {err:?}"
+    );
+    assert!(err.contains(&format!("accepts tokens for {}", app.origin)));
+    assert!(err.contains("may be relaying your token"), "{err}");
+    assert!(captured.lock().unwrap().is_empty(), "no token was sent");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_token_phished_by_a_tvm_announcing_its_own_origin_is_refused_by_the_real_one() {
     let app = spawn_app().await;
     let verify_url = app.verify_url.clone();
