@@ -37,7 +37,7 @@ pub enum Command {
     /// Run a command with a loopback container-credentials endpoint that vends from tvm.
     Exec(crate::client::exec::ExecArgs),
     /// List the profiles you may request.
-    Profiles(crate::client::profiles::ProfilesArgs),
+    Profiles(crate::client::TvmArgs),
     /// Print ~/.aws/config stanzas (credential_process) for the profiles you may request.
     Configure(crate::client::profiles::ConfigureArgs),
     /// Open the AWS console with credentials vended by tvm.

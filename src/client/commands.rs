@@ -8,6 +8,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use aws_credential_types::Credentials;
 use clap::Args;
 use serde::Serialize;
 
@@ -52,21 +53,15 @@ pub struct TokenArgs {
 /// `tvm credentials`.
 #[derive(Debug, Args)]
 pub struct CredentialsArgs {
-    /// The tvm base URL, e.g. https://tvm.example.com (tokens are signed for its origin).
-    #[arg(long)]
-    pub url: String,
+    /// Which tvm, and whose credentials sign.
+    #[command(flatten)]
+    pub tvm: TvmArgs,
     /// The profile to vend.
     #[arg(long)]
     pub profile: String,
     /// Session length in seconds (default: the profile's).
     #[arg(long)]
     pub duration: Option<u32>,
-    /// The public origin, when `--url` is not it (the help text says more).
-    #[arg(long, help = AUDIENCE_HELP)]
-    pub audience: Option<String>,
-    /// Where your own AWS credentials come from.
-    #[command(flatten)]
-    pub caller: CallerArgs,
     /// Use the grant of this approved request (DESIGN §12).
     #[arg(long, conflicts_with = "reason")]
     pub approval_id: Option<String>,
@@ -86,6 +81,38 @@ pub struct CallerArgs {
     /// container, IMDS...).
     #[arg(long, value_name = "NAME")]
     pub aws_profile: Option<String>,
+}
+
+/// Which tvm to call and whose credentials sign: what every command that talks
+/// to tvm with the caller's own credentials takes.
+#[derive(Debug, Clone, Args)]
+pub struct TvmArgs {
+    /// The tvm base URL, e.g. https://tvm.example.com (tokens are signed for its origin).
+    #[arg(long)]
+    pub url: String,
+    /// The public origin, when `--url` is not it (the help text says more).
+    #[arg(long, help = AUDIENCE_HELP)]
+    pub audience: Option<String>,
+    /// Where your own AWS credentials come from.
+    #[command(flatten)]
+    pub caller: CallerArgs,
+}
+
+impl TvmArgs {
+    /// The server, with the origin derived from `--url` / `--audience`.
+    pub async fn connect(&self) -> Result<Server, ClientError> {
+        Server::connect(&ServerArgs {
+            url: self.url.clone(),
+            audience: self.audience.clone(),
+            ..ServerArgs::default()
+        })
+        .await
+    }
+
+    /// The caller's own credentials (`--aws-profile`, else the default chain).
+    pub async fn credentials(&self) -> Result<Credentials, ClientError> {
+        source::load(&source::provider(self.caller.profile()).await?).await
+    }
 }
 
 impl CallerArgs {
@@ -177,18 +204,13 @@ pub async fn credentials_command(args: CredentialsArgs) -> ExitCode {
 /// The credentials for `args`: from the cache when a trusted, fresh entry is
 /// there, else vended (and cached unless break-glass or `--no-cache`).
 async fn credentials(args: &CredentialsArgs) -> Result<VendedCredentials, ClientError> {
-    let server = Server::connect(&ServerArgs {
-        url: args.url.clone(),
-        audience: args.audience.clone(),
-        ..ServerArgs::default()
-    })
-    .await?;
+    let server = args.tvm.connect().await?;
     let cacheable = !args.no_cache && args.reason.is_none();
     let key = cache::CacheKey {
         origin: server.audience().as_str().to_owned(),
         profile: args.profile.clone(),
         duration: args.duration,
-        source: source::describe(args.caller.profile()),
+        source: source::describe(args.tvm.caller.profile()),
         approval_id: args.approval_id.clone(),
     };
     let cache = cacheable
@@ -201,7 +223,7 @@ async fn credentials(args: &CredentialsArgs) -> Result<VendedCredentials, Client
     {
         return Ok(hit);
     }
-    let creds = source::load(&source::provider(args.caller.profile()).await?).await?;
+    let creds = args.tvm.credentials().await?;
     let vended = server
         .vend_with(
             &creds,

@@ -12,8 +12,8 @@ use std::process::ExitCode;
 use bytes::Bytes;
 use clap::Args;
 
-use super::commands::{CallerArgs, AUDIENCE_HELP};
-use super::{check_base_url, http, source, ClientError, Server, ServerArgs};
+use super::commands::TvmArgs;
+use super::{check_base_url, http, ClientError};
 use crate::auth::sigv4_encode;
 
 /// The AWS federation endpoint (commercial partition).
@@ -22,21 +22,15 @@ pub const DEFAULT_FEDERATION_ENDPOINT: &str = "https://signin.aws.amazon.com";
 /// `tvm console`.
 #[derive(Debug, Args)]
 pub struct ConsoleArgs {
-    /// The tvm base URL, e.g. https://tvm.example.com (tokens are signed for its origin).
-    #[arg(long)]
-    pub url: String,
+    /// Which tvm, and whose credentials sign.
+    #[command(flatten)]
+    pub tvm: TvmArgs,
     /// The profile to vend.
     #[arg(long)]
     pub profile: String,
     /// Session length in seconds (default: the profile's).
     #[arg(long)]
     pub duration: Option<u32>,
-    /// The public origin, when `--url` is not it (the help text says more).
-    #[arg(long, help = AUDIENCE_HELP)]
-    pub audience: Option<String>,
-    /// Where your own AWS credentials come from.
-    #[command(flatten)]
-    pub caller: CallerArgs,
     /// The federation endpoint (another partition's, or a fake in tests).
     #[arg(long, default_value = DEFAULT_FEDERATION_ENDPOINT)]
     pub federation_endpoint: String,
@@ -67,13 +61,8 @@ pub async fn console_command(args: ConsoleArgs) -> ExitCode {
 
 async fn sign_in_url(args: &ConsoleArgs) -> Result<String, ClientError> {
     let federation = check_base_url(&args.federation_endpoint)?;
-    let server = Server::connect(&ServerArgs {
-        url: args.url.clone(),
-        audience: args.audience.clone(),
-        ..ServerArgs::default()
-    })
-    .await?;
-    let creds = source::load(&source::provider(args.caller.profile()).await?).await?;
+    let server = args.tvm.connect().await?;
+    let creds = args.tvm.credentials().await?;
     let v = server.vend(&creds, &args.profile, args.duration).await?;
     let session = serde_json::json!({
         "sessionId": v.access_key_id,

@@ -26,8 +26,8 @@ use subtle::ConstantTimeEq as _;
 use tokio::sync::Mutex;
 
 use super::cache::REFRESH_BEFORE_EXPIRY;
-use super::commands::{CallerArgs, AUDIENCE_HELP};
-use super::{source, ClientError, Server, ServerArgs, VendRequest, VendedCredentials};
+use super::commands::TvmArgs;
+use super::{source, ClientError, Server, VendRequest, VendedCredentials};
 
 /// Variables removed from the child's environment: each would win over the
 /// container endpoint in an SDK's default chain.
@@ -48,21 +48,15 @@ pub const SCRUBBED: &[&str] = &[
 /// `tvm exec`.
 #[derive(Debug, Args)]
 pub struct ExecArgs {
-    /// The tvm base URL, e.g. https://tvm.example.com (tokens are signed for its origin).
-    #[arg(long)]
-    pub url: String,
+    /// Which tvm, and whose credentials sign.
+    #[command(flatten)]
+    pub tvm: TvmArgs,
     /// The profile to vend.
     #[arg(long)]
     pub profile: String,
     /// Session length in seconds (default: the profile's).
     #[arg(long)]
     pub duration: Option<u32>,
-    /// The public origin, when `--url` is not it (the help text says more).
-    #[arg(long, help = AUDIENCE_HELP)]
-    pub audience: Option<String>,
-    /// Where your own AWS credentials come from.
-    #[command(flatten)]
-    pub caller: CallerArgs,
     /// The command to run, after `--`.
     #[arg(last = true, required = true, num_args = 1..)]
     pub command: Vec<OsString>,
@@ -153,13 +147,8 @@ pub async fn exec_command(args: ExecArgs) -> ExitCode {
 }
 
 async fn run(args: ExecArgs) -> Result<ExitCode, ClientError> {
-    let server = Server::connect(&ServerArgs {
-        url: args.url.clone(),
-        audience: args.audience.clone(),
-        ..ServerArgs::default()
-    })
-    .await?;
-    let config = source::load_config(args.caller.profile()).await;
+    let server = args.tvm.connect().await?;
+    let config = source::load_config(args.tvm.caller.profile()).await;
     let caller = source::provider_of(&config)?;
     let request = VendRequest {
         profile: args.profile.clone(),

@@ -28,7 +28,9 @@ use aws_credential_types::Credentials;
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
-pub use commands::{credentials_command, token_command, CredentialsArgs, TokenArgs};
+pub use commands::{
+    credentials_command, token_command, CallerArgs, CredentialsArgs, TokenArgs, TvmArgs,
+};
 pub use http::{check_base_url, ClientError};
 pub use retry::RETRY_BUDGET;
 pub use source::default_credentials;

@@ -13,9 +13,9 @@ use bytes::Bytes;
 use clap::Args;
 use serde::Deserialize;
 
-use super::commands::{CallerArgs, AUDIENCE_HELP};
+use super::commands::TvmArgs;
 use super::token::Target;
-use super::{source, ClientError, Server, ServerArgs};
+use super::{ClientError, Server};
 
 /// One entry of `GET /profiles`.
 #[derive(Debug, Clone, Deserialize)]
@@ -37,26 +37,12 @@ struct ProfilesDoc {
     profiles: Vec<ProfileInfo>,
 }
 
-/// `tvm profiles` and `tvm configure`.
-#[derive(Debug, Args)]
-pub struct ProfilesArgs {
-    /// The tvm base URL, e.g. https://tvm.example.com (tokens are signed for its origin).
-    #[arg(long)]
-    pub url: String,
-    /// The public origin, when `--url` is not it (the help text says more).
-    #[arg(long, help = AUDIENCE_HELP)]
-    pub audience: Option<String>,
-    /// Where your own AWS credentials come from.
-    #[command(flatten)]
-    pub caller: CallerArgs,
-}
-
 /// `tvm configure`.
 #[derive(Debug, Args)]
 pub struct ConfigureArgs {
     /// The server and your credentials.
     #[command(flatten)]
-    pub common: ProfilesArgs,
+    pub common: TvmArgs,
     /// Prefix of the printed AWS profile names.
     #[arg(long, default_value = "tvm-")]
     pub prefix: String,
@@ -81,20 +67,15 @@ impl Server {
     }
 }
 
-async fn fetch(args: &ProfilesArgs) -> Result<(Server, Vec<ProfileInfo>), ClientError> {
-    let server = Server::connect(&ServerArgs {
-        url: args.url.clone(),
-        audience: args.audience.clone(),
-        ..ServerArgs::default()
-    })
-    .await?;
-    let creds = source::load(&source::provider(args.caller.profile()).await?).await?;
+async fn fetch(args: &TvmArgs) -> Result<(Server, Vec<ProfileInfo>), ClientError> {
+    let server = args.connect().await?;
+    let creds = args.credentials().await?;
     let profiles = server.profiles(&creds).await?;
     Ok((server, profiles))
 }
 
 /// Prints the profiles as a table; exit 1 on failure.
-pub async fn profiles_command(args: ProfilesArgs) -> ExitCode {
+pub async fn profiles_command(args: TvmArgs) -> ExitCode {
     match fetch(&args).await {
         Ok((_, profiles)) => {
             println!(

@@ -4,24 +4,12 @@
 //! `thirdparty.rs`); skipped with a notice outside CI when there is none.
 
 use crate::client_env::{keys, output, shown, ClientEnv, TVM};
-use crate::support::spawn_app;
+use crate::support::{spawn_app, venv_python};
 
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/boto3_client.py");
 
 fn python() -> Option<String> {
-    if let Ok(p) = std::env::var("BOTOCORE_PYTHON") {
-        return Some(p);
-    }
-    let venv = concat!(env!("CARGO_MANIFEST_DIR"), "/.venv/bin/python");
-    if std::path::Path::new(venv).exists() {
-        return Some(venv.to_owned());
-    }
-    assert!(
-        std::env::var("CI").is_err(),
-        "CI needs a Python with boto3: set BOTOCORE_PYTHON (see .ci/run)"
-    );
-    eprintln!("skipping boto3 tests: no BOTOCORE_PYTHON and no .venv (run .ci/run once)");
-    None
+    venv_python("boto3")
 }
 
 fn answer(out: &std::process::Output) -> serde_json::Value {

@@ -570,3 +570,23 @@ pub fn metric(text: &str, series: &str) -> f64 {
         .and_then(|v| v.parse().ok())
         .unwrap_or(0.0)
 }
+
+/// The Python with the third-party AWS libraries (`what`, for the messages):
+/// `BOTOCORE_PYTHON`, else `.venv/bin/python` (`.ci/run` creates it). Outside CI
+/// the caller's tests skip with a notice when neither exists; in CI
+/// (`CI=true`) a missing Python is a failure.
+pub fn venv_python(what: &str) -> Option<String> {
+    if let Ok(p) = std::env::var("BOTOCORE_PYTHON") {
+        return Some(p);
+    }
+    let venv = concat!(env!("CARGO_MANIFEST_DIR"), "/.venv/bin/python");
+    if std::path::Path::new(venv).exists() {
+        return Some(venv.to_owned());
+    }
+    assert!(
+        std::env::var("CI").is_err(),
+        "CI needs a Python with {what}: set BOTOCORE_PYTHON (see .ci/run)"
+    );
+    eprintln!("skipping {what} tests: no BOTOCORE_PYTHON and no .venv (run .ci/run once)");
+    None
+}

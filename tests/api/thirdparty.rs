@@ -12,19 +12,7 @@ use crate::support::*;
 const READONLY: &str = r#"{"profile":"readonly"}"#;
 
 fn python() -> Option<String> {
-    if let Ok(p) = std::env::var("BOTOCORE_PYTHON") {
-        return Some(p);
-    }
-    let venv = concat!(env!("CARGO_MANIFEST_DIR"), "/.venv/bin/python");
-    if std::path::Path::new(venv).exists() {
-        return Some(venv.to_owned());
-    }
-    assert!(
-        std::env::var("CI").is_err(),
-        "CI needs a Python with botocore: set BOTOCORE_PYTHON (see .ci/run)"
-    );
-    eprintln!("skipping botocore tests: no BOTOCORE_PYTHON and no .venv (run .ci/run once)");
-    None
+    venv_python("botocore")
 }
 
 fn botocore_token(
