@@ -278,6 +278,46 @@ impl Prepared {
         Ok(Self { origins, eks })
     }
 
+    /// Steps 1–5 (pure): the token's kind and its validated proof. EKS tokens
+    /// are refused for anything but the targets they may serve.
+    fn proof(
+        &self,
+        allowed: &AllowedTarget,
+        authorization: Option<&[u8]>,
+        ctx: &RequestContext<'_>,
+        skew: SignedDuration,
+        now: Timestamp,
+    ) -> Result<(TokenKind, proof::ValidatedProof), VerifyError> {
+        let token = token::bearer_token(authorization)?;
+        let raw = token::parse_token(token, self.eks.is_some())?;
+        if raw.kind == TokenKind::Eks && !EKS_TARGETS.contains(&(ctx.method, ctx.path)) {
+            return Err(VerifyError::EksTargetRefused);
+        }
+        let proof = proof::validate(&raw, allowed, skew, now)?;
+        Ok((raw.kind, proof))
+    }
+
+    /// Step 7's values for a proof of `kind`: tvm's own, never the caller's.
+    fn binding<'a>(
+        &'a self,
+        kind: &TokenKind,
+        ctx: &RequestContext<'a>,
+        target: &'a HeaderValue,
+    ) -> Result<rebuild::Binding<'a>, VerifyError> {
+        Ok(match kind {
+            TokenKind::Eks => rebuild::Binding {
+                audience: self.eks.as_ref().ok_or(VerifyError::EksTokensDisabled)?,
+                target: &EMPTY_HEADER,
+                body: b"",
+            },
+            TokenKind::TvmV1 { .. } => rebuild::Binding {
+                audience: self.audience(ctx)?,
+                target,
+                body: ctx.body,
+            },
+        })
+    }
+
     /// DESIGN §2 step 7, which audience: the hint if it names a configured
     /// origin (a hint naming anything else is refused); else the only origin;
     /// else the one whose `host[:port]` the request's host names.
@@ -400,13 +440,8 @@ impl Verifier {
         let skew = self.settings.max_clock_skew.abs();
 
         // Steps 1–5: pure.
-        let token = token::bearer_token(authorization)?;
-        let raw = token::parse_token(token, prepared.eks.is_some())?;
-        if raw.kind == TokenKind::Eks && !EKS_TARGETS.contains(&(ctx.method, ctx.path)) {
-            return Err(VerifyError::EksTargetRefused);
-        }
         let now = self.clock.now();
-        let proof = proof::validate(&raw, &self.allowed, skew, now)?;
+        let (kind, proof) = prepared.proof(&self.allowed, authorization, ctx, skew, now)?;
 
         // Step 6: reserved before STS is called, so a failed call still uses it
         // up; only a refusal gives it back (replay.rs says why that is safe).
@@ -423,30 +458,12 @@ impl Verifier {
         // Step 7: tvm's own binding values, then the call. A request whose
         // audience cannot be resolved never reaches STS and gives its
         // reservation back, like a token STS refused.
-        let target;
-        let binding = match &raw.kind {
-            TokenKind::Eks => rebuild::Binding {
-                audience: prepared
-                    .eks
-                    .as_ref()
-                    .ok_or(VerifyError::EksTokensDisabled)?,
-                target: &EMPTY_HEADER,
-                body: b"",
-            },
-            TokenKind::TvmV1 { .. } => {
-                let audience = match prepared.audience(ctx) {
-                    Ok(a) => a,
-                    Err(e) => {
-                        self.replay.release(&key, keep_until);
-                        return Err(e);
-                    }
-                };
-                target = target_header(ctx)?;
-                rebuild::Binding {
-                    audience,
-                    target: &target,
-                    body: ctx.body,
-                }
+        let target = target_header(ctx)?;
+        let binding = match prepared.binding(&kind, ctx, &target) {
+            Ok(b) => b,
+            Err(e) => {
+                self.replay.release(&key, keep_until);
+                return Err(e);
             }
         };
         let request = rebuild::request(&proof, &binding)?;
@@ -468,7 +485,7 @@ impl Verifier {
             identity,
             user_id,
             proof.access_key_id.clone(),
-            raw.kind == TokenKind::Eks,
+            kind == TokenKind::Eks,
         ))
     }
 }
@@ -502,27 +519,8 @@ pub fn fuzz_check_token(
 ) -> Result<http::Request<()>, VerifyError> {
     let prepared = Prepared::new(settings)?;
     let allowed = allowed_target(&settings.target);
-    let token = token::bearer_token(Some(authorization))?;
-    let raw = token::parse_token(token, prepared.eks.is_some())?;
-    if raw.kind == TokenKind::Eks && !EKS_TARGETS.contains(&(ctx.method, ctx.path)) {
-        return Err(VerifyError::EksTargetRefused);
-    }
-    let proof = proof::validate(&raw, &allowed, settings.max_clock_skew.abs(), now)?;
+    let skew = settings.max_clock_skew.abs();
+    let (kind, proof) = prepared.proof(&allowed, Some(authorization), ctx, skew, now)?;
     let target = target_header(ctx)?;
-    let binding = match &raw.kind {
-        TokenKind::Eks => rebuild::Binding {
-            audience: prepared
-                .eks
-                .as_ref()
-                .ok_or(VerifyError::EksTokensDisabled)?,
-            target: &EMPTY_HEADER,
-            body: b"",
-        },
-        TokenKind::TvmV1 { .. } => rebuild::Binding {
-            audience: prepared.audience(ctx)?,
-            target: &target,
-            body: ctx.body,
-        },
-    };
-    rebuild::request(&proof, &binding)
+    rebuild::request(&proof, &prepared.binding(&kind, ctx, &target)?)
 }
