@@ -51,11 +51,13 @@ fn bench(c: &mut Criterion) {
     let last = VendRequest {
         profile: "prod-admin",
         duration_seconds: Some(1_800),
+        kind: tvm::policy::VendKind::Plain,
     };
     // dev-admin is covered by no rule: all 1,000 rules are tried and fail.
     let none = VendRequest {
         profile: "dev-admin",
         duration_seconds: None,
+        kind: tvm::policy::VendKind::Plain,
     };
     assert!(large.evaluate_identity(&who, &last, at).is_allowed());
     assert_eq!(

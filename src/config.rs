@@ -89,6 +89,30 @@ pub struct Config {
     /// Shared state (replay cache, rate limits).
     #[serde(default)]
     pub state: StateConfig,
+    /// Approvals and break-glass (DESIGN §12); absent = neither is available,
+    /// and a policy using them is refused.
+    #[serde(default)]
+    pub approvals: Option<ApprovalsConfig>,
+}
+
+/// `approvals`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalsConfig {
+    /// `sqlite://PATH` (one replica) or `postgres://…` (several; needs
+    /// `state.redis_url`).
+    #[serde(default = "default_database_url")]
+    pub database_url: String,
+    /// Notifications.
+    #[serde(default)]
+    pub webhooks: Vec<crate::approvals::WebhookSettings>,
+}
+
+/// The default approvals database.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite:///var/lib/tvm/approvals.db";
+
+fn default_database_url() -> String {
+    DEFAULT_DATABASE_URL.to_owned()
 }
 
 /// `listen`.

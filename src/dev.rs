@@ -152,6 +152,7 @@ async fn run_inner(args: DevArgs) -> Result<ExitCode, Box<dyn std::error::Error>
             max_connections: 256,
             ..ServerLimits::default()
         },
+        approvals: None,
     };
     let service_creds = AwsCredentials::new(&service_key, &service_secret, None, None, "tvm-dev");
     let sts = crate::sts::aws::AwsSts::new("us-east-1", Some(&sim_url), Some(service_creds)).await;
@@ -162,6 +163,7 @@ async fn run_inner(args: DevArgs) -> Result<ExitCode, Box<dyn std::error::Error>
         replay: Arc::new(InMemoryReplayStore::new()),
         policy: Arc::new(PolicyStore::fixed(policy, metrics.clone())),
         metrics,
+        approvals: None,
     };
     let state = startup::build(&config, deps);
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();

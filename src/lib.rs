@@ -29,6 +29,8 @@
 //! - [`sts`]: the [`sts::Sts`] trait, the AWS SDK adapter and the STS simulator.
 //! - [`state`]: state kept between requests behind small traits (today the rate
 //!   buckets, in memory).
+//! - [`approvals`]: approval requests, grants, break-glass records, their
+//!   audit trail and webhooks, in a SQLite or Postgres database (DESIGN §12).
 //! - [`vend`]: the pipeline that ties the above together for one request.
 //! - [`http`]: routers for the API and admin listeners, error mapping.
 //! - [`metrics`], [`telemetry`]: Prometheus registry and log set-up.
@@ -38,6 +40,7 @@
 //!
 //! `auth`, `identity` and `policy` never import axum.
 
+pub mod approvals;
 pub mod auth;
 pub mod cli;
 pub mod client;

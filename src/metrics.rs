@@ -5,7 +5,9 @@
 //! status codes, fixed outcome names); never an ARN, a username, a profile name
 //! or anything else a caller controls.
 
+mod approvals;
 mod summary;
+pub use approvals::{ApprovalMetrics, APPROVAL_OUTCOMES, WEBHOOK_RESULTS};
 
 use std::sync::Arc;
 
@@ -17,8 +19,9 @@ use prometheus::{
 };
 
 /// The outcomes of `tvm_vend_total`.
-pub const VEND_OUTCOMES: [&str; 8] = [
+pub const VEND_OUTCOMES: [&str; 9] = [
     "issued",
+    "approval_required",
     "denied",
     "invalid_token",
     "replayed",
@@ -81,6 +84,8 @@ pub struct Metrics {
     pub identity_checks: IntCounterVec,
     /// `tvm_tls_reloads_total{result}`: loads of the API certificate.
     pub tls_reloads: IntCounterVec,
+    /// Approvals, break-glass, database and webhook metrics.
+    pub approvals: ApprovalMetrics,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -235,7 +240,9 @@ impl Metrics {
             registry.register(c).expect("unique metric names");
         }
         register_process_metrics(&registry);
+        let approvals = ApprovalMetrics::register(&registry);
         Self {
+            approvals,
             registry,
             http_requests,
             http_duration,

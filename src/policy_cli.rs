@@ -102,6 +102,7 @@ pub fn eval(args: &EvalArgs) -> ExitCode {
     let request = VendRequest {
         profile: &args.profile,
         duration_seconds: args.duration,
+        kind: crate::policy::VendKind::Plain,
     };
     println!(
         "principal {} (canonical {}, user {:?}, account {}) at {at}",

@@ -52,7 +52,13 @@ pub struct PolicyStore {
     /// Time between the two reads that must agree before a change is acted on.
     settle_interval: Duration,
     metrics: Metrics,
+    /// A check against the rest of the config (DESIGN §12: break-glass needs
+    /// a webhook); a policy failing it is rejected like an invalid one.
+    check: Option<PolicyCheck>,
 }
+
+/// See [`PolicyStore::with_check`].
+pub type PolicyCheck = Arc<dyn Fn(&Policy) -> Result<(), String> + Send + Sync>;
 
 impl std::fmt::Debug for PolicyStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -161,6 +167,7 @@ impl PolicyStore {
             poll_interval: DEFAULT_POLL_INTERVAL,
             settle_interval: DEFAULT_SETTLE_INTERVAL,
             metrics,
+            check: None,
         })
     }
 
@@ -174,6 +181,26 @@ impl PolicyStore {
             poll_interval: DEFAULT_POLL_INTERVAL,
             settle_interval: DEFAULT_SETTLE_INTERVAL,
             metrics,
+            check: None,
+        }
+    }
+
+    /// Adds a check every reloaded policy must also pass; the current policy
+    /// is checked now (`Err` at start-up: exit 64).
+    pub fn with_check(mut self, check: PolicyCheck) -> Result<Self, LoadError> {
+        check(&self.current()).map_err(|m| self.check_error(m))?;
+        self.check = Some(check);
+        Ok(self)
+    }
+
+    fn check_error(&self, message: String) -> LoadError {
+        LoadError::Invalid {
+            path: self.path.clone(),
+            location: None,
+            source: Box::new(PolicyError::Invalid {
+                path: "rules".into(),
+                message,
+            }),
         }
     }
 
@@ -222,7 +249,14 @@ impl PolicyStore {
             return Ok(false);
         }
         *self.last_seen.lock().unwrap_or_else(|e| e.into_inner()) = settled.digest;
-        match settled.text.and_then(|text| parse(&self.path, &text)) {
+        let checked = settled
+            .text
+            .and_then(|text| parse(&self.path, &text))
+            .and_then(|p| match &self.check {
+                Some(check) => check(&p).map(|()| p).map_err(|m| self.check_error(m)),
+                None => Ok(p),
+            });
+        match checked {
             Ok(policy) => {
                 let rules = policy.rules().len();
                 *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(policy);

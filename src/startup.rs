@@ -48,6 +48,49 @@ pub struct Dependencies {
     pub policy: Arc<PolicyStore>,
     /// Metrics registry.
     pub metrics: Metrics,
+    /// The approvals database and webhooks, when `approvals` is configured.
+    pub approvals: Option<(
+        crate::approvals::Database,
+        Vec<crate::approvals::WebhookTarget>,
+    )>,
+}
+
+/// The start-up and reload check a policy must pass against the config:
+/// approval and break-glass rules need `approvals`, break-glass a webhook.
+pub fn policy_check(
+    settings: Option<crate::approvals::ApprovalsSettings>,
+) -> crate::reload::PolicyCheck {
+    Arc::new(move |p| match &settings {
+        None if p.needs_approvals() => {
+            Err("require_approval and break_glass rules need `approvals` in the config".into())
+        }
+        None => Ok(()),
+        Some(s) => s.check_policy(p),
+    })
+}
+
+/// Opens the approvals database (running migrations) and reads the webhook
+/// secrets.
+pub async fn open_approvals(
+    settings: &crate::approvals::ApprovalsSettings,
+) -> Result<
+    (
+        crate::approvals::Database,
+        Vec<crate::approvals::WebhookTarget>,
+    ),
+    String,
+> {
+    let db = crate::approvals::connect(&settings.database_url)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut targets = Vec::new();
+    for (i, w) in settings.webhooks.iter().enumerate() {
+        targets.push(
+            crate::approvals::WebhookTarget::load(w)
+                .map_err(|e| format!("approvals.webhooks[{i}].secret_file: {e}"))?,
+        );
+    }
+    Ok((db, targets))
 }
 
 /// Builds the shared state from the config and dependencies.
@@ -79,15 +122,27 @@ pub fn build(config: &ValidatedConfig, deps: Dependencies) -> AppState {
     let readiness = Readiness::default();
     readiness.set_policy_loaded();
     readiness.set_sts_ready();
-    let vendor = Vendor::new(
+    let approvals = deps.approvals.map(|(db, webhooks)| {
+        crate::approvals::Approvals::new(
+            db,
+            deps.policy.clone(),
+            deps.clock.clone(),
+            deps.metrics.clone(),
+            webhooks,
+        )
+    });
+    let mut vendor = Vendor::new(
         verifier,
         deps.policy,
         deps.sts,
         config.stamp_prefix.clone(),
-        deps.clock,
+        deps.clock.clone(),
         deps.metrics.clone(),
     )
     .with_caller_limits(CallerLimits::in_memory(&config.limits));
+    if let Some(a) = approvals {
+        vendor = vendor.with_approvals(a);
+    }
     AppState::new(AppParts {
         vendor,
         metrics: deps.metrics,
@@ -160,6 +215,10 @@ pub async fn run_with_tls(
     };
     let policy = state.vendor().policy().clone();
     let watcher = tokio::spawn(policy.watch(until(admin_stopped.clone())));
+    let deliverer = state.approvals().map(|a| {
+        let d = crate::approvals::Deliverer::new(a, a.clock(), state.metrics().clone());
+        tokio::spawn(d.run(until(admin_stopped.clone())))
+    });
     let cert_watcher = tls
         .clone()
         .map(|tls| tokio::spawn(tls.watch(RELOAD_POLL_INTERVAL, until(admin_stopped.clone()))));
@@ -184,6 +243,9 @@ pub async fn run_with_tls(
             // The API server ended by itself: that is an error worth exiting on.
             let _ = stop_admin.send(true);
             watcher.abort();
+            if let Some(d) = deliverer {
+                d.abort();
+            }
             if let Some(w) = cert_watcher {
                 w.abort();
             }
@@ -207,6 +269,9 @@ pub async fn run_with_tls(
     let _ = stop_admin.send(true);
     let _ = admin_task.await;
     let _ = watcher.await;
+    if let Some(d) = deliverer {
+        let _ = d.await;
+    }
     if let Some(w) = cert_watcher {
         let _ = w.await;
     }
@@ -266,7 +331,9 @@ pub async fn serve_command(args: ServeArgs) -> ExitCode {
             return ExitCode::from(EXIT_CONFIG);
         }
     };
-    let policy = match PolicyStore::load(&config.policy_file, metrics.clone()) {
+    let policy = match PolicyStore::load(&config.policy_file, metrics.clone())
+        .and_then(|p| p.with_check(policy_check(config.approvals.clone())))
+    {
         Ok(p) => Arc::new(p.with_poll_interval(config.policy_poll_interval)),
         Err(e) => {
             tracing::error!(error = %e, "invalid policy");
@@ -281,6 +348,17 @@ pub async fn serve_command(args: ServeArgs) -> ExitCode {
             return ExitCode::from(70);
         }
     };
+    let approvals = match &config.approvals {
+        None => None,
+        Some(settings) => match open_approvals(settings).await {
+            Ok(a) => Some(a),
+            Err(e) => {
+                tracing::error!(error = %e, "approvals database unavailable");
+                eprintln!("tvm: invalid config at `approvals`: {e}");
+                return ExitCode::from(EXIT_CONFIG);
+            }
+        },
+    };
     let sts_url = config.sts_endpoint.as_ref().map(|e| e.to_url());
     let sts: Arc<dyn Sts> =
         Arc::new(crate::sts::aws::AwsSts::new(&config.sts_region, sts_url.as_deref(), None).await);
@@ -291,6 +369,7 @@ pub async fn serve_command(args: ServeArgs) -> ExitCode {
         replay: Arc::new(InMemoryReplayStore::with_capacity(config.replay_capacity)),
         policy,
         metrics,
+        approvals,
     };
     let metrics = deps.metrics.clone();
     let state = build(&config, deps);

@@ -17,11 +17,12 @@ mod log;
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::approvals::{Actor, ApprovalError, Approvals};
 use crate::auth::{RequestContext, VerifiedCaller, Verifier, VerifyError, VerifyErrorKind};
 use crate::clock::Clock;
 use crate::identity::{Marker, RequestId, RoleSessionName, SourceIdentity, StampPrefix};
 use crate::metrics::Metrics;
-use crate::policy::{AllowedProfile, Outcome, TagContext, VendRequest};
+use crate::policy::{AllowedProfile, Outcome, TagContext, VendKind, VendRequest};
 use crate::reload::PolicyStore;
 use crate::sts::{AssumeRoleInput, Credentials, Sts, StsError};
 
@@ -50,6 +51,17 @@ pub enum VendError {
     /// The policy said no, or the profile is unknown (403, same body for both).
     #[error("denied by policy")]
     Denied,
+    /// A plain vend met a `require_approval` rule, or a grant cannot serve
+    /// (403 `APPROVAL_REQUIRED`).
+    #[error("approval required")]
+    ApprovalRequired,
+    /// An EKS-style token, which binds no target or body, was used for a vend
+    /// with an `approval_id` or a `reason` (401 `INVALID_TOKEN`).
+    #[error("this token kind only serves plain vends")]
+    UnboundToken,
+    /// The approvals database failed (503 `UNAVAILABLE`).
+    #[error("approvals database unavailable")]
+    Unavailable,
     /// AssumeRole failed.
     #[error("assume role failed: {0}")]
     Sts(#[from] StsError),
@@ -72,10 +84,30 @@ impl VendError {
                 VerifyErrorKind::StsError | VerifyErrorKind::Unavailable => "sts_error",
             },
             VendError::Denied => "denied",
+            VendError::ApprovalRequired => "approval_required",
+            VendError::UnboundToken => "invalid_token",
+            VendError::Unavailable => "sts_error",
             VendError::RateLimited(_) => "rate_limited",
             VendError::Sts(StsError::Throttled(_)) => "sts_throttled",
             VendError::Sts(_) | VendError::Credentials(_) => "sts_error",
         }
+    }
+}
+
+/// The session tag that carries the full grant or break-glass record id.
+pub const GRANT_ID_TAG: &str = "tvm-grant-id";
+
+/// Maps a failure of the approvals service during a vend.
+fn approval_error(e: ApprovalError) -> VendError {
+    match e {
+        ApprovalError::Invalid(m) => VendError::BadRequest(m),
+        ApprovalError::Duration(m) => VendError::BadDuration(m),
+        ApprovalError::ApprovalRequired => VendError::ApprovalRequired,
+        ApprovalError::Database(_) => VendError::Unavailable,
+        ApprovalError::Denied
+        | ApprovalError::NotFound
+        | ApprovalError::Conflict
+        | ApprovalError::TooMany => VendError::Denied,
     }
 }
 
@@ -107,6 +139,8 @@ pub struct Vendor {
     metrics: Metrics,
     /// Per-session and per-role buckets, charged after verification.
     caller_limits: CallerLimits,
+    /// Grants and break-glass records (absent: no approvals configured).
+    approvals: Option<Approvals>,
 }
 
 impl Vendor {
@@ -127,7 +161,19 @@ impl Vendor {
             clock,
             metrics,
             caller_limits: CallerLimits::default(),
+            approvals: None,
         }
+    }
+
+    /// Serves vends under grants and break-glass vends through `approvals`.
+    pub fn with_approvals(mut self, approvals: Approvals) -> Self {
+        self.approvals = Some(approvals);
+        self
+    }
+
+    /// The approvals service, when configured.
+    pub fn approvals(&self) -> Option<&Approvals> {
+        self.approvals.as_ref()
     }
 
     /// The verifier (for the replay-store gauges).
@@ -203,16 +249,23 @@ impl Vendor {
             return Err(VendError::RateLimited(wait));
         }
 
+        let kind = body.kind();
+        if kind != VendKind::Plain && !caller.binds_request() {
+            return Err(VendError::UnboundToken);
+        }
         let policy = self.policy.current();
         let request = VendRequest {
             profile: &body.profile,
             duration_seconds: body.duration_seconds,
+            kind,
         };
         let decision = policy.evaluate(&caller, &request, self.clock.now());
         log.decision(&decision);
-        let grant = match decision.outcome {
+        let rule = decision.rule.as_ref().and_then(|m| policy.rule(m.index));
+        let mut grant = match decision.outcome {
             Outcome::Allow(grant) => grant,
             Outcome::Deny => return Err(VendError::Denied),
+            Outcome::ApprovalRequired => return Err(VendError::ApprovalRequired),
             Outcome::InvalidDuration {
                 min_seconds,
                 max_seconds,
@@ -223,20 +276,71 @@ impl Vendor {
             )))
             }
         };
+        let (marker, grant_id) = match (kind, rule) {
+            (VendKind::Plain, _) => (Marker::Direct, None),
+            (_, None) => return Err(VendError::Denied),
+            (VendKind::Approval, Some(rule)) => {
+                let approvals = self.approvals.as_ref().ok_or(VendError::Denied)?;
+                let live = approvals
+                    .grant_for_vend(
+                        &Actor::from_caller(&caller),
+                        body.approval_id.as_deref().unwrap_or_default(),
+                        &body.profile,
+                        rule,
+                        body.duration_seconds,
+                    )
+                    .await
+                    .map_err(approval_error)?;
+                grant.duration_seconds = live.duration_seconds;
+                let marker = Marker::approval(&live.id).map_err(|_| VendError::Denied)?;
+                (marker, Some(live.id))
+            }
+            (VendKind::BreakGlass, Some(rule)) => {
+                let approvals = self.approvals.as_ref().ok_or(VendError::Denied)?;
+                let reason = body.reason.as_deref().unwrap_or_default();
+                let min = rule.break_glass().map_or(u32::MAX, |b| b.reason_min_length);
+                if reason.trim().chars().count() < min as usize {
+                    return Err(VendError::BadRequest(
+                        "a break-glass vend needs a longer reason",
+                    ));
+                }
+                let actor = Actor::from_caller(&caller);
+                if !actor.is_person() {
+                    return Err(VendError::Denied);
+                }
+                let id = approvals
+                    .break_glass(
+                        &actor,
+                        &body.profile,
+                        rule.name(),
+                        reason,
+                        grant.duration_seconds,
+                        id,
+                    )
+                    .await
+                    .map_err(approval_error)?;
+                let marker = Marker::break_glass(&id).map_err(|_| VendError::Denied)?;
+                (marker, Some(id))
+            }
+        };
         let profile = &grant.profile;
         let identity = caller.identity();
-        let tags = profile
+        let mut tags = profile
             .session_tags(&TagContext::new(identity, &profile.name, id.as_str()))
             .map_err(|e| {
                 log.reason = Some("session_tags_invalid");
                 tracing::warn!(error = %e, "session tags cannot be rendered for this caller");
                 VendError::Denied
             })?;
+        if let Some(g) = &grant_id {
+            tags.retain(|(k, _)| !k.eq_ignore_ascii_case(GRANT_ID_TAG));
+            tags.push((GRANT_ID_TAG.to_owned(), g.clone()));
+        }
         let source_identity = SourceIdentity::new(
             &self.stamp_prefix,
             identity.username(),
             identity.arn().as_str(),
-            &Marker::Direct,
+            &marker,
             id,
         );
         log.source_identity = Some(source_identity.to_string());
@@ -258,6 +362,16 @@ impl Vendor {
         let assumed = self.assume_role(input).await?;
         log.sts_request_id = assumed.sts_request_id.clone();
         self.check_credentials(&assumed.credentials)?;
+        if let (Some(g), Some(approvals)) = (&grant_id, &self.approvals) {
+            // The credentials exist: list the vend with its grant; a database
+            // failure here is logged and counted, never a failed vend.
+            if let Err(e) = approvals
+                .record_vend(g, id, source_identity.as_str(), grant.duration_seconds)
+                .await
+            {
+                tracing::error!(error = %e, "vend could not be listed with its grant");
+            }
+        }
         Ok(Vended {
             credentials: assumed.credentials,
             source_identity,
@@ -320,6 +434,23 @@ impl Vendor {
             return Err(VendError::Credentials("credentials already expired".into()));
         }
         Ok(())
+    }
+
+    /// Verifies a caller for an approvals operation (`/requests…`): the proof,
+    /// the per-caller buckets, and a token kind that binds method, path and
+    /// body (an EKS-style token never serves these operations).
+    pub async fn authenticate(
+        &self,
+        authorization: Option<&[u8]>,
+        ctx: &RequestContext<'_>,
+    ) -> Result<VerifiedCaller, VendError> {
+        let caller = self.verify(authorization, ctx).await?;
+        self.limit_caller(&caller)
+            .map_err(|(_, wait)| VendError::RateLimited(wait))?;
+        if !caller.binds_request() {
+            return Err(VendError::UnboundToken);
+        }
+        Ok(caller)
     }
 
     /// Handles `GET /profiles`: the profiles this caller could be allowed now.

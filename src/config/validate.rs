@@ -44,6 +44,8 @@ pub struct ValidatedConfig {
     pub replay_capacity: usize,
     /// Trusted proxies, connection bounds and rate buckets.
     pub limits: ServerLimits,
+    /// Approvals and break-glass; `None` when not configured.
+    pub approvals: Option<crate::approvals::ApprovalsSettings>,
 }
 
 fn endpoint(key: &str, value: Option<&str>) -> Result<Option<EndpointUrl>, ConfigError> {
@@ -231,6 +233,7 @@ pub(super) fn validate(c: Config) -> Result<ValidatedConfig, ConfigError> {
             "must be between 1000 and 100000000 (about 130 bytes of memory each)",
         ));
     }
+    let approvals = approvals_settings(&c)?;
     let s = &c.server;
     // A request must be allowed to outlive both STS calls, or a timeout could drop
     // a vend after AssumeRole succeeded.
@@ -278,7 +281,56 @@ pub(super) fn validate(c: Config) -> Result<ValidatedConfig, ConfigError> {
         shutdown_delay,
         replay_capacity: c.state.replay_capacity,
         limits,
+        approvals,
     })
+}
+
+/// `approvals`: the database URL's scheme, Postgres only with shared replay
+/// state, webhooks with known events and a secret file.
+fn approvals_settings(
+    c: &Config,
+) -> Result<Option<crate::approvals::ApprovalsSettings>, ConfigError> {
+    let Some(a) = &c.approvals else {
+        return Ok(None);
+    };
+    let backend = crate::approvals::backend_of(&a.database_url)
+        .map_err(|e| ConfigError::invalid("approvals.database_url", e.to_string()))?;
+    if backend == crate::approvals::Backend::Postgres && c.state.redis_url.is_none() {
+        return Err(ConfigError::invalid(
+            "approvals.database_url",
+            "a postgres:// database serves several replicas, which must share the replay store too: set state.redis_url",
+        ));
+    }
+    for (i, w) in a.webhooks.iter().enumerate() {
+        let key = |k: &str| format!("approvals.webhooks[{i}].{k}");
+        if !(w.url.starts_with("https://") || w.url.starts_with("http://")) {
+            return Err(ConfigError::invalid(&key("url"), "must be an http(s) URL"));
+        }
+        if w.events.is_empty() {
+            return Err(ConfigError::invalid(&key("events"), "must not be empty"));
+        }
+        for (j, e) in w.events.iter().enumerate() {
+            if !crate::approvals::EVENTS.contains(&e.as_str()) {
+                return Err(ConfigError::invalid(
+                    &format!("approvals.webhooks[{i}].events[{j}]"),
+                    format!(
+                        "unknown event; one of {}",
+                        crate::approvals::EVENTS.join(", ")
+                    ),
+                ));
+            }
+        }
+        if w.secret_file.as_os_str().is_empty() {
+            return Err(ConfigError::invalid(
+                &key("secret_file"),
+                "must not be empty",
+            ));
+        }
+    }
+    Ok(Some(crate::approvals::ApprovalsSettings {
+        database_url: a.database_url.clone(),
+        webhooks: a.webhooks.clone(),
+    }))
 }
 
 #[cfg(test)]

@@ -28,8 +28,12 @@ pub enum ApiErrorKind {
     TokenReplayed,
     /// 403 `POLICY_DENY`.
     PolicyDeny,
-    /// 404 `NOT_FOUND` (no such route).
+    /// 403 `APPROVAL_REQUIRED` (DESIGN §12).
+    ApprovalRequired,
+    /// 404 `NOT_FOUND` (no such route, or a request this caller may not see).
     NotFound,
+    /// 409 `CONFLICT` (the request is no longer pending).
+    Conflict,
     /// 405 `METHOD_NOT_ALLOWED`.
     MethodNotAllowed,
     /// 413 `PAYLOAD_TOO_LARGE`.
@@ -53,7 +57,8 @@ impl ApiErrorKind {
         match self {
             InvalidRequest | InvalidDuration => StatusCode::BAD_REQUEST,
             InvalidToken | TokenExpired | TokenReplayed => StatusCode::UNAUTHORIZED,
-            PolicyDeny => StatusCode::FORBIDDEN,
+            PolicyDeny | ApprovalRequired => StatusCode::FORBIDDEN,
+            Conflict => StatusCode::CONFLICT,
             NotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -74,6 +79,8 @@ impl ApiErrorKind {
             TokenReplayed => "TOKEN_REPLAYED",
             PolicyDeny => "POLICY_DENY",
             NotFound => "NOT_FOUND",
+            ApprovalRequired => "APPROVAL_REQUIRED",
+            Conflict => "CONFLICT",
             MethodNotAllowed => "METHOD_NOT_ALLOWED",
             PayloadTooLarge => "PAYLOAD_TOO_LARGE",
             RateLimited => "RATE_LIMITED",
@@ -93,7 +100,11 @@ impl ApiErrorKind {
             TokenExpired => "the caller proof has expired",
             TokenReplayed => "the caller proof was already used",
             PolicyDeny => "the policy does not allow this request",
-            NotFound => "no such route",
+            NotFound => "not found",
+            ApprovalRequired => {
+                "this profile needs an approval: POST /requests, then vend with the approval_id"
+            }
+            Conflict => "the request is no longer pending",
             MethodNotAllowed => "method not allowed",
             PayloadTooLarge => "the request body is too large",
             RateLimited => "too many requests",
@@ -185,6 +196,9 @@ impl From<&VendError> for ApiError {
             }
             VendError::Verify(v) => ApiError::new(v.into()),
             VendError::Denied => ApiError::new(ApiErrorKind::PolicyDeny),
+            VendError::ApprovalRequired => ApiError::new(ApiErrorKind::ApprovalRequired),
+            VendError::UnboundToken => ApiError::new(ApiErrorKind::InvalidToken),
+            VendError::Unavailable => ApiError::new(ApiErrorKind::Unavailable),
             VendError::Sts(crate::sts::StsError::Throttled(_)) => {
                 ApiError::new(ApiErrorKind::StsThrottled).with_retry_after(1)
             }

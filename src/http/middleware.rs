@@ -38,6 +38,10 @@ pub(super) async fn observe(
         .map_or("unmatched", |p| match p.as_str() {
             "/vend" => "/vend",
             "/profiles" => "/profiles",
+            "/requests" => "/requests",
+            "/requests/{id}" => "/requests/{id}",
+            "/requests/{id}/approve" => "/requests/{id}/approve",
+            "/requests/{id}/deny" => "/requests/{id}/deny",
             "/.well-known/tvm" => "/.well-known/tvm",
             _ => "unmatched",
         });

@@ -18,6 +18,7 @@ mod middleware;
 mod profiles;
 mod ratelimit;
 mod readiness;
+mod requests;
 mod serve;
 mod slots;
 mod tls;
@@ -162,6 +163,12 @@ impl AppState {
     pub fn vendor(&self) -> &Vendor {
         &self.0.vendor
     }
+
+    /// The approvals service, when `approvals` is configured (the web page
+    /// calls it with a session's [`crate::approvals::Actor`]).
+    pub fn approvals(&self) -> Option<&crate::approvals::Approvals> {
+        self.0.vendor.approvals()
+    }
 }
 
 /// Header a client sends with the origin it signed for (DESIGN §2, a hint).
@@ -199,6 +206,10 @@ pub fn api_router(state: AppState) -> Router {
     Router::new()
         .route("/vend", post(vend::vend))
         .route("/profiles", get(profiles::profiles))
+        .route("/requests", post(requests::create).get(requests::list))
+        .route("/requests/{id}", get(requests::show))
+        .route("/requests/{id}/approve", post(requests::approve))
+        .route("/requests/{id}/deny", post(requests::deny))
         .route("/.well-known/tvm", get(discovery::discovery))
         .fallback(middleware::not_found)
         .method_not_allowed_fallback(middleware::method_not_allowed)

@@ -18,7 +18,7 @@ struct ProfileEntry {
     name: String,
     max_duration_seconds: u32,
     default_duration_seconds: u32,
-    /// `direct`: vended at once; (`approval`, `break_glass` come with approvals).
+    /// `direct`, `approval` (needs a grant) or `break_glass`.
     kind: &'static str,
 }
 
@@ -59,7 +59,7 @@ pub(super) async fn profiles(
                     name: a.profile.name.clone(),
                     max_duration_seconds: a.max_duration_seconds,
                     default_duration_seconds: a.default_duration_seconds,
-                    kind: "direct",
+                    kind: a.kind.as_str(),
                 })
                 .collect();
             Json(ProfilesResponse { profiles }).into_response()

@@ -16,7 +16,7 @@ mod stamp;
 pub use arn::{AccountId, ArnError, CallerArn, Partition, PrincipalType, MAX_ARN_LEN};
 pub use stamp::{
     Marker, ParsedSourceIdentity, RequestId, RoleSessionName, SourceIdentity, StampError,
-    StampPrefix, MAX_STAMP_LEN, REQUEST_ID_HEX_LEN, TRUNCATION_TAG_LEN,
+    StampPrefix, MARKER_ID_HEX_LEN, MAX_STAMP_LEN, REQUEST_ID_HEX_LEN, TRUNCATION_TAG_LEN,
 };
 
 /// A caller identity: the parsed ARN plus what tvm derives from it.

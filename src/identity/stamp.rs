@@ -117,30 +117,58 @@ impl fmt::Display for RequestId {
     }
 }
 
-/// How access was granted: directly by policy, or (later) by an approval.
+/// How access was granted (DESIGN §4): directly by policy, under an approval,
+/// or by break-glass. Each variant holds the text as stamped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Marker {
-    /// Granted by a policy rule.
+    /// Granted by a policy rule: `direct`.
     Direct,
-    /// Granted by the approval with this 8-hex id.
+    /// Granted under the approval whose id starts with these 8 hex: `apr-{8 hex}`.
     Approval(String),
+    /// A break-glass vend, record id starting with these 8 hex: `bg-{8 hex}`.
+    BreakGlass(String),
 }
 
+/// Hex characters of a grant or record id a marker carries.
+pub const MARKER_ID_HEX_LEN: usize = 8;
+
 impl Marker {
-    /// Parses `direct` or 8 lowercase hex.
+    /// The marker of a vend under the grant `id` (16 hex; its first 8 are kept).
+    pub fn approval(id: &str) -> Result<Self, StampError> {
+        Self::parse(&format!(
+            "apr-{}",
+            id.get(..MARKER_ID_HEX_LEN).unwrap_or(id)
+        ))
+    }
+
+    /// The marker of a break-glass vend with record `id` (its first 8 hex).
+    pub fn break_glass(id: &str) -> Result<Self, StampError> {
+        Self::parse(&format!("bg-{}", id.get(..MARKER_ID_HEX_LEN).unwrap_or(id)))
+    }
+
+    /// Parses `direct`, `apr-{8 hex}` or `bg-{8 hex}`.
     pub fn parse(s: &str) -> Result<Self, StampError> {
-        match s {
-            "direct" => Ok(Marker::Direct),
-            s if is_lower_hex(s, 8) => Ok(Marker::Approval(s.to_owned())),
-            _ => Err(StampError::Marker),
+        if s == "direct" {
+            return Ok(Marker::Direct);
         }
+        if let Some(hex) = s.strip_prefix("apr-") {
+            if is_lower_hex(hex, MARKER_ID_HEX_LEN) {
+                return Ok(Marker::Approval(s.to_owned()));
+            }
+        }
+        if let Some(hex) = s.strip_prefix("bg-") {
+            if is_lower_hex(hex, MARKER_ID_HEX_LEN) {
+                return Ok(Marker::BreakGlass(s.to_owned()));
+            }
+        }
+        Err(StampError::Marker)
     }
 
     /// The marker as stamped.
     pub fn as_str(&self) -> &str {
         match self {
             Marker::Direct => "direct",
-            Marker::Approval(id) => id,
+            Marker::Approval(m) | Marker::BreakGlass(m) => m,
         }
     }
 }

@@ -21,7 +21,7 @@ use jiff::Timestamp;
 use super::duration::{format_seconds, MIN_SESSION_SECONDS};
 use super::profile::{Profile, MAX_PROFILE_NAME_LEN};
 use super::rule::{Condition, Effect, Rule};
-use super::{Policy, VendRequest};
+use super::{Policy, VendKind, VendRequest};
 use crate::identity::Identity;
 
 /// The rule that decided.
@@ -47,6 +47,13 @@ pub enum Reason {
     /// An allow rule matched but the requested duration is outside
     /// `15m..=effective max`.
     DurationOutOfRange,
+    /// A plain vend met a `require_approval` rule.
+    ApprovalRequired,
+    /// A `require_approval` rule matched a vend with an approval id or a new
+    /// request (the grant is checked by the approvals service).
+    ApprovalRule,
+    /// A `break_glass` rule matched a vend with a reason.
+    BreakGlassRule,
 }
 
 impl Reason {
@@ -58,6 +65,9 @@ impl Reason {
             Reason::NoMatchingRule => "no_matching_rule",
             Reason::UnknownProfile => "unknown_profile",
             Reason::DurationOutOfRange => "duration_out_of_range",
+            Reason::ApprovalRequired => "approval_required",
+            Reason::ApprovalRule => "approval_rule",
+            Reason::BreakGlassRule => "break_glass_rule",
         }
     }
 }
@@ -94,6 +104,9 @@ pub enum Outcome {
         /// The longest acceptable duration (effective max).
         max_seconds: u32,
     },
+    /// A plain vend met a `require_approval` rule (HTTP 403
+    /// `APPROVAL_REQUIRED`): the caller may ask for a grant.
+    ApprovalRequired,
     /// Refuse (HTTP 403 `POLICY_DENY`), whatever the reason.
     Deny,
 }
@@ -104,6 +117,7 @@ impl Outcome {
         match self {
             Outcome::Allow(_) => "allow",
             Outcome::InvalidDuration { .. } => "invalid_duration",
+            Outcome::ApprovalRequired => "approval_required",
             Outcome::Deny => "deny",
         }
     }
@@ -211,6 +225,10 @@ impl fmt::Display for Explanation {
                 f,
                 "decision: invalid duration {requested_seconds}s (allowed {min_seconds}..={max_seconds}s)"
             )?,
+            Outcome::ApprovalRequired => write!(
+                f,
+                "decision: approval required (POST /requests, then vend with the approval_id)"
+            )?,
             Outcome::Deny => write!(f, "decision: deny")?,
         }
         write!(f, " [{}]", d.reason)
@@ -226,8 +244,32 @@ pub struct AllowedProfile {
     pub max_duration_seconds: u32,
     /// Session length when the caller does not ask for one, in seconds.
     pub default_duration_seconds: u32,
-    /// The allow rule that grants it.
+    /// The rule that grants it.
     pub rule: MatchedRule,
+    /// How it is granted.
+    pub kind: ProfileKind,
+}
+
+/// How a listed profile is granted (`Kind` of `GET /profiles`, DESIGN §6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProfileKind {
+    /// Vended at once.
+    Direct,
+    /// Needs a grant (`POST /requests`).
+    Approval,
+    /// Vended with a reason, and notified.
+    BreakGlass,
+}
+
+impl ProfileKind {
+    /// `direct`, `approval` or `break_glass`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProfileKind::Direct => "direct",
+            ProfileKind::Approval => "approval",
+            ProfileKind::BreakGlass => "break_glass",
+        }
+    }
 }
 
 impl Policy {
@@ -248,6 +290,9 @@ impl Policy {
             return Decision::deny(None, Reason::UnknownProfile);
         };
         for (index, rule) in self.rules.iter().enumerate() {
+            if !request.kind.meets(rule.effect()) {
+                continue;
+            }
             let result = rule.check(who, request.profile, at);
             if let Some(steps) = trace.as_deref_mut() {
                 steps.push(RuleStep {
@@ -258,7 +303,7 @@ impl Policy {
                 });
             }
             if result.is_ok() {
-                return decide(rule, index, profile, request.duration_seconds);
+                return decide(rule, index, profile, request);
             }
         }
         Decision::deny(None, Reason::NoMatchingRule)
@@ -266,14 +311,30 @@ impl Policy {
 }
 
 /// The decision once `rule` matched.
-fn decide(rule: &Rule, index: usize, profile: &Arc<Profile>, requested: Option<u32>) -> Decision {
+fn decide(
+    rule: &Rule,
+    index: usize,
+    profile: &Arc<Profile>,
+    request: &VendRequest<'_>,
+) -> Decision {
+    let requested = request.duration_seconds;
     let matched = Some(MatchedRule {
         index,
         name: rule.shared_name(),
     });
-    if rule.effect() == Effect::Deny {
-        return Decision::deny(matched, Reason::DeniedByRule);
-    }
+    let reason = match (rule.effect(), request.kind) {
+        (Effect::Deny, _) => return Decision::deny(matched, Reason::DeniedByRule),
+        (Effect::RequireApproval, VendKind::Plain) => {
+            return Decision {
+                outcome: Outcome::ApprovalRequired,
+                rule: matched,
+                reason: Reason::ApprovalRequired,
+            }
+        }
+        (Effect::RequireApproval, _) => Reason::ApprovalRule,
+        (Effect::BreakGlass, _) => Reason::BreakGlassRule,
+        (Effect::Allow, _) => Reason::AllowedByRule,
+    };
     let max = rule
         .max_duration_seconds()
         .map_or(profile.max_duration_seconds, |m| {
@@ -306,6 +367,6 @@ fn decide(rule: &Rule, index: usize, profile: &Arc<Profile>, requested: Option<u
     Decision {
         outcome,
         rule: matched,
-        reason: Reason::AllowedByRule,
+        reason,
     }
 }

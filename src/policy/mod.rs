@@ -26,6 +26,7 @@
 //! (decisions and explanations); `locate` maps the key path of a load error
 //! back to a line and column of the source.
 
+mod approval;
 mod duration;
 mod eval;
 mod glob;
@@ -59,11 +60,16 @@ use thiserror::Error;
 use crate::auth::VerifiedCaller;
 use crate::identity::Identity;
 
+pub use approval::{
+    ApprovalSpec, Approvers, BreakGlassSpec, DEFAULT_GRANT_SECONDS, DEFAULT_REASON_MIN_LENGTH,
+    MAX_APPROVALS_NEEDED, MAX_BREAK_GLASS_SECONDS, MAX_REASON_CHARS,
+};
 pub use duration::{
     DEFAULT_DEFAULT_SECONDS, DEFAULT_MAX_SECONDS, MAX_SESSION_SECONDS, MIN_SESSION_SECONDS,
 };
 pub use eval::{
-    AllowedProfile, Decision, Explanation, Grant, MatchedRule, Outcome, Reason, RuleStep,
+    AllowedProfile, Decision, Explanation, Grant, MatchedRule, Outcome, ProfileKind, Reason,
+    RuleStep,
 };
 pub use load::{MAX_POLICY_BYTES, MAX_PROFILES, MAX_RULES};
 pub use profile::{Profile, MAX_PROFILE_NAME_LEN, MAX_SESSION_POLICY_BYTES};
@@ -89,6 +95,44 @@ pub struct VendRequest<'a> {
     pub profile: &'a str,
     /// The requested session length in seconds, if any (untrusted).
     pub duration_seconds: Option<u32>,
+    /// Which rules the request meets (DESIGN §12).
+    pub kind: VendKind,
+}
+
+/// The three kinds of vend (DESIGN §12); each meets its own rules, first match
+/// still winning among them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum VendKind {
+    /// No `approval_id`, no `reason`: meets allow, deny and require_approval
+    /// (the last answers "approval required").
+    #[default]
+    Plain,
+    /// With an `approval_id` (or a new request): meets deny and require_approval.
+    Approval,
+    /// With a `reason`: meets deny and break_glass.
+    BreakGlass,
+}
+
+impl VendKind {
+    /// Whether a rule of `effect` takes part in this kind of evaluation.
+    pub fn meets(self, effect: Effect) -> bool {
+        match (self, effect) {
+            (_, Effect::Deny) => true,
+            (VendKind::Plain, Effect::Allow | Effect::RequireApproval) => true,
+            (VendKind::Approval, Effect::RequireApproval) => true,
+            (VendKind::BreakGlass, Effect::BreakGlass) => true,
+            _ => false,
+        }
+    }
+
+    /// `"plain"`, `"approval"` or `"break_glass"`, for logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VendKind::Plain => "plain",
+            VendKind::Approval => "approval",
+            VendKind::BreakGlass => "break_glass",
+        }
+    }
 }
 
 /// Why a policy could not be loaded.
@@ -205,16 +249,27 @@ impl Policy {
         self.allowed_profiles_for(caller.identity(), at)
     }
 
-    /// [`Policy::allowed_profiles`] for an identity (CLI and tests).
+    /// [`Policy::allowed_profiles`] for an identity (CLI and tests): each
+    /// profile the caller could get now, directly, under a grant, or by
+    /// break-glass (DESIGN §6 `Kind`), the first of these that applies.
     pub fn allowed_profiles_for(&self, identity: &Identity, at: Timestamp) -> Vec<AllowedProfile> {
         self.profiles
             .iter()
             .filter_map(|p| {
-                let request = VendRequest {
+                let request = |kind| VendRequest {
                     profile: &p.name,
                     duration_seconds: None,
+                    kind,
                 };
-                let decision = self.run(identity, &request, at, None);
+                let mut decision = self.run(identity, &request(VendKind::Plain), at, None);
+                let mut kind = ProfileKind::Direct;
+                if matches!(decision.outcome, Outcome::ApprovalRequired) {
+                    decision = self.run(identity, &request(VendKind::Approval), at, None);
+                    kind = ProfileKind::Approval;
+                } else if !decision.is_allowed() {
+                    decision = self.run(identity, &request(VendKind::BreakGlass), at, None);
+                    kind = ProfileKind::BreakGlass;
+                }
                 let rule = decision.rule?;
                 match decision.outcome {
                     Outcome::Allow(g) => Some(AllowedProfile {
@@ -222,11 +277,31 @@ impl Policy {
                         max_duration_seconds: g.max_duration_seconds,
                         default_duration_seconds: g.duration_seconds,
                         rule,
+                        kind,
                     }),
                     _ => None,
                 }
             })
             .collect()
+    }
+
+    /// The rule at `index` (from a [`MatchedRule`]).
+    pub fn rule(&self, index: usize) -> Option<&Rule> {
+        self.rules.get(index)
+    }
+
+    /// Whether any rule is `break_glass` (such a policy needs a webhook for
+    /// `break_glass.used`).
+    pub fn has_break_glass(&self) -> bool {
+        self.rules.iter().any(|r| r.effect() == Effect::BreakGlass)
+    }
+
+    /// Whether any rule needs the approvals database (`require_approval` or
+    /// `break_glass`).
+    pub fn needs_approvals(&self) -> bool {
+        self.rules
+            .iter()
+            .any(|r| matches!(r.effect(), Effect::RequireApproval | Effect::BreakGlass))
     }
 
     /// The profile called `name`, if any.

@@ -54,6 +54,22 @@ pub(crate) struct RawProfile {
 pub(crate) enum RawEffect {
     Allow,
     Deny,
+    #[serde(rename = "require_approval")]
+    RequireApproval,
+    #[serde(rename = "break_glass")]
+    BreakGlass,
+}
+
+/// `approvers:` of a `require_approval` rule (DESIGN §12).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawApprovers {
+    #[serde(default)]
+    pub(crate) accounts: Option<Vec<AccountText>>,
+    #[serde(default)]
+    pub(crate) principals: Option<Vec<String>>,
+    #[serde(default)]
+    pub(crate) users: Option<Vec<String>>,
 }
 
 /// `principal_types:` entries.
@@ -86,6 +102,18 @@ pub(crate) struct RawRule {
     pub(crate) time: Option<RawTime>,
     #[serde(default)]
     pub(crate) max_duration: Option<String>,
+    /// `require_approval`: who may approve.
+    #[serde(default)]
+    pub(crate) approvers: Option<RawApprovers>,
+    /// `require_approval`: distinct approvers needed (default 1).
+    #[serde(default)]
+    pub(crate) approvals_needed: Option<u32>,
+    /// `require_approval`: how long a grant stays usable (default 1h).
+    #[serde(default)]
+    pub(crate) grant_duration: Option<String>,
+    /// `break_glass`: shortest reason accepted (default 20).
+    #[serde(default)]
+    pub(crate) reason_min_length: Option<u32>,
 }
 
 /// `time:` of a rule.

@@ -27,6 +27,9 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 
+use sha2::{Digest, Sha256};
+
+use super::approval::{ApprovalSpec, BreakGlassSpec, MAX_BREAK_GLASS_SECONDS};
 use super::duration::{format_seconds, parse_session_duration};
 use super::glob::Glob;
 use super::model::{RawEffect, RawPrincipalType, RawRule};
@@ -51,6 +54,10 @@ pub enum Effect {
     Allow,
     /// Refuse.
     Deny,
+    /// Grant only under a grant approved by others (DESIGN §12).
+    RequireApproval,
+    /// Grant at once to a vend that carries a reason, and notify (DESIGN §12).
+    BreakGlass,
 }
 
 impl Effect {
@@ -59,7 +66,14 @@ impl Effect {
         match self {
             Effect::Allow => "allow",
             Effect::Deny => "deny",
+            Effect::RequireApproval => "require_approval",
+            Effect::BreakGlass => "break_glass",
         }
+    }
+
+    /// Whether the rule can hand out credentials (and so must pin an account).
+    pub fn grants(self) -> bool {
+        self != Effect::Deny
     }
 }
 
@@ -116,6 +130,11 @@ pub struct Rule {
     time: Option<TimeWindow>,
     max_duration_seconds: Option<u32>,
     names_root: bool,
+    approval: Option<ApprovalSpec>,
+    break_glass: Option<BreakGlassSpec>,
+    /// SHA-256 (hex) of the rule as written, so a grant can tell that the
+    /// rule it was approved under has not changed since.
+    digest: Arc<str>,
 }
 
 type CompileError = (String, String);
@@ -152,6 +171,8 @@ impl Rule {
         let effect = match raw.effect {
             RawEffect::Allow => Effect::Allow,
             RawEffect::Deny => Effect::Deny,
+            RawEffect::RequireApproval => Effect::RequireApproval,
+            RawEffect::BreakGlass => Effect::BreakGlass,
         };
         let accounts = list("accounts", &raw.accounts, |a| {
             if is_account_id(&a.0) {
@@ -187,13 +208,14 @@ impl Rule {
                 err(key, m)
             })?),
         };
-        if effect == Effect::Allow && accounts.is_none() && principals.is_none() {
+        if effect.grants() && accounts.is_none() && principals.is_none() {
             return Err(err(
                 "",
-                "an allow rule must bind `accounts` or `principals` (a username alone is chosen by the caller)",
+                format!("an {} rule must bind `accounts` or `principals` (a username alone is chosen by the caller)", effect.as_str()),
             ));
         }
         let max_duration_seconds = match (&raw.max_duration, effect) {
+            (None, Effect::BreakGlass) => Some(MAX_BREAK_GLASS_SECONDS),
             (None, _) => None,
             (Some(_), Effect::Deny) => {
                 return Err(err(
@@ -201,10 +223,57 @@ impl Rule {
                     "max_duration has no meaning on a deny rule",
                 ))
             }
-            (Some(t), Effect::Allow) => {
-                Some(parse_session_duration(t).map_err(|m| err("max_duration", m))?)
+            (Some(t), e) => {
+                let secs = parse_session_duration(t).map_err(|m| err("max_duration", m))?;
+                if e == Effect::BreakGlass && secs > MAX_BREAK_GLASS_SECONDS {
+                    return Err(err("max_duration", "a break_glass session is at most 1h"));
+                }
+                Some(secs)
             }
         };
+        let only = |present: bool, key: &str, on: Effect| {
+            if present && effect != on {
+                Err(err(
+                    key,
+                    format!("`{key}` belongs on a {} rule only", on.as_str()),
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        only(
+            raw.approvers.is_some(),
+            "approvers",
+            Effect::RequireApproval,
+        )?;
+        only(
+            raw.approvals_needed.is_some(),
+            "approvals_needed",
+            Effect::RequireApproval,
+        )?;
+        only(
+            raw.grant_duration.is_some(),
+            "grant_duration",
+            Effect::RequireApproval,
+        )?;
+        only(
+            raw.reason_min_length.is_some(),
+            "reason_min_length",
+            Effect::BreakGlass,
+        )?;
+        let approval = match effect {
+            Effect::RequireApproval => Some(ApprovalSpec::compile(
+                raw.approvers.as_ref(),
+                raw.approvals_needed,
+                raw.grant_duration.as_deref(),
+            )?),
+            _ => None,
+        };
+        let break_glass = match effect {
+            Effect::BreakGlass => Some(BreakGlassSpec::compile(raw.reason_min_length)?),
+            _ => None,
+        };
+        let digest: Arc<str> = hex::encode(Sha256::digest(format!("{raw:?}").as_bytes())).into();
         for (i, t) in principal_types.iter().flatten().enumerate() {
             if principal_types.iter().flatten().take(i).any(|u| u == t) {
                 return Err(err(format!("principal_types[{i}]"), "listed twice"));
@@ -228,6 +297,9 @@ impl Rule {
             time,
             max_duration_seconds,
             names_root,
+            approval,
+            break_glass,
+            digest,
         })
     }
 
@@ -239,10 +311,7 @@ impl Rule {
         profile: &str,
         at: Timestamp,
     ) -> Result<(), Condition> {
-        if self.effect == Effect::Allow
-            && who.principal_type() == PrincipalType::Root
-            && !self.names_root
-        {
+        if self.effect.grants() && who.principal_type() == PrincipalType::Root && !self.names_root {
             return Err(Condition::RootNotNamed);
         }
         if let Some(accounts) = &self.accounts {
@@ -294,6 +363,21 @@ impl Rule {
         self.effect
     }
 
+    /// The `require_approval` parameters, for such a rule.
+    pub fn approval(&self) -> Option<&ApprovalSpec> {
+        self.approval.as_ref()
+    }
+
+    /// The `break_glass` parameters, for such a rule.
+    pub fn break_glass(&self) -> Option<&BreakGlassSpec> {
+        self.break_glass.as_ref()
+    }
+
+    /// SHA-256 (hex) of the rule as written; a grant stores it.
+    pub fn digest(&self) -> &str {
+        &self.digest
+    }
+
     /// The rule's cap on session length, in seconds, if it sets one.
     pub fn max_duration_seconds(&self) -> Option<u32> {
         self.max_duration_seconds
@@ -316,9 +400,29 @@ impl Rule {
     /// they seem to.
     pub fn warnings(&self) -> Vec<&'static str> {
         let mut out = Vec::new();
+        fn people<'a>(mut patterns: impl Iterator<Item = &'a str>) -> bool {
+            patterns.any(super::approval::pattern_admits_roles)
+        }
+        if matches!(self.effect, Effect::RequireApproval | Effect::BreakGlass) {
+            let requesters = self.principals.iter().flatten().map(Glob::as_str);
+            if self.principals.is_none() || people(requesters) {
+                out.push(
+                    "requesters may include role sessions that are not people (IAM users or \
+                     AWSReservedSSO_* sessions); such callers are refused at run time",
+                );
+            }
+        }
+        if let Some(a) = &self.approval {
+            if people(a.approvers.principal_patterns()) {
+                out.push(
+                    "approvers may include role sessions that are not people (IAM users or \
+                     AWSReservedSSO_* sessions); such callers are refused at run time",
+                );
+            }
+        }
         if self.users.is_some() && self.principals.is_none() {
             out.push(match self.effect {
-                Effect::Allow => {
+                Effect::Allow | Effect::RequireApproval | Effect::BreakGlass => {
                     "matches `users` without `principals`: for role sessions the username \
                      is the session name, chosen by whoever assumed the role; bind the roles \
                      in `principals` too"
@@ -357,6 +461,12 @@ impl Rule {
         }
         if let Some(m) = self.max_duration_seconds {
             parts.push(format!("max_duration {}", format_seconds(m)));
+        }
+        if let Some(a) = &self.approval {
+            parts.push(a.describe());
+        }
+        if let Some(b) = &self.break_glass {
+            parts.push(format!("reason_min_length {}", b.reason_min_length));
         }
         parts.join("; ")
     }

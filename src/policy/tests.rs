@@ -50,6 +50,7 @@ pub(super) fn req(profile: &str) -> VendRequest<'_> {
     VendRequest {
         profile,
         duration_seconds: None,
+        kind: crate::policy::VendKind::Plain,
     }
 }
 

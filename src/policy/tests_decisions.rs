@@ -16,6 +16,7 @@ fn unknown_profile_looks_like_a_deny() {
             &VendRequest {
                 profile: name,
                 duration_seconds: Some(1),
+                kind: crate::policy::VendKind::Plain,
             },
             ts(MON_OFFICE),
         );
@@ -45,6 +46,7 @@ fn durations_are_capped_never_exceeded() {
             &VendRequest {
                 profile,
                 duration_seconds: d,
+                kind: crate::policy::VendKind::Plain,
             },
             at,
         )
@@ -102,6 +104,7 @@ fn durations_are_capped_never_exceeded() {
         &VendRequest {
             profile: "prod-admin",
             duration_seconds: Some(99_999),
+            kind: crate::policy::VendKind::Plain,
         },
         at,
     );

@@ -140,6 +140,7 @@ fn decide(p: &Policy, caller: usize, profile: &str, d: Option<u32>, at: Timestam
         &VendRequest {
             profile,
             duration_seconds: d,
+            kind: crate::policy::VendKind::Plain,
         },
         at,
     )
@@ -202,7 +203,7 @@ proptest! {
         let b = decide(&p, c, prof, d, at);
         prop_assert_eq!(format!("{a:?}"), format!("{b:?}"));
         let who = Identity::from_arn(CALLERS[c]).expect("caller parses");
-        let e = p.explain(&who, &VendRequest { profile: prof, duration_seconds: d }, at);
+        let e = p.explain(&who, &VendRequest { profile: prof, duration_seconds: d, kind: crate::policy::VendKind::Plain }, at);
         prop_assert_eq!(format!("{a:?}"), format!("{:?}", e.decision));
         match &a.rule {
             Some(m) => {
@@ -263,7 +264,7 @@ proptest! {
         flips in prop::collection::vec(any::<bool>(), 0..64),
     ) {
         let Some(p) = load(&rules) else { return Ok(()) };
-        let req = VendRequest { profile: prof, duration_seconds: d };
+        let req = VendRequest { profile: prof, duration_seconds: d, kind: crate::policy::VendKind::Plain };
         let recased = recase(CALLERS[c], &flips);
         let a = p.evaluate_identity(&Identity::from_arn(CALLERS[c]).expect("parses"), &req, at);
         let b = p.evaluate_identity(&Identity::from_arn(&recased).expect("parses"), &req, at);

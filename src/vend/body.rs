@@ -14,6 +14,10 @@ pub struct VendBody {
     pub profile: String,
     /// The requested session length, within STS's range.
     pub duration_seconds: Option<u32>,
+    /// The grant to vend under (DESIGN §12; the request's `Id`).
+    pub approval_id: Option<String>,
+    /// A break-glass reason (DESIGN §12).
+    pub reason: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -22,6 +26,10 @@ struct Raw {
     profile: String,
     #[serde(default)]
     duration_seconds: Option<i64>,
+    #[serde(default)]
+    approval_id: Option<String>,
+    #[serde(default)]
+    reason: Option<String>,
 }
 
 impl VendBody {
@@ -49,10 +57,36 @@ impl VendBody {
             )))
             }
         };
+        if raw.approval_id.is_some() && raw.reason.is_some() {
+            return Err(VendError::BadRequest(
+                "a vend carries an approval_id or a reason, not both",
+            ));
+        }
+        if raw
+            .reason
+            .as_ref()
+            .is_some_and(|r| r.chars().count() > crate::policy::MAX_REASON_CHARS as usize)
+        {
+            return Err(VendError::BadRequest(
+                "reason is longer than 1000 characters",
+            ));
+        }
         Ok(Self {
             profile: raw.profile,
             duration_seconds,
+            approval_id: raw.approval_id,
+            reason: raw.reason,
         })
+    }
+
+    /// Which rules this vend meets (DESIGN §12).
+    pub fn kind(&self) -> crate::policy::VendKind {
+        use crate::policy::VendKind;
+        match (&self.approval_id, &self.reason) {
+            (Some(_), _) => VendKind::Approval,
+            (None, Some(_)) => VendKind::BreakGlass,
+            (None, None) => VendKind::Plain,
+        }
     }
 }
 
@@ -83,6 +117,8 @@ mod tests {
             b"{\"profile\": \"p\", \"duration_seconds\": \"900\"}",
             b"{\"profile\": \"p\", \"duration_seconds\": 900.5}",
             b"{\"profile\": \"p\"} trailing",
+            b"{\"profile\": \"p\", \"approval_id\": \"0123456789abcdef\", \"reason\": \"r\"}",
+            b"{\"profile\": \"p\", \"request_id\": \"0123456789abcdef\"}",
         ] {
             assert!(
                 matches!(VendBody::parse(body), Err(VendError::BadRequest(_))),

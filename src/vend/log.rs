@@ -75,6 +75,9 @@ impl DecisionLog {
             Err(VendError::RateLimited(_)) => ("deny", self.reason.unwrap_or("rate_limited")),
             Err(VendError::Sts(e)) => ("error", e.outcome()),
             Err(VendError::Credentials(_)) => ("error", "bad_credentials"),
+            Err(VendError::ApprovalRequired) => ("deny", "approval_required"),
+            Err(VendError::UnboundToken) => ("deny", "token_binds_no_request"),
+            Err(VendError::Unavailable) => ("error", "approvals_unavailable"),
         };
         let error = result.err().map(|e| e.to_string()).unwrap_or_default();
         self.write(effect, reason, latency, &error);

@@ -3,6 +3,7 @@
 //! One test per way a request can be rejected, each asserting the status, the
 //! error `Code`, and whether STS was called.
 
+mod approvals;
 mod cli;
 mod client_boto3;
 mod client_cache;

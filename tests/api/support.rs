@@ -80,6 +80,9 @@ pub struct TestApp {
     /// GetCallerIdentity requests that reached the transport in `aws_mode`.
     pub dials: Arc<AtomicUsize>,
     stop: Option<oneshot::Sender<()>>,
+    /// The approvals database URL, when approvals are on.
+    pub database_url: Option<String>,
+    _db_dir: Option<tempfile::TempDir>,
     server: Option<JoinHandle<std::io::Result<()>>>,
     _sim: tvm::sts::sim::SimHandle,
 }
@@ -117,6 +120,15 @@ pub struct Options {
     pub sts_url: Option<String>,
     /// tvm's own credentials for AssumeRole instead of the simulator's service user.
     pub sts_credentials: Option<Credentials>,
+    /// Serve this policy text (fixed) instead of [`POLICY`].
+    pub policy_text: Option<String>,
+    /// Turn on approvals with this database URL (`None`: a fresh SQLite file
+    /// in a temporary directory when `approvals` is set).
+    pub database_url: Option<String>,
+    /// Turn on approvals.
+    pub approvals: bool,
+    /// Webhooks (url, events, secret).
+    pub webhooks: Vec<(String, Vec<String>, Vec<u8>)>,
 }
 
 impl Default for Options {
@@ -145,6 +157,10 @@ impl Default for Options {
             replay_capacity: None,
             sts_url: None,
             sts_credentials: None,
+            policy_text: None,
+            database_url: None,
+            approvals: false,
+            webhooks: Vec::new(),
         }
     }
 }
@@ -311,7 +327,35 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
             .replay_capacity
             .unwrap_or(tvm::auth::REPLAY_CACHE_CAPACITY),
         limits: opts.limits.clone(),
+        approvals: None,
     };
+    let mut config = config;
+    let mut db_dir = None;
+    let mut approvals = None;
+    let mut database_url = None;
+    if opts.approvals {
+        let url = match &opts.database_url {
+            Some(u) => u.clone(),
+            None => {
+                let dir = tempfile::tempdir().unwrap();
+                let url = format!("sqlite://{}", dir.path().join("approvals.db").display());
+                db_dir = Some(dir);
+                url
+            }
+        };
+        let db = tvm::approvals::connect(&url).await.unwrap();
+        let targets = opts
+            .webhooks
+            .iter()
+            .map(|(u, e, s)| tvm::approvals::WebhookTarget::new(u.clone(), e.clone(), s.clone()))
+            .collect();
+        approvals = Some((db, targets));
+        config.approvals = Some(tvm::approvals::ApprovalsSettings {
+            database_url: url.clone(),
+            webhooks: Vec::new(),
+        });
+        database_url = Some(url);
+    }
     let metrics = Metrics::new();
     let sts_credentials = opts.sts_credentials.clone().unwrap_or(service.creds);
     let sts = tvm::sts::aws::AwsSts::new("us-east-1", Some(&sts_url), Some(sts_credentials)).await;
@@ -328,9 +372,13 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
                 .unwrap()
                 .with_poll_interval(opts.poll_interval)
                 .with_settle_interval(opts.settle_interval),
-            None => PolicyStore::fixed(Policy::from_yaml(POLICY).unwrap(), metrics.clone()),
+            None => PolicyStore::fixed(
+                Policy::from_yaml(opts.policy_text.as_deref().unwrap_or(POLICY)).unwrap(),
+                metrics.clone(),
+            ),
         }),
         metrics,
+        approvals,
     };
     let state = startup::build(&config, deps);
     let (stop, stopped) = oneshot::channel::<()>();
@@ -361,6 +409,8 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         sso_alice,
         dials,
         stop: Some(stop),
+        database_url,
+        _db_dir: db_dir,
         server: Some(server),
         _sim: handle,
     }
@@ -417,6 +467,38 @@ impl TestApp {
                 "test",
             ),
         }
+    }
+
+    /// Registers an IAM user with the simulator and returns it as a caller.
+    pub fn add_user(&self, arn: &str) -> Caller {
+        let (k, s) = (key("AKIA")[..20].to_owned(), secret());
+        self.sim.add_user(arn, &k, &s).unwrap();
+        Caller {
+            creds: Credentials::new(k, s, None, None, "test"),
+        }
+    }
+
+    /// `method path` with a fresh token bound to exactly that target and body.
+    pub async fn call(&self, who: &Caller, method: &str, path: &str, body: &str) -> Answer {
+        let target = format!("{method} {}", path.split('?').next().unwrap_or(path));
+        let token = self.token_for(
+            who,
+            &self.origin,
+            &target,
+            body.as_bytes(),
+            SystemTime::now(),
+        );
+        let headers = vec![
+            ("content-type", "application/json".to_owned()),
+            ("authorization", format!("Bearer {token}")),
+        ];
+        request(
+            method,
+            &format!("{}{path}", self.api),
+            &headers,
+            body.as_bytes().to_vec(),
+        )
+        .await
     }
 
     /// A tvm-v1 token for this app's origin and `body`, made by tvm's own client

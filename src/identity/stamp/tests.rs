@@ -41,7 +41,7 @@ fn documented_example() {
 fn long_and_odd_usernames_are_sanitised_and_truncated() {
     let id = RequestId::generate();
     let prefix = StampPrefix::parse("ABCDEFGHIJKLMNOP").unwrap();
-    let marker = Marker::parse("0badc0de").unwrap();
+    let marker = Marker::parse("apr-0badc0de").unwrap();
     let si = SourceIdentity::new(&prefix, &"x:y ".repeat(40), ALICE, &marker, &id);
     assert_eq!(si.as_str().len(), MAX_STAMP_LEN);
     assert!(valid_aws_stamp(si.as_str()));
@@ -112,6 +112,21 @@ fn bad_components_are_refused() {
     assert!(StampPrefix::parse("a.b").is_err());
     assert!(StampPrefix::parse("ABCDEFGHIJKLMNOPQ").is_err());
     assert!(Marker::parse("Direct").is_err());
+    assert!(Marker::parse("0badc0de").is_err());
+    assert!(Marker::parse("apr-0BADC0DE").is_err());
+    assert!(Marker::parse("bg-0badc0d").is_err());
+    assert_eq!(
+        Marker::parse("bg-0badc0de").unwrap().as_str(),
+        "bg-0badc0de"
+    );
+    assert_eq!(
+        Marker::approval("0123456789abcdef").unwrap(),
+        Marker::Approval("apr-01234567".into())
+    );
+    assert_eq!(
+        Marker::break_glass("89abcdef01234567").unwrap(),
+        Marker::BreakGlass("bg-89abcdef".into())
+    );
     assert!(SourceIdentity::parse("tvm.direct.7f3a9c2e4b1d").is_err());
     assert!(SourceIdentity::parse("tvm..direct.7f3a9c2e4b1d").is_err());
     assert!(SourceIdentity::parse("tvm:alice:direct:7f3a9c2e4b1d").is_err());
@@ -146,7 +161,7 @@ proptest! {
     ) {
         let id = RequestId::generate();
         let prefix = StampPrefix::parse(&prefix).unwrap();
-        let marker = approval.map_or(Marker::Direct, Marker::Approval);
+        let marker = approval.map_or(Marker::Direct, |a| Marker::approval(&a).unwrap());
         let si = SourceIdentity::new(&prefix, &user, &arn, &marker, &id);
         prop_assert!(valid_aws_stamp(si.as_str()), "{}", si);
         let back = SourceIdentity::parse(si.as_str()).unwrap();
@@ -174,7 +189,7 @@ proptest! {
         let (ua, ub) = (format!("{common}{}", tails.0), format!("{common}{}", tails.1));
         let id = RequestId::generate();
         let prefix = StampPrefix::parse(&prefix).unwrap();
-        let marker = approval.map_or(Marker::Direct, Marker::Approval);
+        let marker = approval.map_or(Marker::Direct, |a| Marker::approval(&a).unwrap());
         let sa = SourceIdentity::new(&prefix, &ua, &a, &marker, &id);
         let sb = SourceIdentity::new(&prefix, &ub, &b, &marker, &id);
         prop_assert_ne!(&sa, &sb);

@@ -1,0 +1,317 @@
+//! The approvals API (DESIGN §12): `POST /requests`, `GET /requests`,
+//! `GET /requests/{id}`, `POST /requests/{id}/approve` and `/deny`. Each call
+//! is authenticated with the caller's own tvm-v1 token, bound to its method,
+//! path and body; the work is the approvals service's.
+
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use serde::{Deserialize, Serialize};
+
+use super::middleware::{read_body, BodyError};
+use super::{request_context, AddressScope, ApiError, ApiErrorKind, AppState, ClientAddr};
+use crate::approvals::{Actor, ApprovalError, NewRequest, RequestView, Status};
+use crate::identity::RequestId;
+use crate::vend::VendError;
+
+/// `POST /requests` body.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateBody {
+    profile: String,
+    #[serde(default)]
+    duration_seconds: Option<u32>,
+    reason: String,
+}
+
+/// `POST /requests/{id}/approve|deny` body.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DecideBody {
+    #[serde(default)]
+    comment: String,
+}
+
+#[derive(Deserialize)]
+pub(super) struct ListQuery {
+    status: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ListResponse {
+    requests: Vec<RequestView>,
+}
+
+fn api_error(e: &ApprovalError) -> ApiError {
+    match e {
+        ApprovalError::Invalid(m) => ApiError::new(ApiErrorKind::InvalidRequest).with_message(*m),
+        ApprovalError::Duration(m) => {
+            ApiError::new(ApiErrorKind::InvalidDuration).with_message(m.clone())
+        }
+        ApprovalError::Denied => ApiError::new(ApiErrorKind::PolicyDeny),
+        ApprovalError::ApprovalRequired => ApiError::new(ApiErrorKind::ApprovalRequired),
+        ApprovalError::NotFound => ApiError::new(ApiErrorKind::NotFound),
+        ApprovalError::Conflict => ApiError::new(ApiErrorKind::Conflict),
+        ApprovalError::TooMany => ApiError::new(ApiErrorKind::RateLimited).with_retry_after(60),
+        ApprovalError::Database(_) => ApiError::new(ApiErrorKind::Unavailable),
+    }
+}
+
+/// The verified actor of this request, with the exact body it sent.
+async fn actor(
+    state: &AppState,
+    id: &RequestId,
+    client: Option<&ClientAddr>,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(Actor, bytes::Bytes), ApiError> {
+    if let Err(wait) = state.rate_check(AddressScope::Api, client) {
+        return Err(ApiError::from(&VendError::RateLimited(wait)));
+    }
+    let bytes = match read_body(headers, body, state.0.max_body_bytes).await {
+        Ok(b) => b,
+        Err(BodyError::TooLarge) => return Err(ApiError::from(&VendError::TooLarge)),
+        Err(BodyError::Unreadable) => return Err(ApiError::new(ApiErrorKind::InvalidRequest)),
+    };
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .map(HeaderValue::as_bytes);
+    let ctx = request_context(method, uri, headers, &bytes, client);
+    let caller = state
+        .vendor()
+        .authenticate(authorization, &ctx)
+        .await
+        .map_err(|e| {
+            tracing::info!(request_id = %id, reason = e.outcome(), error = %e, "approvals call refused");
+            ApiError::from(&e)
+        })?;
+    Ok((Actor::from_caller(&caller), bytes))
+}
+
+fn answer(id: &RequestId, status: StatusCode, r: Result<RequestView, ApprovalError>) -> Response {
+    match r {
+        Ok(view) => (status, no_store(Json(view).into_response())).into_response(),
+        Err(e) => {
+            tracing::info!(request_id = %id, error = %e, "approvals call refused");
+            api_error(&e).with_request_id(id).into_response()
+        }
+    }
+}
+
+fn no_store(mut r: Response) -> Response {
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+macro_rules! service_or_deny {
+    ($state:expr, $id:expr) => {
+        match $state.vendor().approvals() {
+            Some(s) => s.clone(),
+            None => {
+                return ApiError::new(ApiErrorKind::PolicyDeny)
+                    .with_request_id(&$id)
+                    .into_response()
+            }
+        }
+    };
+}
+
+/// `POST /requests`.
+pub(super) async fn create(
+    State(state): State<AppState>,
+    Extension(id): Extension<RequestId>,
+    client: Option<Extension<ClientAddr>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let (actor, bytes) = match actor(
+        &state,
+        &id,
+        client.as_deref(),
+        &method,
+        &uri,
+        &headers,
+        body,
+    )
+    .await
+    {
+        Ok(a) => a,
+        Err(e) => return e.with_request_id(&id).into_response(),
+    };
+    let service = service_or_deny!(state, id);
+    let Ok(b) = serde_json::from_slice::<CreateBody>(&bytes) else {
+        return ApiError::new(ApiErrorKind::InvalidRequest)
+            .with_message("body must be {\"profile\", \"duration_seconds\", \"reason\"}")
+            .with_request_id(&id)
+            .into_response();
+    };
+    let input = NewRequest {
+        profile: b.profile,
+        duration_seconds: b.duration_seconds,
+        reason: b.reason,
+    };
+    answer(
+        &id,
+        StatusCode::CREATED,
+        service.create(&actor, input, &id).await,
+    )
+}
+
+/// `GET /requests[?status=pending]`.
+pub(super) async fn list(
+    State(state): State<AppState>,
+    Extension(id): Extension<RequestId>,
+    client: Option<Extension<ClientAddr>>,
+    Query(q): Query<ListQuery>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let (actor, _) = match actor(
+        &state,
+        &id,
+        client.as_deref(),
+        &method,
+        &uri,
+        &headers,
+        body,
+    )
+    .await
+    {
+        Ok(a) => a,
+        Err(e) => return e.with_request_id(&id).into_response(),
+    };
+    let service = service_or_deny!(state, id);
+    let status = match q.status.as_deref().map(Status::parse) {
+        None => None,
+        Some(Some(s)) => Some(s),
+        Some(None) => {
+            return ApiError::new(ApiErrorKind::InvalidRequest)
+                .with_message("status must be pending, approved, denied or expired")
+                .with_request_id(&id)
+                .into_response()
+        }
+    };
+    match service.list_visible(&actor, status).await {
+        Ok(requests) => no_store(Json(ListResponse { requests }).into_response()),
+        Err(e) => api_error(&e).with_request_id(&id).into_response(),
+    }
+}
+
+/// `GET /requests/{id}`.
+pub(super) async fn show(
+    State(state): State<AppState>,
+    Extension(id): Extension<RequestId>,
+    client: Option<Extension<ClientAddr>>,
+    Path(request): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let (actor, _) = match actor(
+        &state,
+        &id,
+        client.as_deref(),
+        &method,
+        &uri,
+        &headers,
+        body,
+    )
+    .await
+    {
+        Ok(a) => a,
+        Err(e) => return e.with_request_id(&id).into_response(),
+    };
+    let service = service_or_deny!(state, id);
+    answer(&id, StatusCode::OK, service.get(&actor, &request).await)
+}
+
+async fn decide(
+    state: AppState,
+    id: RequestId,
+    client: Option<Extension<ClientAddr>>,
+    request: String,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+    approve: bool,
+) -> Response {
+    let (actor, bytes) = match actor(
+        &state,
+        &id,
+        client.as_deref(),
+        &method,
+        &uri,
+        &headers,
+        body,
+    )
+    .await
+    {
+        Ok(a) => a,
+        Err(e) => return e.with_request_id(&id).into_response(),
+    };
+    let service = service_or_deny!(state, id);
+    let comment = if bytes.is_empty() {
+        String::new()
+    } else {
+        match serde_json::from_slice::<DecideBody>(&bytes) {
+            Ok(b) => b.comment,
+            Err(_) => {
+                return ApiError::new(ApiErrorKind::InvalidRequest)
+                    .with_message("body must be {\"comment\": string}")
+                    .with_request_id(&id)
+                    .into_response()
+            }
+        }
+    };
+    let r = if approve {
+        service.approve(&actor, &request, &comment, &id).await
+    } else {
+        service.deny(&actor, &request, &comment, &id).await
+    };
+    answer(&id, StatusCode::OK, r)
+}
+
+/// `POST /requests/{id}/approve`.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn approve(
+    State(state): State<AppState>,
+    Extension(id): Extension<RequestId>,
+    client: Option<Extension<ClientAddr>>,
+    Path(request): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    decide(state, id, client, request, method, uri, headers, body, true).await
+}
+
+/// `POST /requests/{id}/deny`.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn deny(
+    State(state): State<AppState>,
+    Extension(id): Extension<RequestId>,
+    client: Option<Extension<ClientAddr>>,
+    Path(request): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    decide(
+        state, id, client, request, method, uri, headers, body, false,
+    )
+    .await
+}
