@@ -261,9 +261,11 @@ impl Approvals {
                 min_seconds,
                 max_seconds,
                 ..
-            } => return Err(ApprovalError::Duration(format!(
+            } => {
+                return Err(ApprovalError::Duration(format!(
                 "duration_seconds must be between {min_seconds} and {max_seconds} for this profile"
-            ))),
+            )))
+            }
             _ => return Err(ApprovalError::Denied),
         };
         let now = self.now();

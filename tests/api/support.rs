@@ -80,8 +80,6 @@ pub struct TestApp {
     /// GetCallerIdentity requests that reached the transport in `aws_mode`.
     pub dials: Arc<AtomicUsize>,
     stop: Option<oneshot::Sender<()>>,
-    /// The approvals database URL, when approvals are on.
-    pub database_url: Option<String>,
     _db_dir: Option<tempfile::TempDir>,
     server: Option<JoinHandle<std::io::Result<()>>>,
     _sim: tvm::sts::sim::SimHandle,
@@ -332,7 +330,6 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
     let mut config = config;
     let mut db_dir = None;
     let mut approvals = None;
-    let mut database_url = None;
     if opts.approvals {
         let url = match &opts.database_url {
             Some(u) => u.clone(),
@@ -351,10 +348,9 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
             .collect();
         approvals = Some((db, targets));
         config.approvals = Some(tvm::approvals::ApprovalsSettings {
-            database_url: url.clone(),
+            database_url: url,
             webhooks: Vec::new(),
         });
-        database_url = Some(url);
     }
     let metrics = Metrics::new();
     let sts_credentials = opts.sts_credentials.clone().unwrap_or(service.creds);
@@ -409,7 +405,6 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         sso_alice,
         dials,
         stop: Some(stop),
-        database_url,
         _db_dir: db_dir,
         server: Some(server),
         _sim: handle,
