@@ -7,7 +7,7 @@ CREATE TABLE approval_requests (
     profile             TEXT NOT NULL,
     rule_name           TEXT NOT NULL,
     rule_digest         TEXT NOT NULL,
-    approvals_needed    INTEGER NOT NULL,
+    approvals_needed    BIGINT NOT NULL,
     grant_seconds       BIGINT NOT NULL,
     requester_arn       TEXT NOT NULL,
     requester_user_id   TEXT NOT NULL,

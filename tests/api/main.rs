@@ -19,6 +19,7 @@ mod limits;
 mod moto;
 mod ops;
 mod origins;
+mod postgres;
 mod rejections;
 mod reload;
 mod startup;

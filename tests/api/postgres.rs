@@ -1,0 +1,257 @@
+//! The approvals store against a real Postgres (DESIGN §12): the round trip,
+//! and concurrent approvers on one replica and on two replicas never making a
+//! double transition. Postgres is started here, on a free loopback port in a
+//! temporary directory (as the `postgres` user when running as root, since it
+//! refuses to run as root), and stopped at the end. Outside CI the tests skip
+//! with a notice when Postgres is not installed; in CI (`CI=true`) that fails.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use crate::support::*;
+
+const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
+
+/// A running Postgres; stopped on drop.
+pub struct Postgres {
+    dir: tempfile::TempDir,
+    pub url: String,
+    root: bool,
+}
+
+fn run_as_postgres(root: bool, args: &[&str]) -> bool {
+    let status = if root {
+        let cmd = args
+            .iter()
+            .map(|a| format!("'{a}'"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        Command::new("su")
+            .args(["postgres", "-s", "/bin/sh", "-c", &cmd])
+            .status()
+    } else {
+        Command::new(args[0]).args(&args[1..]).status()
+    };
+    status.is_ok_and(|s| s.success())
+}
+
+impl Postgres {
+    /// Starts one, or `None` (with a notice) when Postgres is not installed
+    /// outside CI.
+    pub fn start() -> Option<Self> {
+        let initdb = PathBuf::from(PG_BIN).join("initdb");
+        if !initdb.exists() {
+            assert!(
+                std::env::var("CI").is_err(),
+                "Postgres is required in CI ({PG_BIN}); .ci/run installs it"
+            );
+            eprintln!("NOTICE: skipping Postgres tests: {PG_BIN} not found");
+            return None;
+        }
+        let root = rustix::process::geteuid().is_root();
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        std::fs::create_dir(&data).unwrap();
+        if root {
+            for p in [dir.path(), data.as_path()] {
+                let ok = Command::new("chown")
+                    .args(["postgres:postgres", &p.display().to_string()])
+                    .status()
+                    .is_ok_and(|s| s.success());
+                assert!(ok, "chown to postgres failed");
+            }
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let data_s = data.display().to_string();
+        let initdb_s = initdb.display().to_string();
+        assert!(
+            run_as_postgres(
+                root,
+                &[&initdb_s, "-D", &data_s, "-A", "trust", "-U", "tvm"]
+            ),
+            "initdb failed"
+        );
+        let pg_ctl = format!("{PG_BIN}/pg_ctl");
+        let opts = format!("-p {port} -k {data_s} -c listen_addresses=127.0.0.1");
+        assert!(
+            run_as_postgres(
+                root,
+                &[
+                    &pg_ctl,
+                    "-D",
+                    &data_s,
+                    "-o",
+                    &opts,
+                    "-l",
+                    &format!("{data_s}/log"),
+                    "-w",
+                    "start"
+                ]
+            ),
+            "pg_ctl start failed"
+        );
+        Some(Self {
+            url: format!("postgres://tvm@127.0.0.1:{port}/postgres"),
+            dir,
+            root,
+        })
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        let data = self.dir.path().join("data").display().to_string();
+        run_as_postgres(
+            self.root,
+            &[
+                &format!("{PG_BIN}/pg_ctl"),
+                "-D",
+                &data,
+                "-m",
+                "immediate",
+                "stop",
+            ],
+        );
+    }
+}
+
+const POLICY_PG: &str = r#"version: 1
+profiles:
+  prod-admin:
+    role_arn: arn:aws:iam::111122223333:role/TvmProdAdmin
+    max_duration: 2h
+  db-admin:
+    role_arn: arn:aws:iam::111122223333:role/TvmProdAdmin
+rules:
+  - name: prod-one-approver
+    effect: require_approval
+    accounts: ["111122223333"]
+    principals: ["arn:aws:iam::111122223333:user/eng/*"]
+    profiles: ["prod-admin"]
+    approvers:
+      principals: ["arn:aws:iam::111122223333:user/eng/*"]
+  - name: db-two-approvers
+    effect: require_approval
+    accounts: ["111122223333"]
+    principals: ["arn:aws:iam::111122223333:user/eng/*"]
+    profiles: ["db-admin"]
+    approvers:
+      principals: ["arn:aws:iam::111122223333:user/eng/*"]
+    approvals_needed: 2
+"#;
+
+async fn replica(url: &str) -> TestApp {
+    spawn_app_with(Options {
+        approvals: true,
+        database_url: Some(url.to_owned()),
+        policy_text: Some(POLICY_PG.into()),
+        ..Options::default()
+    })
+    .await
+}
+
+async fn create(app: &TestApp, who: &Caller, profile: &str) -> String {
+    let r = app
+        .call(
+            who,
+            "POST",
+            "/requests",
+            &format!(r#"{{"profile": "{profile}", "reason": "migration"}}"#),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    r.json()["Id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn postgres_round_trip_and_concurrent_approvers_on_two_replicas() {
+    let Some(pg) = Postgres::start() else { return };
+    let a = replica(&pg.url).await;
+    // A second replica on the same database (migrations already applied).
+    let b = replica(&pg.url).await;
+    let bob = a.add_user("arn:aws:iam::111122223333:user/eng/bob");
+    let dave = a.add_user("arn:aws:iam::111122223333:user/eng/dave");
+    let erin = a.add_user("arn:aws:iam::111122223333:user/eng/erin");
+    // Replica b's simulator does not know a's users: register dave there too.
+    let dave_b = b.add_user("arn:aws:iam::111122223333:user/eng/dave");
+
+    for round in 0..5 {
+        // One approver needed; two approve at once on two replicas.
+        let id = create(&a, &a.alice, "prod-admin").await;
+        let path = format!("/requests/{id}/approve");
+        let (x, y) = tokio::join!(
+            a.call(&bob, "POST", &path, r#"{"comment": "a"}"#),
+            b.call(&dave_b, "POST", &path, r#"{"comment": "b"}"#)
+        );
+        let mut statuses = [x.status, y.status];
+        statuses.sort();
+        assert_eq!(
+            statuses,
+            [200, 409],
+            "round {round}: {} / {}",
+            x.body,
+            y.body
+        );
+        let shown = a
+            .call(&a.alice, "GET", &format!("/requests/{id}"), "")
+            .await;
+        assert_eq!(shown.json()["Approvals"].as_array().unwrap().len(), 1);
+        assert_eq!(shown.json()["Status"], "approved");
+    }
+
+    // Two approvers needed; three approve at once: two count, the third is 409.
+    let id = create(&a, &a.alice, "db-admin").await;
+    let path = format!("/requests/{id}/approve");
+    let (x, y, z) = tokio::join!(
+        a.call(&bob, "POST", &path, "{}"),
+        a.call(&dave, "POST", &path, "{}"),
+        a.call(&erin, "POST", &path, "{}")
+    );
+    let mut statuses = [x.status, y.status, z.status];
+    statuses.sort();
+    assert_eq!(statuses, [200, 200, 409]);
+    let shown = a.call(&bob, "GET", &format!("/requests/{id}"), "").await;
+    assert_eq!(shown.json()["Status"], "approved");
+    assert_eq!(shown.json()["Approvals"].as_array().unwrap().len(), 2);
+
+    // Replica b's simulator gives alice's ARN another `UserId` (as AWS does
+    // for a user deleted and re-created under the same name): a grant serves
+    // only the requester's exact ARN and UserId, so 403 and no AssumeRole.
+    let vend = b
+        .vend(
+            &b.alice,
+            &format!(r#"{{"profile": "db-admin", "approval_id": "{id}"}}"#),
+        )
+        .await;
+    assert_eq!((vend.status, vend.code().as_str()), (403, "POLICY_DENY"));
+    assert_eq!(b.sts_calls("AssumeRole"), 0);
+    let own = a
+        .vend(
+            &a.alice,
+            &format!(r#"{{"profile": "db-admin", "approval_id": "{id}"}}"#),
+        )
+        .await;
+    assert_eq!(own.status, 200, "{}", own.body);
+    let si = own.json()["SourceIdentity"].as_str().unwrap().to_owned();
+    let service = a
+        .vend(
+            &a.alice,
+            &format!(r#"{{"profile": "db-admin", "approval_id": "{id}"}}"#),
+        )
+        .await;
+    assert_eq!(service.status, 200, "{}", service.body);
+    // Both vends are listed with the grant.
+    let db = tvm::approvals::connect(&pg.url).await.unwrap();
+    let rows: Vec<(String,)> =
+        sqlx::query_as("SELECT source_identity FROM grant_vends WHERE grant_id = $1")
+            .bind(&id)
+            .fetch_all(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(rows.len(), 2);
+    assert!(rows.iter().any(|r| r.0 == si));
+}
