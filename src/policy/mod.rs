@@ -42,6 +42,8 @@ mod window;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_approval;
+#[cfg(test)]
 mod tests_decisions;
 #[cfg(test)]
 mod tests_load;
