@@ -34,6 +34,14 @@ pub struct EvalArgs {
     /// The requested duration in seconds.
     #[arg(long)]
     pub duration: Option<u32>,
+    /// Evaluate a vend under a grant (meets deny and require_approval rules;
+    /// the grant itself lives in the server's database and is not checked).
+    #[arg(long, conflicts_with = "reason")]
+    pub approval_id: Option<String>,
+    /// Evaluate a break-glass vend with this reason (meets deny and
+    /// break_glass rules; the reason's length is checked against the rule).
+    #[arg(long)]
+    pub reason: Option<String>,
 }
 
 /// Reads and loads `file`; on error prints `file:line:column: message` (or
@@ -102,7 +110,11 @@ pub fn eval(args: &EvalArgs) -> ExitCode {
     let request = VendRequest {
         profile: &args.profile,
         duration_seconds: args.duration,
-        kind: crate::policy::VendKind::Plain,
+        kind: match (&args.approval_id, &args.reason) {
+            (Some(_), _) => crate::policy::VendKind::Approval,
+            (None, Some(_)) => crate::policy::VendKind::BreakGlass,
+            (None, None) => crate::policy::VendKind::Plain,
+        },
     };
     println!(
         "principal {} (canonical {}, user {:?}, account {}) at {at}",
@@ -111,8 +123,29 @@ pub fn eval(args: &EvalArgs) -> ExitCode {
         identity.username(),
         identity.account()
     );
+    println!("vend kind: {}", request.kind.as_str());
     let explanation = policy.explain(&identity, &request, at);
     println!("{explanation}");
+    let rule = explanation
+        .decision
+        .rule
+        .as_ref()
+        .and_then(|m| policy.rule(m.index));
+    if let (Some(reason), Some(bg)) = (&args.reason, rule.and_then(|r| r.break_glass())) {
+        if (reason.trim().chars().count() as u64) < u64::from(bg.reason_min_length) {
+            println!(
+                "the reason is shorter than the rule's reason_min_length ({}): 400 INVALID_REQUEST",
+                bg.reason_min_length
+            );
+            return ExitCode::FAILURE;
+        }
+    }
+    if let (Some(_), Some(a)) = (&args.approval_id, rule.and_then(|r| r.approval())) {
+        println!(
+            "allowed only under a live grant of this caller for this rule ({} approval(s), grant {}s)",
+            a.approvals_needed, a.grant_duration_seconds
+        );
+    }
     match explanation.decision.outcome {
         Outcome::Allow(_) => ExitCode::SUCCESS,
         _ => ExitCode::FAILURE,

@@ -4,6 +4,7 @@
 //! error `Code`, and whether STS was called.
 
 mod approvals;
+mod approvals_cli;
 mod approvals_webhooks;
 mod cli;
 mod client_boto3;
