@@ -26,6 +26,9 @@ mod service;
 mod view;
 mod webhook;
 
+#[cfg(test)]
+mod tests;
+
 pub use actor::{person_key, same_person, Actor};
 pub use db::{backend_of, connect, Backend, Database, DbError};
 pub use service::{ApprovalError, Approvals, LiveGrant, NewRequest};
