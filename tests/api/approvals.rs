@@ -321,3 +321,69 @@ async fn profiles_show_the_kind() {
         vec![("prod-admin".to_owned(), "approval".to_owned())]
     );
 }
+
+#[tokio::test]
+async fn a_changed_rule_needs_a_new_approval_and_a_bad_reload_keeps_the_last_good() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("policy.yaml");
+    std::fs::write(&file, POLICY_APPR).unwrap();
+    let app = spawn_app_with(Options {
+        approvals: true,
+        policy_file: Some(file.clone()),
+        ..Options::default()
+    })
+    .await;
+    let bob = app.add_user(BOB_ARN);
+    let id = create(&app, &app.alice).await.json()["Id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let ok = app
+        .call(&bob, "POST", &format!("/requests/{id}/approve"), "{}")
+        .await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    let vend_body = format!(r#"{{"profile": "prod-admin", "approval_id": "{id}"}}"#);
+
+    // A break_glass rule without a webhook for break_glass.used is rejected
+    // on reload; the last good policy keeps serving the grant.
+    let with_bg = format!(
+        "{POLICY_APPR}  - name: bg\n    effect: break_glass\n    accounts: [\"111122223333\"]\n    profiles: [\"prod-admin\"]\n"
+    );
+    std::fs::write(&file, &with_bg).unwrap();
+    let metrics_url = app.admin.clone();
+    let mut rejected = false;
+    for _ in 0..100 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let m = app.get(&metrics_url, "/metrics", None).await.body;
+        if metric(&m, "tvm_policy_reloads_total{result=\"error\"}") >= 1.0 {
+            rejected = true;
+            break;
+        }
+    }
+    assert!(rejected, "the reload should be rejected");
+    let vend = app.vend(&app.alice, &vend_body).await;
+    assert_eq!(vend.status, 200, "{}", vend.body);
+    assert_eq!(app.sts_calls("AssumeRole"), 1);
+
+    // The grant's rule changes (a longer grant): 403 APPROVAL_REQUIRED, no STS.
+    std::fs::write(
+        &file,
+        POLICY_APPR.replace("grant_duration: 1h", "grant_duration: 2h"),
+    )
+    .unwrap();
+    let mut refused = None;
+    for _ in 0..100 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let r = app.vend(&app.alice, &vend_body).await;
+        if r.status != 200 {
+            refused = Some(r);
+            break;
+        }
+    }
+    let r = refused.expect("the changed rule should refuse the grant");
+    assert_eq!((r.status, r.code().as_str()), (403, "APPROVAL_REQUIRED"));
+    let calls = app.sts_calls("AssumeRole");
+    let again = app.vend(&app.alice, &vend_body).await;
+    assert_eq!(again.code(), "APPROVAL_REQUIRED");
+    assert_eq!(app.sts_calls("AssumeRole"), calls);
+}

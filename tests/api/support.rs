@@ -366,6 +366,8 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         policy: Arc::new(match &opts.policy_file {
             Some(path) => PolicyStore::load(path, metrics.clone())
                 .unwrap()
+                .with_check(startup::policy_check(config.approvals.clone()))
+                .unwrap()
                 .with_poll_interval(opts.poll_interval)
                 .with_settle_interval(opts.settle_interval),
             None => PolicyStore::fixed(

@@ -195,6 +195,17 @@ async fn eks_style_token_only_when_enabled() {
     let resp = app
         .post("/requests", Some(&format!("Bearer {token}")), READONLY)
         .await;
-    assert_eq!(resp.status, 404, "no such route yet; never 200");
+    assert_eq!((resp.status, resp.code().as_str()), (401, "INVALID_TOKEN"));
     assert_eq!(app.sim.calls_for("GetCallerIdentity").len(), 1);
+    // Nor for a vend under a grant or a break-glass vend (DESIGN §2, §12):
+    // it binds no body, so it cannot vouch for an approval_id or a reason.
+    for body in [
+        r#"{"profile": "readonly", "approval_id": "0123456789abcdef"}"#,
+        r#"{"profile": "readonly", "reason": "the database is on fire tonight"}"#,
+    ] {
+        let token = botocore_token(&py, &app.alice, &app.verify_url, CLUSTER, "", "eks");
+        let resp = app.vend_with(&token, body).await;
+        assert_eq!((resp.status, resp.code().as_str()), (401, "INVALID_TOKEN"));
+    }
+    assert_eq!(app.sts_calls("AssumeRole"), 1);
 }
