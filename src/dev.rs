@@ -122,6 +122,18 @@ async fn run_inner(args: DevArgs) -> Result<ExitCode, Box<dyn std::error::Error>
 
     let metrics = Metrics::new();
     let policy = Policy::from_yaml(DEMO_POLICY)?;
+    // Approvals live in a SQLite file in a fresh private directory, removed
+    // when `tvm dev` ends.
+    let db_dir = std::env::temp_dir().join(format!("tvm-dev-{}", &random_secret()[..12]));
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new().mode(0o700).create(&db_dir)?;
+    }
+    let approvals_settings = crate::approvals::ApprovalsSettings {
+        database_url: format!("sqlite://{}", db_dir.join("approvals.db").display()),
+        webhooks: Vec::new(),
+    };
+    let approvals = startup::open_approvals(&approvals_settings).await?;
     let sim_endpoint = crate::config::EndpointUrl::parse(&sim_url)?;
     let endpoint = Endpoint::parse(&sim_url)?;
     let config = ValidatedConfig {
@@ -152,7 +164,7 @@ async fn run_inner(args: DevArgs) -> Result<ExitCode, Box<dyn std::error::Error>
             max_connections: 256,
             ..ServerLimits::default()
         },
-        approvals: None,
+        approvals: Some(approvals_settings),
     };
     let service_creds = AwsCredentials::new(&service_key, &service_secret, None, None, "tvm-dev");
     let sts = crate::sts::aws::AwsSts::new("us-east-1", Some(&sim_url), Some(service_creds)).await;
@@ -163,7 +175,7 @@ async fn run_inner(args: DevArgs) -> Result<ExitCode, Box<dyn std::error::Error>
         replay: Arc::new(InMemoryReplayStore::new()),
         policy: Arc::new(PolicyStore::fixed(policy, metrics.clone())),
         metrics,
-        approvals: None,
+        approvals: Some(approvals),
     };
     let state = startup::build(&config, deps);
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -194,6 +206,7 @@ async fn run_inner(args: DevArgs) -> Result<ExitCode, Box<dyn std::error::Error>
     }
     server.await??;
     let _ = sim_handle.shutdown().await;
+    let _ = std::fs::remove_dir_all(&db_dir);
     Ok(code)
 }
 
