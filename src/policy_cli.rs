@@ -123,7 +123,9 @@ pub fn eval(args: &EvalArgs) -> ExitCode {
         identity.username(),
         identity.account()
     );
-    println!("vend kind: {}", request.kind.as_str());
+    if request.kind != crate::policy::VendKind::Plain {
+        println!("vend kind: {}", request.kind.as_str());
+    }
     let explanation = policy.explain(&identity, &request, at);
     println!("{explanation}");
     let rule = explanation
