@@ -3,9 +3,8 @@
 //! is authenticated with the caller's own tvm-v1 token, bound to its method,
 //! path and body; the work is the approvals service's.
 
-use axum::body::Body;
-use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
@@ -65,11 +64,10 @@ async fn actor(
     state: &AppState,
     id: &RequestId,
     client: Option<&ClientAddr>,
-    method: &Method,
-    uri: &Uri,
-    headers: &HeaderMap,
-    body: Body,
+    req: Request,
 ) -> Result<(Actor, bytes::Bytes), ApiError> {
+    let (parts, body) = req.into_parts();
+    let (method, uri, headers) = (&parts.method, &parts.uri, &parts.headers);
     if let Err(wait) = state.rate_check(AddressScope::Api, client) {
         return Err(ApiError::from(&VendError::RateLimited(wait)));
     }
@@ -127,22 +125,9 @@ pub(super) async fn create(
     State(state): State<AppState>,
     Extension(id): Extension<RequestId>,
     client: Option<Extension<ClientAddr>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
+    req: Request,
 ) -> Response {
-    let (actor, bytes) = match actor(
-        &state,
-        &id,
-        client.as_deref(),
-        &method,
-        &uri,
-        &headers,
-        body,
-    )
-    .await
-    {
+    let (actor, bytes) = match actor(&state, &id, client.as_deref(), req).await {
         Ok(a) => a,
         Err(e) => return e.with_request_id(&id).into_response(),
     };
@@ -171,22 +156,9 @@ pub(super) async fn list(
     Extension(id): Extension<RequestId>,
     client: Option<Extension<ClientAddr>>,
     Query(q): Query<ListQuery>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
+    req: Request,
 ) -> Response {
-    let (actor, _) = match actor(
-        &state,
-        &id,
-        client.as_deref(),
-        &method,
-        &uri,
-        &headers,
-        body,
-    )
-    .await
-    {
+    let (actor, _) = match actor(&state, &id, client.as_deref(), req).await {
         Ok(a) => a,
         Err(e) => return e.with_request_id(&id).into_response(),
     };
@@ -213,22 +185,9 @@ pub(super) async fn show(
     Extension(id): Extension<RequestId>,
     client: Option<Extension<ClientAddr>>,
     Path(request): Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
+    req: Request,
 ) -> Response {
-    let (actor, _) = match actor(
-        &state,
-        &id,
-        client.as_deref(),
-        &method,
-        &uri,
-        &headers,
-        body,
-    )
-    .await
-    {
+    let (actor, _) = match actor(&state, &id, client.as_deref(), req).await {
         Ok(a) => a,
         Err(e) => return e.with_request_id(&id).into_response(),
     };
@@ -241,23 +200,10 @@ async fn decide(
     id: RequestId,
     client: Option<Extension<ClientAddr>>,
     request: String,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
+    req: Request,
     approve: bool,
 ) -> Response {
-    let (actor, bytes) = match actor(
-        &state,
-        &id,
-        client.as_deref(),
-        &method,
-        &uri,
-        &headers,
-        body,
-    )
-    .await
-    {
+    let (actor, bytes) = match actor(&state, &id, client.as_deref(), req).await {
         Ok(a) => a,
         Err(e) => return e.with_request_id(&id).into_response(),
     };
@@ -284,34 +230,23 @@ async fn decide(
 }
 
 /// `POST /requests/{id}/approve`.
-#[allow(clippy::too_many_arguments)]
 pub(super) async fn approve(
     State(state): State<AppState>,
     Extension(id): Extension<RequestId>,
     client: Option<Extension<ClientAddr>>,
     Path(request): Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
+    req: Request,
 ) -> Response {
-    decide(state, id, client, request, method, uri, headers, body, true).await
+    decide(state, id, client, request, req, true).await
 }
 
 /// `POST /requests/{id}/deny`.
-#[allow(clippy::too_many_arguments)]
 pub(super) async fn deny(
     State(state): State<AppState>,
     Extension(id): Extension<RequestId>,
     client: Option<Extension<ClientAddr>>,
     Path(request): Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
+    req: Request,
 ) -> Response {
-    decide(
-        state, id, client, request, method, uri, headers, body, false,
-    )
-    .await
+    decide(state, id, client, request, req, false).await
 }

@@ -118,13 +118,13 @@ pub enum VendKind {
 impl VendKind {
     /// Whether a rule of `effect` takes part in this kind of evaluation.
     pub fn meets(self, effect: Effect) -> bool {
-        match (self, effect) {
-            (_, Effect::Deny) => true,
-            (VendKind::Plain, Effect::Allow | Effect::RequireApproval) => true,
-            (VendKind::Approval, Effect::RequireApproval) => true,
-            (VendKind::BreakGlass, Effect::BreakGlass) => true,
-            _ => false,
-        }
+        matches!(
+            (self, effect),
+            (_, Effect::Deny)
+                | (VendKind::Plain, Effect::Allow | Effect::RequireApproval)
+                | (VendKind::Approval, Effect::RequireApproval)
+                | (VendKind::BreakGlass, Effect::BreakGlass)
+        )
     }
 
     /// `"plain"`, `"approval"` or `"break_glass"`, for logs.

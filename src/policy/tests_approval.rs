@@ -47,9 +47,9 @@ const OFFICE_AND_NIGHT: &str = r#"
 
 #[test]
 fn approvers_must_bind_principals_and_durations_are_in_range() {
-    let (p, m) = invalid(&format!(
-        "  - {{name: r, effect: require_approval, accounts: [\"111122223333\"], profiles: [prod-admin], approvers: {{accounts: [\"111122223333\"]}}}}\n"
-    ));
+    let (p, m) = invalid(
+        "  - {name: r, effect: require_approval, accounts: [\"111122223333\"], profiles: [prod-admin], approvers: {accounts: [\"111122223333\"]}}\n",
+    );
     assert_eq!(p, "rules[0].approvers.principals");
     assert!(m.contains("must bind `principals`"), "{m}");
     let (p, _) = invalid("  - {name: r, effect: require_approval, accounts: [\"111122223333\"]}\n");
