@@ -22,6 +22,7 @@
 
 mod actor;
 mod db;
+mod grants;
 mod service;
 mod view;
 mod webhook;

@@ -7,11 +7,11 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use super::db::{Database, DbError};
-use super::view::{rfc3339, ApprovalView, BreakGlassView, RequestView, Status};
+use super::view::{rfc3339, ApprovalView, RequestView, Status};
 use super::webhook::Webhooks;
 use super::{
     is_id, new_id, Actor, MAX_COMMENT_CHARS, MAX_LISTED, MAX_PENDING_PER_REQUESTER,
-    MIN_GRANT_LEFT_SECONDS, REQUEST_TTL_SECONDS,
+    REQUEST_TTL_SECONDS,
 };
 use crate::clock::Clock;
 use crate::identity::RequestId;
@@ -80,11 +80,11 @@ pub struct LiveGrant {
 /// The service. Cheap to clone.
 #[derive(Clone)]
 pub struct Approvals {
-    db: Database,
+    pub(super) db: Database,
     policy: Arc<PolicyStore>,
     clock: Arc<dyn Clock>,
-    metrics: Metrics,
-    webhooks: Arc<Webhooks>,
+    pub(super) metrics: Metrics,
+    pub(super) webhooks: Arc<Webhooks>,
 }
 
 const REQUEST_COLUMNS: &str = "id, status, profile, rule_name, rule_digest, approvals_needed, \
@@ -92,23 +92,23 @@ const REQUEST_COLUMNS: &str = "id, status, profile, rule_name, rule_digest, appr
      reason, duration_seconds, created_at, expires_at, grant_expires_at";
 
 /// One row of `approval_requests`.
-struct Stored {
-    id: String,
-    status: String,
-    profile: String,
-    rule_name: String,
-    rule_digest: String,
-    approvals_needed: i64,
-    grant_seconds: i64,
-    requester_arn: String,
-    requester_user_id: String,
-    requester_canonical: String,
-    requester_username: String,
-    reason: String,
-    duration_seconds: i64,
-    created_at: i64,
-    expires_at: i64,
-    grant_expires_at: Option<i64>,
+pub(super) struct Stored {
+    pub(super) id: String,
+    pub(super) status: String,
+    pub(super) profile: String,
+    pub(super) rule_name: String,
+    pub(super) rule_digest: String,
+    pub(super) approvals_needed: i64,
+    pub(super) grant_seconds: i64,
+    pub(super) requester_arn: String,
+    pub(super) requester_user_id: String,
+    pub(super) requester_canonical: String,
+    pub(super) requester_username: String,
+    pub(super) reason: String,
+    pub(super) duration_seconds: i64,
+    pub(super) created_at: i64,
+    pub(super) expires_at: i64,
+    pub(super) grant_expires_at: Option<i64>,
 }
 
 impl Stored {
@@ -134,7 +134,7 @@ impl Stored {
     }
 
     /// The status as of `now` (a pending request past `expires_at` is expired).
-    fn status_at(&self, now: i64) -> Status {
+    pub(super) fn status_at(&self, now: i64) -> Status {
         match Status::parse(&self.status) {
             Some(Status::Pending) if now >= self.expires_at => Status::Expired,
             Some(s) => s,
@@ -176,11 +176,11 @@ impl Approvals {
         &self.webhooks
     }
 
-    fn now(&self) -> i64 {
+    pub(super) fn now(&self) -> i64 {
         self.clock.now().as_second()
     }
 
-    fn db_err(&self, e: sqlx::Error) -> ApprovalError {
+    pub(super) fn db_err(&self, e: sqlx::Error) -> ApprovalError {
         self.metrics.database_error();
         tracing::error!(error = %e, "approvals database error");
         ApprovalError::Database(e)
@@ -526,180 +526,6 @@ impl Approvals {
         self.metrics.approval_outcome(action);
         Ok(view)
     }
-
-    /// The grant `approval_id` for a vend of `profile` by `actor` under `rule`
-    /// (the first `require_approval` rule the vend met), with the session
-    /// length to vend: `requested`, or the request's duration, never past the
-    /// grant's end.
-    pub async fn grant_for_vend(
-        &self,
-        actor: &Actor,
-        approval_id: &str,
-        profile: &str,
-        rule: &Rule,
-        requested: Option<u32>,
-    ) -> Result<LiveGrant, ApprovalError> {
-        if !is_id(approval_id) {
-            return Err(ApprovalError::Denied);
-        }
-        let mut conn = self.db.pool.acquire().await.map_err(|e| self.db_err(e))?;
-        let req = fetch(&mut conn, approval_id)
-            .await
-            .map_err(|e| self.db_err(e))?
-            .filter(|r| r.requester_arn == actor.arn() && r.requester_user_id == actor.user_id())
-            .filter(|r| r.profile == profile)
-            .ok_or(ApprovalError::Denied)?;
-        let now = self.now();
-        if req.status_at(now) != Status::Approved {
-            return Err(ApprovalError::Denied);
-        }
-        if req.rule_name != rule.name() || req.rule_digest != rule.digest() {
-            return Err(ApprovalError::ApprovalRequired);
-        }
-        let left = req.grant_expires_at.unwrap_or(0) - now;
-        if left < MIN_GRANT_LEFT_SECONDS {
-            return Err(ApprovalError::ApprovalRequired);
-        }
-        let cap = req.duration_seconds.min(left);
-        let duration = match requested {
-            None => cap,
-            Some(d) if i64::from(d) <= cap => i64::from(d),
-            Some(_) => {
-                return Err(ApprovalError::Duration(format!(
-                    "duration_seconds must be at most {cap} under this grant"
-                )))
-            }
-        };
-        Ok(LiveGrant {
-            id: req.id,
-            duration_seconds: u32::try_from(duration).unwrap_or(u32::MAX),
-        })
-    }
-
-    /// Lists a vend under a grant or break-glass record with it.
-    pub async fn record_vend(
-        &self,
-        grant_id: &str,
-        http: &RequestId,
-        source_identity: &str,
-        duration_seconds: u32,
-    ) -> Result<(), ApprovalError> {
-        let now = self.now();
-        let mut tx = self.db.pool.begin().await.map_err(|e| self.db_err(e))?;
-        sqlx::query(
-            "INSERT INTO grant_vends (grant_id, http_request_id, source_identity, \
-             duration_seconds, at) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(grant_id)
-        .bind(http.as_str())
-        .bind(source_identity)
-        .bind(i64::from(duration_seconds))
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| self.db_err(e))?;
-        audit(&mut tx, grant_id, "vended", "", source_identity, http, now)
-            .await
-            .map_err(|e| self.db_err(e))?;
-        tx.commit().await.map_err(|e| self.db_err(e))
-    }
-
-    /// Writes a break-glass record (and its `break_glass.used` outbox rows)
-    /// before the vend; returns its id.
-    pub async fn break_glass(
-        &self,
-        actor: &Actor,
-        profile: &str,
-        rule: &str,
-        reason: &str,
-        duration_seconds: u32,
-        http: &RequestId,
-    ) -> Result<String, ApprovalError> {
-        if !actor.is_person() {
-            return Err(ApprovalError::Denied);
-        }
-        let now = self.now();
-        let id = new_id();
-        let mut tx = self.db.pool.begin().await.map_err(|e| self.db_err(e))?;
-        sqlx::query(
-            "INSERT INTO break_glass_records (id, profile, rule_name, caller_arn, \
-             caller_user_id, reason, duration_seconds, http_request_id, at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(&id)
-        .bind(profile)
-        .bind(rule)
-        .bind(actor.arn())
-        .bind(actor.user_id())
-        .bind(reason)
-        .bind(i64::from(duration_seconds))
-        .bind(http.as_str())
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| self.db_err(e))?;
-        audit(&mut tx, &id, "break_glass", actor.arn(), reason, http, now)
-            .await
-            .map_err(|e| self.db_err(e))?;
-        let record = BreakGlassView {
-            id: id.clone(),
-            profile: profile.to_owned(),
-            caller: actor.arn().to_owned(),
-            reason: reason.to_owned(),
-            duration_seconds,
-            request_id: http.as_str().to_owned(),
-            at: rfc3339(now),
-        };
-        let text = format!(
-            "BREAK-GLASS: {} took {} for {}s: {}",
-            actor.arn(),
-            profile,
-            duration_seconds,
-            reason
-        );
-        self.webhooks
-            .enqueue(&mut tx, "break_glass.used", &text, &record, now)
-            .await
-            .map_err(|e| self.db_err(e))?;
-        tx.commit().await.map_err(|e| self.db_err(e))?;
-        self.metrics.break_glass_used();
-        Ok(id)
-    }
-
-    /// The audit trail of a request or record, oldest first: (action, actor
-    /// ARN, HTTP request id, unix seconds). For operators and tests.
-    pub async fn audit_trail(
-        &self,
-        subject: &str,
-    ) -> Result<Vec<(String, String, String, i64)>, ApprovalError> {
-        let rows = sqlx::query(
-            "SELECT action, actor_arn, http_request_id, at FROM approval_audit \
-             WHERE subject_id = $1 ORDER BY at, id",
-        )
-        .bind(subject)
-        .fetch_all(&self.db.pool)
-        .await
-        .map_err(|e| self.db_err(e))?;
-        rows.iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(|e| self.db_err(e))
-    }
-
-    /// The vends made under a grant or record: (HTTP request id, SourceIdentity).
-    pub async fn vends_of(&self, grant_id: &str) -> Result<Vec<(String, String)>, ApprovalError> {
-        let rows = sqlx::query(
-            "SELECT http_request_id, source_identity FROM grant_vends WHERE grant_id = $1 ORDER BY at",
-        )
-        .bind(grant_id)
-        .fetch_all(&self.db.pool)
-        .await
-        .map_err(|e| self.db_err(e))?;
-        rows.iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(|e| self.db_err(e))
-    }
 }
 
 /// "{requester} {verb} {profile} for {n}s: {reason}" (escaped by the webhook).
@@ -710,7 +536,10 @@ fn view_text(verb: &str, v: &RequestView) -> String {
     )
 }
 
-async fn fetch(conn: &mut sqlx::AnyConnection, id: &str) -> Result<Option<Stored>, sqlx::Error> {
+pub(super) async fn fetch(
+    conn: &mut sqlx::AnyConnection,
+    id: &str,
+) -> Result<Option<Stored>, sqlx::Error> {
     if !is_id(id) {
         return Ok(None);
     }
@@ -768,7 +597,7 @@ async fn load_view(
 }
 
 /// One append-only audit row.
-async fn audit(
+pub(super) async fn audit(
     tx: &mut Transaction<'static, Any>,
     subject: &str,
     action: &str,
