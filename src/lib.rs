@@ -26,9 +26,10 @@
 //! - [`identity`]: ARN parsing, canonical principal, username, SourceIdentity and
 //!   RoleSessionName stamps, request ids.
 //! - [`policy`]: profiles and rules, evaluated as a pure function.
-//! - [`sts`]: the [`sts::Sts`] trait, the AWS SDK adapter and the STS simulator.
-//! - [`state`]: state kept between requests behind small traits (today the rate
-//!   buckets, in memory).
+//! - [`sts`]: the [`sts::Sts`] trait, the AWS SDK adapter, the STS simulator and
+//!   the per-replica cap on concurrent STS calls.
+//! - [`state`]: state kept between requests behind small traits: the replay
+//!   store and the rate buckets, in memory (one replica) or in Redis (several).
 //! - [`vend`]: the pipeline that ties the above together for one request.
 //! - [`http`]: routers for the API and admin listeners, error mapping.
 //! - [`metrics`], [`telemetry`]: Prometheus registry and log set-up.

@@ -190,6 +190,9 @@ impl From<&VendError> for ApiError {
             }
             VendError::Sts(_) => ApiError::new(ApiErrorKind::StsError),
             VendError::Credentials(_) => ApiError::new(ApiErrorKind::CredentialError),
+            VendError::Unavailable(_) => {
+                ApiError::new(ApiErrorKind::Unavailable).with_retry_after(1)
+            }
         }
     }
 }

@@ -75,6 +75,7 @@ impl DecisionLog {
             Err(VendError::RateLimited(_)) => ("deny", self.reason.unwrap_or("rate_limited")),
             Err(VendError::Sts(e)) => ("error", e.outcome()),
             Err(VendError::Credentials(_)) => ("error", "bad_credentials"),
+            Err(VendError::Unavailable(reason)) => ("error", *reason),
         };
         let error = result.err().map(|e| e.to_string()).unwrap_or_default();
         self.write(effect, reason, latency, &error);

@@ -117,6 +117,8 @@ pub struct Options {
     pub sts_url: Option<String>,
     /// tvm's own credentials for AssumeRole instead of the simulator's service user.
     pub sts_credentials: Option<Credentials>,
+    /// The per-replica cap on concurrent STS calls.
+    pub sts_cap: tvm::sts::gate::StsCallCap,
 }
 
 impl Default for Options {
@@ -145,6 +147,7 @@ impl Default for Options {
             replay_capacity: None,
             sts_url: None,
             sts_credentials: None,
+            sts_cap: tvm::sts::gate::StsCallCap::default(),
         }
     }
 }
@@ -311,6 +314,8 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
             .replay_capacity
             .unwrap_or(tvm::auth::REPLAY_CACHE_CAPACITY),
         limits: opts.limits.clone(),
+        state: tvm::config::StateSettings::default(),
+        sts_cap: opts.sts_cap,
     };
     let metrics = Metrics::new();
     let sts_credentials = opts.sts_credentials.clone().unwrap_or(service.creds);
@@ -319,10 +324,10 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         clock,
         sts: Arc::new(sts),
         transport,
-        replay: Arc::new(match opts.replay_capacity {
+        state: tvm::state::Backend::with_replay(Arc::new(match opts.replay_capacity {
             Some(n) => InMemoryReplayStore::with_capacity(n),
             None => InMemoryReplayStore::new(),
-        }),
+        })),
         policy: Arc::new(match &opts.policy_file {
             Some(path) => PolicyStore::load(path, metrics.clone())
                 .unwrap()
