@@ -3,6 +3,7 @@
 //! One test per way a request can be rejected, each asserting the status, the
 //! error `Code`, and whether STS was called.
 
+mod chaos;
 mod cli;
 mod client_boto3;
 mod client_cache;
@@ -12,6 +13,7 @@ mod client_exec;
 mod client_profiles;
 mod client_retry;
 mod client_sources;
+mod fleet;
 mod hostile;
 mod limits;
 mod moto;
@@ -19,6 +21,7 @@ mod ops;
 mod origins;
 mod rejections;
 mod reload;
+mod replicas;
 mod startup;
 mod support;
 mod thirdparty;
