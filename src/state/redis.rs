@@ -134,8 +134,9 @@ pub struct SetupError {
 }
 
 impl RedisState {
-    /// Builds the client; connects lazily (tvm starts while Redis is down, and is
-    /// not ready until it answers). Must run inside a Tokio runtime.
+    /// Builds the client; connects lazily, so tvm starts while Redis is down
+    /// (refusing tokens with 503 until it answers, and not ready once it has
+    /// failed for the grace period). Must run inside a Tokio runtime.
     pub fn new(settings: &RedisSettings, metrics: StateMetrics) -> Result<Self, SetupError> {
         let fail = |reason: String| SetupError {
             url: redact_url(&settings.url),

@@ -19,6 +19,7 @@ mod limits;
 mod moto;
 mod ops;
 mod origins;
+mod redis_config;
 mod rejections;
 mod reload;
 mod replicas;

@@ -1,9 +1,10 @@
 //! Many replicas (issue #9): two `tvm serve` processes sharing one real Redis
 //! accept a token exactly once, share the per-principal limit, fail closed when
 //! Redis is lost (503, STS AssumeRole not called) and recover without a restart,
-//! keep TTLs on every key, and verify `rediss://` certificates. The behaviour
+//! keep TTLs on every key, and cost four round trips per vend. The behaviour
 //! that also applies to one replica is checked against the in-memory backend.
-//! Plus the per-replica cap on concurrent STS calls (in process).
+//! Plus the per-replica cap on concurrent STS calls (in process). TLS and the
+//! rate-limit failure policy: `redis_config.rs`.
 
 use std::time::Duration;
 
@@ -285,71 +286,6 @@ async fn a_vend_costs_four_redis_round_trips_with_every_bucket_on() {
         "{VENDS} sequential vends through one replica:\n{}",
         crate::chaos::round_trips(&m)
     );
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn rediss_is_verified_against_the_configured_ca() {
-    if !RedisServer::available() {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let ca = rcgen::CertifiedIssuer::self_signed(ca_params(), rcgen::KeyPair::generate().unwrap())
-        .unwrap();
-    let leaf_key = rcgen::KeyPair::generate().unwrap();
-    let leaf = rcgen::CertificateParams::new(vec!["localhost".into()])
-        .unwrap()
-        .signed_by(&leaf_key, &*ca)
-        .unwrap();
-    let (cert, key, ca_file) = (
-        dir.path().join("redis.crt"),
-        dir.path().join("redis.key"),
-        dir.path().join("ca.crt"),
-    );
-    std::fs::write(&cert, leaf.pem()).unwrap();
-    std::fs::write(&key, leaf_key.serialize_pem()).unwrap();
-    std::fs::write(&ca_file, ca.pem()).unwrap();
-    let redis = RedisServer::start_tls(&cert, &key).await;
-    let policy = write_policy(dir.path());
-    let sts = Sts::start().await;
-    let state = format!(
-        "{{redis_url: 'rediss://localhost:{}', redis_ca_file: {}}}",
-        redis.port,
-        ca_file.display()
-    );
-    let replica = Replica::start(ReplicaConfig {
-        dir: dir.path(),
-        name: "tls",
-        sts: &sts,
-        state_yaml: state,
-        server_yaml: "",
-        policy: &policy,
-    })
-    .await;
-    let token = sts.token(&sts.alice, BODY);
-    assert_eq!(replica.vend(&token, BODY).await.status, 200);
-    assert_eq!(replica.vend(&token, BODY).await.code(), "TOKEN_REPLAYED");
-
-    // Without the CA (system roots only) the certificate is refused: fail closed.
-    let untrusting = Replica::start(ReplicaConfig {
-        dir: dir.path(),
-        name: "no-ca",
-        sts: &sts,
-        state_yaml: format!("{{redis_url: 'rediss://localhost:{}'}}", redis.port),
-        server_yaml: "",
-        policy: &policy,
-    })
-    .await;
-    let before = sts.calls("AssumeRole");
-    let answer = untrusting.vend(&sts.token(&sts.alice, BODY), BODY).await;
-    assert_eq!(answer.status, 503, "{answer:?}");
-    assert_eq!(answer.code(), "UNAVAILABLE");
-    assert_eq!(sts.calls("AssumeRole"), before);
-}
-
-fn ca_params() -> rcgen::CertificateParams {
-    let mut p = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    p.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    p
 }
 
 #[tokio::test(flavor = "multi_thread")]
