@@ -339,14 +339,17 @@ pub struct StateConfig {
     pub replay_capacity: usize,
 }
 
-/// `state.rate_limit_failure`.
+/// `state.rate_limit_failure`: what a shared rate bucket does when Redis
+/// cannot decide. The replay store has no such choice: it always fails closed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum RateLimitFailure {
-    /// Let requests through while Redis is lost (replay still fails closed).
+    /// Let the request through (default): replay protection still fails
+    /// closed, so a lost Redis never lets a token be used twice, and the
+    /// per-replica cap on concurrent STS calls still protects STS.
     #[default]
     Open,
-    /// Answer 503 while Redis is lost.
+    /// Refuse the request with 503 `UNAVAILABLE`.
     Closed,
 }
 
@@ -376,7 +379,7 @@ pub use limits::{RateLimit, ServerLimits};
 mod source;
 mod state;
 pub use source::{config_path, ConfigSource, CONFIG_ENV, DEFAULT_CONFIG_PATH};
-pub use state::StateSettings;
+pub use state::{redact_url, RedisSettings, StateSettings};
 
 mod validate;
 pub use validate::{partition_of, ValidatedConfig};

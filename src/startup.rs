@@ -127,7 +127,7 @@ fn state_backend(
     let redis = Arc::new(RedisState::new(settings, StateMetrics::new(metrics))?);
     tracing::info!(
         backend = "redis",
-        url = %crate::state::redis::redact_url(&settings.url),
+        url = %crate::config::redact_url(&settings.url),
         key_prefix = %settings.key_prefix,
         rate_limit_failure = ?settings.rate_limit_failure,
         "state: replay store and rate limits shared in redis"

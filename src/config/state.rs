@@ -2,6 +2,9 @@
 //! STS call cap of `sts`, reading the Redis password and CA files at start-up
 //! so a missing file exits 64 with its key path.
 //!
+//! Owns [`RedisSettings`] (how to reach Redis; `Debug` redacts) and
+//! [`redact_url`].
+//!
 //! Invariants: a Redis URL is `redis://` or `rediss://` with no `#insecure`
 //! fragment (certificates are always verified); no message quotes the URL's
 //! password or the password file's contents.
@@ -10,13 +13,62 @@ use std::time::Duration;
 
 use jiff::SignedDuration;
 
+use std::fmt;
+
 use super::{to_std, ConfigError, RateLimitFailure, StateConfig, StsConfig};
-use crate::state::redis::{redact_url, RedisSettings};
-use crate::state::FailurePolicy;
 use crate::sts::gate::StsCallCap;
 
 /// Longest `state.key_prefix`.
 const MAX_KEY_PREFIX_LEN: usize = 64;
+
+/// How to reach Redis (`state.*`), validated.
+#[derive(Clone)]
+pub struct RedisSettings {
+    /// `redis://` or `rediss://` URL; may hold a password, so never printed.
+    pub url: String,
+    /// A password read from `state.redis_password_file` (overrides the URL's).
+    pub password: Option<String>,
+    /// PEM CA bundle for `rediss://` instead of the system roots.
+    pub ca_pem: Option<Vec<u8>>,
+    /// Prefix of every key.
+    pub key_prefix: String,
+    /// Most time to open a connection.
+    pub connect_timeout: Duration,
+    /// Most time for one command (including waiting for a reconnect).
+    pub command_timeout: Duration,
+    /// What rate buckets do when Redis cannot answer.
+    pub rate_limit_failure: RateLimitFailure,
+}
+
+impl fmt::Debug for RedisSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisSettings")
+            .field("url", &redact_url(&self.url))
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("ca_pem", &self.ca_pem.as_ref().map(Vec::len))
+            .field("key_prefix", &self.key_prefix)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("command_timeout", &self.command_timeout)
+            .field("rate_limit_failure", &self.rate_limit_failure)
+            .finish()
+    }
+}
+
+/// `url` with any password replaced by `***` (for logs and errors).
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return "<unparsable url>".into();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        None => url.to_owned(),
+        Some((userinfo, host)) => {
+            let user = userinfo.split_once(':').map_or("", |(u, _)| u);
+            format!("{scheme}://{user}:***@{host}{tail}")
+        }
+    }
+}
 
 /// The validated `state` section.
 #[derive(Debug, Clone)]
@@ -150,10 +202,7 @@ pub(super) fn validate(s: &StateConfig) -> Result<StateSettings, ConfigError> {
             key_prefix: s.key_prefix.clone(),
             connect_timeout,
             command_timeout,
-            rate_limit_failure: match s.rate_limit_failure {
-                RateLimitFailure::Open => FailurePolicy::Open,
-                RateLimitFailure::Closed => FailurePolicy::Closed,
-            },
+            rate_limit_failure: s.rate_limit_failure,
         }),
         readiness_grace,
     })
@@ -181,8 +230,10 @@ pub(super) fn sts_cap(s: &StsConfig) -> Result<StsCallCap, ConfigError> {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
+    use super::*;
     use crate::config::from_yaml;
-    use crate::state::FailurePolicy;
 
     const BASE: &str = "auth: {audience: https://tvm.example.com}\npolicy: {file: p.yaml}\n";
 
@@ -208,13 +259,41 @@ mod tests {
         let c = from_yaml(&yaml, Vec::new()).unwrap();
         let r = c.state.redis.as_ref().unwrap();
         assert_eq!(r.password.as_deref(), Some("s3cret-from-file"));
-        assert_eq!(r.rate_limit_failure, FailurePolicy::Closed);
+        assert_eq!(r.rate_limit_failure, RateLimitFailure::Closed);
         assert_eq!(r.key_prefix, "prod:");
         assert_eq!(c.state.readiness_grace.as_secs(), 10);
         assert_eq!(c.sts_cap.max, 8);
         assert_eq!(c.sts_cap.wait.as_millis(), 500);
         let printed = format!("{c:?}");
         assert!(!printed.contains("s3cret"), "{printed}");
+    }
+
+    #[test]
+    fn urls_lose_their_password_when_printed() {
+        assert_eq!(
+            redact_url("rediss://default:s3cret@redis.example:6380/0"),
+            "rediss://default:***@redis.example:6380/0"
+        );
+        assert_eq!(
+            redact_url("redis://:s3cret@10.0.0.1"),
+            "redis://:***@10.0.0.1"
+        );
+        assert_eq!(
+            redact_url("redis://s3cret@10.0.0.1/"),
+            "redis://:***@10.0.0.1/"
+        );
+        assert_eq!(redact_url("redis://10.0.0.1:6379"), "redis://10.0.0.1:6379");
+        let s = RedisSettings {
+            url: "redis://u:hunter2@h".into(),
+            password: Some("hunter3".into()),
+            ca_pem: None,
+            key_prefix: "tvm:".into(),
+            connect_timeout: Duration::from_secs(1),
+            command_timeout: Duration::from_secs(1),
+            rate_limit_failure: RateLimitFailure::Open,
+        };
+        let printed = format!("{s:?}");
+        assert!(!printed.contains("hunter"), "{printed}");
     }
 
     #[test]

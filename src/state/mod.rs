@@ -5,8 +5,7 @@
 //! Layout:
 //!
 //! ```text
-//! mod.rs     the bucket trait (RateBuckets), the backend a server runs on (Backend),
-//!            the failure policy of the buckets
+//! mod.rs     the bucket trait (RateBuckets), the backend a server runs on (Backend)
 //! replay.rs  ReplayKey, the ReplayStore trait, the in-memory store, keep_until
 //! memory.rs  in-memory token buckets (one replica)
 //! redis.rs   the shared backend: SET NX PX reservations, one Lua GCRA call per
@@ -20,7 +19,7 @@
 //! a bucket cannot track a new key it refuses (fails closed) rather than letting
 //! the key through unlimited; a replay store that cannot answer refuses the token
 //! (503, nothing vended); a rate bucket that cannot answer follows
-//! [`FailurePolicy`].
+//! `state.rate_limit_failure` ([`crate::config::RateLimitFailure`]).
 
 pub mod health;
 pub mod memory;
@@ -50,20 +49,6 @@ pub enum RateError {
 pub trait RateBuckets: Send + Sync + std::fmt::Debug {
     /// Takes one token from `key`'s bucket.
     async fn take(&self, key: &str) -> Result<(), RateError>;
-}
-
-/// What a rate bucket does when the shared backend cannot decide
-/// (`state.rate_limit_failure`). The replay store has no such choice: it always
-/// fails closed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum FailurePolicy {
-    /// Let the request through (default): replay protection still fails closed,
-    /// so a lost Redis never lets a token be used twice, and the per-replica cap
-    /// on concurrent STS calls still protects STS.
-    #[default]
-    Open,
-    /// Refuse the request with 503 `UNAVAILABLE`.
-    Closed,
 }
 
 /// The buckets tvm charges, by scope; each scope has its own key space.

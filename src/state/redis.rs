@@ -18,7 +18,7 @@
 //! reads the time from Redis (`TIME`), so every replica charges one clock; no ARN
 //! or address is stored in clear (keys are hashes); every call has a timeout, and
 //! any failure or timeout of the replay store refuses the token (fail closed);
-//! the URL's password is never logged ([`redact_url`]).
+//! the URL's password is never logged (`crate::config::redact_url`).
 //!
 //! Cluster and Sentinel are not supported: one primary (with replicas for
 //! failover, as ElastiCache and MemoryDB give it behind one endpoint).
@@ -32,9 +32,8 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{Client, IntoConnectionInfo, Script};
 use sha2::{Digest, Sha256};
 
-use super::{
-    BackendHealth, BucketScope, FailurePolicy, ReplayError, ReplayKey, ReplayStore, StateMetrics,
-};
+use super::{BackendHealth, BucketScope, ReplayError, ReplayKey, ReplayStore, StateMetrics};
+use crate::config::{redact_url, RateLimitFailure, RedisSettings};
 
 mod buckets;
 pub use buckets::RedisBuckets;
@@ -56,61 +55,12 @@ end
 return 0
 ";
 
-/// How to reach Redis (`state.*`), validated.
-#[derive(Clone)]
-pub struct RedisSettings {
-    /// `redis://` or `rediss://` URL; may hold a password, so never printed.
-    pub url: String,
-    /// A password read from `state.redis_password_file` (overrides the URL's).
-    pub password: Option<String>,
-    /// PEM CA bundle for `rediss://` instead of the system roots.
-    pub ca_pem: Option<Vec<u8>>,
-    /// Prefix of every key.
-    pub key_prefix: String,
-    /// Most time to open a connection.
-    pub connect_timeout: Duration,
-    /// Most time for one command (including waiting for a reconnect).
-    pub command_timeout: Duration,
-    /// What rate buckets do when Redis cannot answer.
-    pub rate_limit_failure: FailurePolicy,
-}
-
-impl fmt::Debug for RedisSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RedisSettings")
-            .field("url", &redact_url(&self.url))
-            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
-            .field("ca_pem", &self.ca_pem.as_ref().map(Vec::len))
-            .field("key_prefix", &self.key_prefix)
-            .field("connect_timeout", &self.connect_timeout)
-            .field("command_timeout", &self.command_timeout)
-            .field("rate_limit_failure", &self.rate_limit_failure)
-            .finish()
-    }
-}
-
-/// `url` with any password replaced by `***` (for logs and errors).
-pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return "<unparsable url>".into();
-    };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        None => url.to_owned(),
-        Some((userinfo, host)) => {
-            let user = userinfo.split_once(':').map_or("", |(u, _)| u);
-            format!("{scheme}://{user}:***@{host}{tail}")
-        }
-    }
-}
-
 /// The Redis backend: replay store and the connection the buckets share.
 pub struct RedisState {
     conn: ConnectionManager,
     prefix: String,
     command_timeout: Duration,
-    failure: FailurePolicy,
+    failure: RateLimitFailure,
     health: Arc<BackendHealth>,
     metrics: StateMetrics,
     release: Script,
@@ -313,34 +263,6 @@ impl ReplayStore for RedisState {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn urls_lose_their_password_when_printed() {
-        assert_eq!(
-            redact_url("rediss://default:s3cret@redis.example:6380/0"),
-            "rediss://default:***@redis.example:6380/0"
-        );
-        assert_eq!(
-            redact_url("redis://:s3cret@10.0.0.1"),
-            "redis://:***@10.0.0.1"
-        );
-        assert_eq!(
-            redact_url("redis://s3cret@10.0.0.1/"),
-            "redis://:***@10.0.0.1/"
-        );
-        assert_eq!(redact_url("redis://10.0.0.1:6379"), "redis://10.0.0.1:6379");
-        let s = RedisSettings {
-            url: "redis://u:hunter2@h".into(),
-            password: Some("hunter3".into()),
-            ca_pem: None,
-            key_prefix: "tvm:".into(),
-            connect_timeout: Duration::from_secs(1),
-            command_timeout: Duration::from_secs(1),
-            rate_limit_failure: FailurePolicy::Open,
-        };
-        let printed = format!("{s:?}");
-        assert!(!printed.contains("hunter"), "{printed}");
-    }
 
     #[test]
     fn reservations_live_past_their_expiry_by_the_drift_margin() {

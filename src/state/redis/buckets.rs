@@ -1,14 +1,14 @@
 //! Rate buckets in Redis: one Lua GCRA script per decision, timed by Redis's
 //! own `TIME`, so every replica charges one clock; the key lives only until the
 //! bucket would be full again. When Redis cannot answer, the bucket follows
-//! `state.rate_limit_failure` ([`FailurePolicy`]).
+//! `state.rate_limit_failure` ([`RateLimitFailure`]).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::RedisState;
-use crate::config::RateLimit;
-use crate::state::{BucketScope, FailurePolicy, RateBuckets, RateError};
+use crate::config::{RateLimit, RateLimitFailure};
+use crate::state::{BucketScope, RateBuckets, RateError};
 
 /// One GCRA decision. ARGV: emission interval (ms per request), burst. Returns
 /// 0 when allowed, else the milliseconds until the next request would be.
@@ -74,8 +74,8 @@ impl RateBuckets for RedisBuckets {
                 Err(RateError::Limited(Duration::from_secs(secs)))
             }
             None => match self.state.failure {
-                FailurePolicy::Open => Ok(()),
-                FailurePolicy::Closed => Err(RateError::Unavailable),
+                RateLimitFailure::Open => Ok(()),
+                RateLimitFailure::Closed => Err(RateError::Unavailable),
             },
         }
     }
