@@ -33,7 +33,7 @@ def render(*sets, values=None, ok=True):
     the error text of a render that must fail."""
     cmd = [HELM, "template", "t", CHART, "-n", "tvm"]
     for s in sets:
-        cmd += ["--set", s]
+        cmd += [s] if s.startswith("--") else ["--set", s]
     with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f:
         if values is not None:
             yaml.safe_dump(values, f)
@@ -185,8 +185,25 @@ def schema_rejects_bad_values():
 
 @test
 def several_replicas_need_shared_state():
-    assert "state.redis" in render("replicaCount=2", ok=False)
-    assert "state.redis" in render("autoscaling.enabled=true", ok=False)
+    # Refused twice over: by the schema (helm install/template/lint) and, should
+    # the schema be skipped, by the template's own `fail`.
+    for sets in [("replicaCount=2",), ("autoscaling.enabled=true",),
+                 ("replicaCount=2", "state.redis.enabled=false", "podDisruptionBudget.enabled=true")]:
+        err = render(*sets, ok=False)
+        assert "values don't meet" in err.lower() or "schema" in err.lower(), (sets, err)
+        assert "redis" in err, (sets, err)
+        err = render(*sets, "--skip-schema-validation", ok=False)
+        assert "needs state.redis.enabled" in err, (sets, err)
+    objs = render("replicaCount=3", *REDIS)
+    cfg = tvm_yaml(objs)
+    assert cfg["state"] == {"key_prefix": "tvm:", "rate_limit_failure": "open",
+                            "readiness_grace": "30s", "command_timeout": "1s"}, cfg
+    assert "redis_url" not in cfg["state"], "the URL comes only from the Secret"
+    objs = render("replicaCount=2", *REDIS, "state.redis.rateLimitFailure=closed", "state.redis.keyPrefix=prod-tvm:")
+    assert tvm_yaml(objs)["state"]["rate_limit_failure"] == "closed"
+    assert tvm_yaml(objs)["state"]["key_prefix"] == "prod-tvm:"
+    assert render("replicaCount=2", *REDIS, "state.redis.rateLimitFailure=sometimes", ok=False)
+    assert "state" not in tvm_yaml(render()), "one replica in memory by default"
     objs = render("replicaCount=3", *REDIS)
     assert "PodDisruptionBudget" in kinds(objs)
     assert env(objs)["TVM_STATE__REDIS_URL"]["valueFrom"]["secretKeyRef"] == {"name": "tvm-redis", "key": "url"}

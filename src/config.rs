@@ -217,6 +217,10 @@ pub struct StsConfig {
     /// A custom STS endpoint (VPC endpoint, simulator); `null` = real AWS.
     #[serde(default)]
     pub endpoint_url: Option<String>,
+    /// Most STS calls (GetCallerIdentity and AssumeRole) one replica makes at once.
+    pub max_concurrent_calls: usize,
+    /// How long a call waits for a free slot before the request gets 503.
+    pub queue_timeout: HumanDuration,
 }
 
 impl Default for StsConfig {
@@ -224,6 +228,8 @@ impl Default for StsConfig {
         Self {
             region: "us-east-1".into(),
             endpoint_url: None,
+            max_concurrent_calls: crate::sts::gate::DEFAULT_MAX_CONCURRENT_CALLS,
+            queue_timeout: HumanDuration(SignedDuration::from_secs(2)),
         }
     }
 }
@@ -329,21 +335,59 @@ impl Default for ServerConfig {
     }
 }
 
-/// `state`.
+/// `state`: where the replay reservations and rate buckets live.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StateConfig {
-    /// Redis for state shared across replicas.
+    /// Redis for state shared across replicas (`redis://` or `rediss://`);
+    /// `null` = in memory, for one replica. May carry the password; never logged.
     pub redis_url: Option<String>,
+    /// A file holding the Redis password (overrides one in the URL).
+    pub redis_password_file: Option<PathBuf>,
+    /// PEM CA bundle that `rediss://` certificates must chain to (default: the
+    /// system roots).
+    pub redis_ca_file: Option<PathBuf>,
+    /// Prefix of every Redis key, so several deployments can share one Redis.
+    pub key_prefix: String,
+    /// Most time to open a Redis connection.
+    pub connect_timeout: HumanDuration,
+    /// Most time for one Redis command; past it the call counts as failed.
+    pub command_timeout: HumanDuration,
+    /// `open` (default) or `closed`: what the rate buckets do when Redis cannot
+    /// answer. Replay protection always fails closed.
+    pub rate_limit_failure: RateLimitFailure,
+    /// How long Redis must fail continuously before `/readyz` says 503.
+    pub readiness_grace: HumanDuration,
     /// Most live replay-store entries (about 130 B each in memory); full means
-    /// 503 for new tokens, never a forgotten live one.
+    /// 503 for new tokens, never a forgotten live one. In-memory backend only.
     pub replay_capacity: usize,
+}
+
+/// `state.rate_limit_failure`: what a shared rate bucket does when Redis
+/// cannot decide. The replay store has no such choice: it always fails closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum RateLimitFailure {
+    /// Let the request through (default): replay protection still fails
+    /// closed, so a lost Redis never lets a token be used twice, and the
+    /// per-replica cap on concurrent STS calls still protects STS.
+    #[default]
+    Open,
+    /// Refuse the request with 503 `UNAVAILABLE`.
+    Closed,
 }
 
 impl Default for StateConfig {
     fn default() -> Self {
         Self {
             redis_url: None,
+            redis_password_file: None,
+            redis_ca_file: None,
+            key_prefix: "tvm:".into(),
+            connect_timeout: HumanDuration(SignedDuration::from_secs(2)),
+            command_timeout: HumanDuration(SignedDuration::from_secs(1)),
+            rate_limit_failure: RateLimitFailure::Open,
+            readiness_grace: HumanDuration(SignedDuration::from_secs(30)),
             replay_capacity: crate::auth::REPLAY_CACHE_CAPACITY,
         }
     }
@@ -357,7 +401,9 @@ pub use endpoint::EndpointUrl;
 pub use limits::{RateLimit, ServerLimits};
 
 mod source;
+mod state;
 pub use source::{config_path, ConfigSource, CONFIG_ENV, DEFAULT_CONFIG_PATH};
+pub use state::{redact_url, RedisSettings, StateSettings};
 
 mod validate;
 pub use validate::{partition_of, ValidatedConfig};

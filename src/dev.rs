@@ -160,6 +160,8 @@ async fn run_inner(args: DevArgs) -> Result<ExitCode, Box<dyn std::error::Error>
         shutdown_timeout: Duration::from_secs(5),
         shutdown_delay: Duration::ZERO,
         replay_capacity: crate::auth::REPLAY_CACHE_CAPACITY,
+        state: crate::config::StateSettings::default(),
+        sts_cap: crate::sts::gate::StsCallCap::default(),
         limits: ServerLimits {
             max_connections: 256,
             ..ServerLimits::default()
@@ -172,7 +174,7 @@ async fn run_inner(args: DevArgs) -> Result<ExitCode, Box<dyn std::error::Error>
         clock,
         sts: Arc::new(sts),
         transport: Arc::new(HyperTransport::for_endpoint(&endpoint)?),
-        replay: Arc::new(InMemoryReplayStore::new()),
+        state: crate::state::Backend::with_replay(Arc::new(InMemoryReplayStore::new())),
         policy: Arc::new(PolicyStore::fixed(policy, metrics.clone())),
         metrics,
         approvals: Some(approvals),

@@ -26,9 +26,10 @@
 //! - [`identity`]: ARN parsing, canonical principal, username, SourceIdentity and
 //!   RoleSessionName stamps, request ids.
 //! - [`policy`]: profiles and rules, evaluated as a pure function.
-//! - [`sts`]: the [`sts::Sts`] trait, the AWS SDK adapter and the STS simulator.
-//! - [`state`]: state kept between requests behind small traits (today the rate
-//!   buckets, in memory).
+//! - [`sts`]: the [`sts::Sts`] trait, the AWS SDK adapter, the STS simulator and
+//!   the per-replica cap on concurrent STS calls.
+//! - [`state`]: state kept between requests behind small traits: the replay
+//!   store and the rate buckets, in memory (one replica) or in Redis (several).
 //! - [`approvals`]: approval requests, grants, break-glass records, their
 //!   audit trail and webhooks, in a SQLite or Postgres database (DESIGN §12).
 //! - [`vend`]: the pipeline that ties the above together for one request.

@@ -262,6 +262,15 @@ impl Metrics {
         }
     }
 
+    /// Registers the metrics of a part built later (the state backend, the STS
+    /// call cap); fails if a metric of that name is already registered.
+    pub fn register(
+        &self,
+        collector: Box<dyn prometheus::core::Collector>,
+    ) -> Result<(), prometheus::Error> {
+        self.registry.register(collector)
+    }
+
     /// Sets the replay-store gauges (called at each scrape).
     pub fn replay_usage(&self, entries: usize, capacity: usize) {
         self.replay_entries

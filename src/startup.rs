@@ -20,7 +20,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::auth::{HyperTransport, IdentityTransport, InMemoryReplayStore, ReplayStore, Verifier};
+use crate::auth::{HyperTransport, IdentityTransport, Verifier};
 use crate::cli::{ServeArgs, EXIT_CONFIG};
 use crate::clock::{Clock, SystemClock};
 use crate::config::ValidatedConfig;
@@ -30,6 +30,9 @@ use crate::http::{
 };
 use crate::metrics::Metrics;
 use crate::reload::PolicyStore;
+use crate::state::redis::RedisState;
+use crate::state::{Backend, StateMetrics};
+use crate::sts::gate::StsGate;
 use crate::sts::Sts;
 use crate::vend::{CallerLimits, Vendor};
 
@@ -42,8 +45,8 @@ pub struct Dependencies {
     pub sts: Arc<dyn Sts>,
     /// Where GetCallerIdentity goes.
     pub transport: Arc<dyn IdentityTransport>,
-    /// Replay cache.
-    pub replay: Arc<dyn ReplayStore>,
+    /// Replay store and rate buckets (in memory, or shared in Redis).
+    pub state: Backend,
     /// The policy being served.
     pub policy: Arc<PolicyStore>,
     /// Metrics registry.
@@ -95,13 +98,15 @@ pub async fn open_approvals(
 
 /// Builds the shared state from the config and dependencies.
 pub fn build(config: &ValidatedConfig, deps: Dependencies) -> AppState {
+    let gate = StsGate::new(config.sts_cap, &deps.metrics);
     let verifier = Arc::new(Verifier::new(
         config.verifier.clone(),
         deps.clock.clone(),
-        deps.replay,
+        deps.state.replay.clone(),
         Arc::new(TimedTransport {
             inner: deps.transport,
             metrics: deps.metrics.clone(),
+            gate: gate.clone(),
         }),
     ));
     let mut token_versions = vec!["tvm-v1"];
@@ -122,6 +127,9 @@ pub fn build(config: &ValidatedConfig, deps: Dependencies) -> AppState {
     let readiness = Readiness::default();
     readiness.set_policy_loaded();
     readiness.set_sts_ready();
+    if let Some(health) = deps.state.health() {
+        readiness.watch_state_backend(health, config.state.readiness_grace);
+    }
     let approvals = deps.approvals.map(|(db, webhooks)| {
         crate::approvals::Approvals::new(
             db,
@@ -139,7 +147,8 @@ pub fn build(config: &ValidatedConfig, deps: Dependencies) -> AppState {
         deps.clock.clone(),
         deps.metrics.clone(),
     )
-    .with_caller_limits(CallerLimits::in_memory(&config.limits));
+    .with_caller_limits(CallerLimits::new(&deps.state, &config.limits))
+    .with_sts_gate(gate);
     if let Some(a) = approvals {
         vendor = vendor.with_approvals(a);
     }
@@ -150,9 +159,36 @@ pub fn build(config: &ValidatedConfig, deps: Dependencies) -> AppState {
         discovery,
         max_body_bytes: config.max_body_bytes,
         request_timeout: config.request_timeout,
-        address_limits: AddressLimits::in_memory(&config.limits),
+        address_limits: AddressLimits::new(&deps.state, &config.limits),
         server_limits: config.limits.clone(),
     })
+}
+
+/// The state backend `config` asks for; with Redis, also the probe task that
+/// keeps its health current for `/readyz` (aborted when dropped with the runtime).
+fn state_backend(
+    config: &ValidatedConfig,
+    metrics: &Metrics,
+) -> Result<(Backend, Option<tokio::task::JoinHandle<()>>), crate::state::redis::SetupError> {
+    let Some(settings) = &config.state.redis else {
+        tracing::info!(
+            backend = "memory",
+            "state: replay store and rate limits in this process (one replica)"
+        );
+        return Ok((Backend::in_memory(config.replay_capacity), None));
+    };
+    // rustls (for rediss://) needs a process-wide provider; tvm uses aws-lc-rs.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let redis = Arc::new(RedisState::new(settings, StateMetrics::new(metrics))?);
+    tracing::info!(
+        backend = "redis",
+        url = %crate::config::redact_url(&settings.url),
+        key_prefix = %settings.key_prefix,
+        rate_limit_failure = ?settings.rate_limit_failure,
+        "state: replay store and rate limits shared in redis"
+    );
+    let probe = redis.spawn_probe();
+    Ok((Backend::shared(redis), Some(probe)))
 }
 
 /// Times the GetCallerIdentity forwards. The outcome is counted by the vending
@@ -161,6 +197,8 @@ pub fn build(config: &ValidatedConfig, deps: Dependencies) -> AppState {
 struct TimedTransport {
     inner: Arc<dyn IdentityTransport>,
     metrics: Metrics,
+    /// The per-replica STS call cap, shared with AssumeRole.
+    gate: StsGate,
 }
 
 #[async_trait::async_trait]
@@ -169,6 +207,11 @@ impl IdentityTransport for TimedTransport {
         &self,
         request: http::Request<()>,
     ) -> Result<crate::auth::TransportResponse, crate::auth::TransportError> {
+        let _slot = self
+            .gate
+            .enter("GetCallerIdentity")
+            .await
+            .map_err(|_| crate::auth::TransportError::Busy)?;
         let started = std::time::Instant::now();
         let result = self.inner.send(request).await;
         self.metrics
@@ -348,6 +391,14 @@ pub async fn serve_command(args: ServeArgs) -> ExitCode {
             return ExitCode::from(70);
         }
     };
+    let (state, _probe) = match state_backend(&config, &metrics) {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot set up the state backend");
+            eprintln!("tvm: invalid config at `state.redis_url`: {e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
     let approvals = match &config.approvals {
         None => None,
         Some(settings) => match open_approvals(settings).await {
@@ -366,7 +417,7 @@ pub async fn serve_command(args: ServeArgs) -> ExitCode {
         clock: Arc::new(SystemClock),
         sts: sts.clone(),
         transport,
-        replay: Arc::new(InMemoryReplayStore::with_capacity(config.replay_capacity)),
+        state,
         policy,
         metrics,
         approvals,

@@ -24,6 +24,8 @@ use crate::identity::{Marker, RequestId, RoleSessionName, SourceIdentity, StampP
 use crate::metrics::Metrics;
 use crate::policy::{AllowedProfile, Outcome, TagContext, VendKind, VendRequest};
 use crate::reload::PolicyStore;
+use crate::state::RateError;
+use crate::sts::gate::StsGate;
 use crate::sts::{AssumeRoleInput, Credentials, Sts, StsError};
 
 pub use body::VendBody;
@@ -59,15 +61,17 @@ pub enum VendError {
     /// with an `approval_id` or a `reason` (401 `INVALID_TOKEN`).
     #[error("this token kind only serves plain vends")]
     UnboundToken,
-    /// The approvals database failed (503 `UNAVAILABLE`).
-    #[error("approvals database unavailable")]
-    Unavailable,
     /// AssumeRole failed.
     #[error("assume role failed: {0}")]
     Sts(#[from] StsError),
     /// STS answered with credentials tvm will not hand out.
     #[error("unusable credentials from sts: {0}")]
     Credentials(String),
+    /// A dependency of this replica is saturated or lost (the STS call cap
+    /// stayed full, or the shared rate limits failed closed): 503 `UNAVAILABLE`,
+    /// STS not called. The text is the decision line's reason.
+    #[error("unavailable: {0}")]
+    Unavailable(&'static str),
 }
 
 impl VendError {
@@ -86,10 +90,11 @@ impl VendError {
             VendError::Denied => "denied",
             VendError::ApprovalRequired => "approval_required",
             VendError::UnboundToken => "invalid_token",
-            VendError::Unavailable => "sts_error",
             VendError::RateLimited(_) => "rate_limited",
             VendError::Sts(StsError::Throttled(_)) => "sts_throttled",
-            VendError::Sts(_) | VendError::Credentials(_) => "sts_error",
+            VendError::Sts(_) | VendError::Credentials(_) | VendError::Unavailable(_) => {
+                "sts_error"
+            }
         }
     }
 }
@@ -103,7 +108,7 @@ fn approval_error(e: ApprovalError) -> VendError {
         ApprovalError::Invalid(m) => VendError::BadRequest(m),
         ApprovalError::Duration(m) => VendError::BadDuration(m),
         ApprovalError::ApprovalRequired => VendError::ApprovalRequired,
-        ApprovalError::Database(_) => VendError::Unavailable,
+        ApprovalError::Database(_) => VendError::Unavailable("approvals_unavailable"),
         ApprovalError::Denied
         | ApprovalError::NotFound
         | ApprovalError::Conflict
@@ -141,6 +146,8 @@ pub struct Vendor {
     caller_limits: CallerLimits,
     /// Grants and break-glass records (absent: no approvals configured).
     approvals: Option<Approvals>,
+    /// The per-replica cap on concurrent STS calls (`None`: no cap).
+    sts_gate: Option<StsGate>,
 }
 
 impl Vendor {
@@ -162,6 +169,7 @@ impl Vendor {
             metrics,
             caller_limits: CallerLimits::default(),
             approvals: None,
+            sts_gate: None,
         }
     }
 
@@ -174,6 +182,13 @@ impl Vendor {
     /// The approvals service, when configured.
     pub fn approvals(&self) -> Option<&Approvals> {
         self.approvals.as_ref()
+    }
+
+    /// Caps concurrent AssumeRole calls with `gate` (shared with the
+    /// GetCallerIdentity transport).
+    pub fn with_sts_gate(mut self, gate: StsGate) -> Self {
+        self.sts_gate = Some(gate);
+        self
     }
 
     /// The verifier (for the replay-store gauges).
@@ -244,9 +259,11 @@ impl Vendor {
         log.profile = Some(body.profile.clone());
         let caller = self.verify(authorization, ctx).await?;
         log.caller(&caller);
-        if let Err((scope, wait)) = self.limit_caller(&caller) {
-            log.reason = Some(scope.reason());
-            return Err(VendError::RateLimited(wait));
+        if let Err((scope, e)) = self.limit_caller(&caller).await {
+            if matches!(e, VendError::RateLimited(_)) {
+                log.reason = Some(scope.reason());
+            }
+            return Err(e);
         }
 
         let kind = body.kind();
@@ -398,19 +415,34 @@ impl Vendor {
 
     /// Charges the verified caller's session and role buckets; a refusal is
     /// counted here.
-    fn limit_caller(
+    async fn limit_caller(
         &self,
         caller: &VerifiedCaller,
-    ) -> Result<(), (limits::CallerScope, std::time::Duration)> {
-        self.caller_limits.check(caller).inspect_err(|(scope, _)| {
-            self.metrics.rate_limited(scope.label());
-        })
+    ) -> Result<(), (limits::CallerScope, VendError)> {
+        match self.caller_limits.check(caller).await {
+            Ok(()) => Ok(()),
+            Err((scope, RateError::Limited(wait))) => {
+                self.metrics.rate_limited(scope.label());
+                Err((scope, VendError::RateLimited(wait)))
+            }
+            Err((scope, RateError::Unavailable)) => {
+                Err((scope, VendError::Unavailable("rate_limit_unavailable")))
+            }
+        }
     }
 
     async fn assume_role(
         &self,
         input: AssumeRoleInput,
-    ) -> Result<crate::sts::AssumedRole, StsError> {
+    ) -> Result<crate::sts::AssumedRole, VendError> {
+        let _slot = match &self.sts_gate {
+            Some(gate) => Some(
+                gate.enter("AssumeRole")
+                    .await
+                    .map_err(|_| VendError::Unavailable("sts_busy"))?,
+            ),
+            None => None,
+        };
         let started = Instant::now();
         let result = self.sts.assume_role(input).await;
         let outcome = match &result {
@@ -419,7 +451,7 @@ impl Vendor {
         };
         self.metrics
             .sts_call("AssumeRole", outcome, started.elapsed().as_secs_f64());
-        result
+        Ok(result?)
     }
 
     /// Refuses to pass on credentials that are empty or already expired.
@@ -445,8 +477,7 @@ impl Vendor {
         ctx: &RequestContext<'_>,
     ) -> Result<VerifiedCaller, VendError> {
         let caller = self.verify(authorization, ctx).await?;
-        self.limit_caller(&caller)
-            .map_err(|(_, wait)| VendError::RateLimited(wait))?;
+        self.limit_caller(&caller).await.map_err(|(_, e)| e)?;
         if !caller.binds_request() {
             return Err(VendError::UnboundToken);
         }
@@ -460,8 +491,7 @@ impl Vendor {
         ctx: &RequestContext<'_>,
     ) -> Result<(VerifiedCaller, Vec<AllowedProfile>), VendError> {
         let caller = self.verify(authorization, ctx).await?;
-        self.limit_caller(&caller)
-            .map_err(|(_, wait)| VendError::RateLimited(wait))?;
+        self.limit_caller(&caller).await.map_err(|(_, e)| e)?;
         let allowed = self
             .policy
             .current()

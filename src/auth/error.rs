@@ -167,6 +167,9 @@ pub enum VerifyError {
     /// The replay store could not be consulted; failing closed.
     #[error("replay store unavailable")]
     ReplayStoreUnavailable,
+    /// This replica's cap on concurrent STS calls stayed full; STS not called.
+    #[error("too many STS calls in flight on this replica")]
+    StsBusy,
     /// The verifier's own settings cannot produce a valid request (e.g. an
     /// audience that is not a valid header value).
     #[error("verifier misconfigured: {0}")]
@@ -242,6 +245,7 @@ impl VerifyError {
             E::Replayed => "replayed",
             E::ReplayCacheFull => "replay_cache_full",
             E::ReplayStoreUnavailable => "replay_store_unavailable",
+            E::StsBusy => "sts_busy",
             E::Misconfigured(_) => "misconfigured",
             E::StsRejected { .. } => "sts_rejected",
             E::StsThrottled { .. } => "sts_throttled",
@@ -271,7 +275,7 @@ impl VerifyError {
         match self {
             E::StaleDate | E::TokenExpired => VerifyErrorKind::Expired,
             E::Replayed => VerifyErrorKind::Replayed,
-            E::ReplayCacheFull | E::ReplayStoreUnavailable | E::Misconfigured(_) => {
+            E::ReplayCacheFull | E::ReplayStoreUnavailable | E::StsBusy | E::Misconfigured(_) => {
                 VerifyErrorKind::Unavailable
             }
             E::StsThrottled { .. } => VerifyErrorKind::Throttled,

@@ -9,7 +9,8 @@
 //!               ─▶ url.rs    (strict URL grammar, strict query decoding)
 //!               ─▶ hosts.rs + proof.rs (steps 2–5: destination, parameters,
 //!                              scope, signed headers, time window)
-//!               ─▶ replay.rs (step 6: signature reserved once)      [no I/O above]
+//!               ─▶ state::replay (step 6: signature reserved once; in memory
+//!                              or shared in Redis)          [no I/O above]
 //!               ─▶ origin.rs (step 7: which configured origin this request names)
 //!               ─▶ rebuild.rs (step 7: tvm's own request, own header values:
 //!                              origin, body hash, method and path, nonce)
@@ -32,7 +33,6 @@ mod hosts;
 mod origin;
 mod proof;
 mod rebuild;
-mod replay;
 mod response;
 mod token;
 mod transport;
@@ -49,16 +49,17 @@ use std::sync::Arc;
 use http::HeaderValue;
 use jiff::{SignedDuration, Timestamp};
 
+use crate::state::replay;
+pub use crate::state::replay::{
+    InMemoryReplayStore, ReplayError, ReplayKey, ReplayStore, REPLAY_CACHE_CAPACITY,
+    REPLAY_CLOCK_MARGIN,
+};
 pub use caller::VerifiedCaller;
 pub use error::{VerifyError, VerifyErrorKind};
 pub use hosts::is_known_region;
 pub use hosts::{is_region_name, Endpoint, EndpointError, MAX_REGION_LEN};
 pub use origin::{Origin, OriginError, MAX_ORIGIN_LEN};
 pub use proof::MAX_EXPIRES_SECS;
-pub use replay::{
-    InMemoryReplayStore, ReplayError, ReplayKey, ReplayStore, REPLAY_CACHE_CAPACITY,
-    REPLAY_CLOCK_MARGIN,
-};
 pub use response::ResponseError;
 pub use token::MAX_TOKEN_LEN;
 pub use transport::{
@@ -449,6 +450,7 @@ impl Verifier {
         let keep_until = replay::keep_until(proof.signed_at, proof.expires_at(), skew);
         self.replay
             .check_and_insert(&key, keep_until, now)
+            .await
             .map_err(|e| match e {
                 ReplayError::Replayed => VerifyError::Replayed,
                 ReplayError::Full => VerifyError::ReplayCacheFull,
@@ -462,19 +464,23 @@ impl Verifier {
         let binding = match prepared.binding(&kind, ctx, &target) {
             Ok(b) => b,
             Err(e) => {
-                self.replay.release(&key, keep_until);
+                self.replay.release(&key, keep_until).await;
                 return Err(e);
             }
         };
         let request = rebuild::request(&proof, &binding)?;
-        let response = self
-            .transport
-            .send(request)
-            .await
-            .map_err(|e| VerifyError::StsUnavailable(e.to_string()))?;
+        let response = match self.transport.send(request).await {
+            Ok(r) => r,
+            // Nothing was sent: like an unresolved audience, give the token back.
+            Err(TransportError::Busy) => {
+                self.replay.release(&key, keep_until).await;
+                return Err(VerifyError::StsBusy);
+            }
+            Err(e) => return Err(VerifyError::StsUnavailable(e.to_string())),
+        };
         let fields = match response::interpret(&response) {
             Err(refused @ VerifyError::StsRejected { .. }) => {
-                self.replay.release(&key, keep_until);
+                self.replay.release(&key, keep_until).await;
                 return Err(refused);
             }
             other => other?,

@@ -78,6 +78,9 @@ pub enum TransportError {
     /// The client could not be built (e.g. no native root certificates).
     #[error("transport setup failed: {0}")]
     Setup(String),
+    /// This replica's cap on concurrent STS calls stayed full: nothing was sent.
+    #[error("too many STS calls in flight")]
+    Busy,
 }
 
 /// Sends one rebuilt `GetCallerIdentity` request.

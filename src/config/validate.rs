@@ -46,6 +46,10 @@ pub struct ValidatedConfig {
     pub limits: ServerLimits,
     /// Approvals and break-glass; `None` when not configured.
     pub approvals: Option<crate::approvals::ApprovalsSettings>,
+    /// Where replay reservations and rate buckets live (memory or Redis).
+    pub state: super::StateSettings,
+    /// The per-replica cap on concurrent STS calls.
+    pub sts_cap: crate::sts::gate::StsCallCap,
 }
 
 fn endpoint(key: &str, value: Option<&str>) -> Result<Option<EndpointUrl>, ConfigError> {
@@ -219,14 +223,8 @@ pub(super) fn validate(c: Config) -> Result<ValidatedConfig, ConfigError> {
         SignedDuration::from_millis(100),
         SignedDuration::from_hours(1),
     )?;
-    if c.state.redis_url.is_some() {
-        // Silently keeping replay state per replica would let a token be replayed
-        // once per replica; refuse rather than pretend.
-        return Err(ConfigError::invalid(
-            "state.redis_url",
-            "shared Redis state is not supported by this version of tvm",
-        ));
-    }
+    let state = super::state::validate(&c.state)?;
+    let sts_cap = super::state::sts_cap(&c.sts)?;
     if !(1_000..=100_000_000).contains(&c.state.replay_capacity) {
         return Err(ConfigError::invalid(
             "state.replay_capacity",
@@ -282,6 +280,8 @@ pub(super) fn validate(c: Config) -> Result<ValidatedConfig, ConfigError> {
         replay_capacity: c.state.replay_capacity,
         limits,
         approvals,
+        state,
+        sts_cap,
     })
 }
 

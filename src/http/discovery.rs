@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 
-use super::{AddressScope, ApiError, ApiErrorKind, AppState, ClientAddr};
+use super::{AddressScope, ApiError, AppState, ClientAddr};
 use crate::identity::RequestId;
 
 /// Returns the static discovery document, or 429 when the client is over its rate.
@@ -15,11 +15,11 @@ pub(super) async fn discovery(
     Extension(id): Extension<RequestId>,
     client: Option<Extension<ClientAddr>>,
 ) -> Response {
-    if let Err(wait) = state.rate_check(AddressScope::Discovery, client.as_ref().map(|c| &c.0)) {
-        return ApiError::new(ApiErrorKind::RateLimited)
-            .with_retry_after(wait.as_secs().max(1))
-            .with_request_id(&id)
-            .into_response();
+    if let Err(e) = state
+        .rate_check(AddressScope::Discovery, client.as_ref().map(|c| &c.0))
+        .await
+    {
+        return ApiError::from(&e).with_request_id(&id).into_response();
     }
     Json(state.0.discovery.clone()).into_response()
 }

@@ -198,12 +198,14 @@ impl From<&VendError> for ApiError {
             VendError::Denied => ApiError::new(ApiErrorKind::PolicyDeny),
             VendError::ApprovalRequired => ApiError::new(ApiErrorKind::ApprovalRequired),
             VendError::UnboundToken => ApiError::new(ApiErrorKind::InvalidToken),
-            VendError::Unavailable => ApiError::new(ApiErrorKind::Unavailable),
             VendError::Sts(crate::sts::StsError::Throttled(_)) => {
                 ApiError::new(ApiErrorKind::StsThrottled).with_retry_after(1)
             }
             VendError::Sts(_) => ApiError::new(ApiErrorKind::StsError),
             VendError::Credentials(_) => ApiError::new(ApiErrorKind::CredentialError),
+            VendError::Unavailable(_) => {
+                ApiError::new(ApiErrorKind::Unavailable).with_retry_after(1)
+            }
         }
     }
 }

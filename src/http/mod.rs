@@ -139,14 +139,26 @@ impl AppState {
         }
     }
 
-    /// Takes one request from the client's `scope` budget; `Err(retry_after)`
-    /// (already counted) when it is spent.
-    pub(crate) fn rate_check(
+    /// Takes one request from the client's `scope` budget:
+    /// [`VendError::RateLimited`] (already counted) when it is spent,
+    /// [`VendError::Unavailable`] when the shared buckets fail closed.
+    pub(crate) async fn rate_check(
         &self,
         scope: AddressScope,
         client: Option<&ClientAddr>,
-    ) -> Result<(), Duration> {
-        self.0.address_limits.check(scope, client, &self.0.metrics)
+    ) -> Result<(), crate::vend::VendError> {
+        use crate::state::RateError;
+        use crate::vend::VendError;
+        match self
+            .0
+            .address_limits
+            .check(scope, client, &self.0.metrics)
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(RateError::Limited(wait)) => Err(VendError::RateLimited(wait)),
+            Err(RateError::Unavailable) => Err(VendError::Unavailable("rate_limit_unavailable")),
+        }
     }
 
     /// The readiness latch.

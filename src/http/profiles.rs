@@ -9,7 +9,6 @@ use serde::Serialize;
 
 use super::{request_context, AddressScope, ApiError, AppState, ClientAddr};
 use crate::identity::RequestId;
-use crate::vend::VendError;
 
 /// One entry of the answer (DESIGN §6, PascalCase like AWS's APIs).
 #[derive(Serialize)]
@@ -37,10 +36,11 @@ pub(super) async fn profiles(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(wait) = state.rate_check(AddressScope::Api, client.as_ref().map(|c| &c.0)) {
-        return ApiError::from(&VendError::RateLimited(wait))
-            .with_request_id(&id)
-            .into_response();
+    if let Err(e) = state
+        .rate_check(AddressScope::Api, client.as_ref().map(|c| &c.0))
+        .await
+    {
+        return ApiError::from(&e).with_request_id(&id).into_response();
     }
     let authorization = headers
         .get(header::AUTHORIZATION)

@@ -4,17 +4,16 @@
 //!
 //! Invariants: the key is the resolved client address ([`ClientAddr::ip`]:
 //! the TCP peer, or what a trusted proxy forwarded; IPv6 by /64), never a
-//! header from an untrusted peer; buckets live behind [`RateBuckets`] so the
-//! shared backend of issue #9 can replace them; each refusal is counted in
-//! `tvm_rate_limited_total{scope}` and the refusal summary, not logged alone.
+//! header from an untrusted peer; buckets live behind [`RateBuckets`], in the
+//! state backend (shared by every replica with Redis); each refusal is counted
+//! in `tvm_rate_limited_total{scope}` and the refusal summary, not logged alone.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use super::ClientAddr;
 use crate::config::{address_key, ServerLimits};
 use crate::metrics::Metrics;
-use crate::state::{MemoryBuckets, RateBuckets};
+use crate::state::{Backend, BucketScope, RateBuckets, RateError};
 
 /// Which per-address bucket a request is charged to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,24 +41,28 @@ pub struct AddressLimits {
 }
 
 impl AddressLimits {
-    /// In-memory buckets sized by the config.
-    pub fn in_memory(limits: &ServerLimits) -> Self {
-        let buckets = |l| MemoryBuckets::new(l).map(|b| Arc::new(b) as Arc<dyn RateBuckets>);
+    /// Buckets in `backend`, sized by the config.
+    pub fn new(backend: &Backend, limits: &ServerLimits) -> Self {
         Self {
-            api: buckets(limits.address_rate),
-            discovery: buckets(limits.discovery_rate),
+            api: backend.buckets(BucketScope::Address, limits.address_rate),
+            discovery: backend.buckets(BucketScope::Discovery, limits.discovery_rate),
         }
     }
 
-    /// Takes one request from `client`'s `scope` budget; `Err(retry_after)`
-    /// (already counted) when it is spent. Requests without a known client
-    /// (in-process router tests) are not limited.
-    pub fn check(
+    /// In-memory buckets sized by the config.
+    pub fn in_memory(limits: &ServerLimits) -> Self {
+        Self::new(&Backend::in_memory(1_000), limits)
+    }
+
+    /// Takes one request from `client`'s `scope` budget; `Limited` (already
+    /// counted) when it is spent. Requests without a known client (in-process
+    /// router tests) are not limited.
+    pub async fn check(
         &self,
         scope: AddressScope,
         client: Option<&ClientAddr>,
         metrics: &Metrics,
-    ) -> Result<(), Duration> {
+    ) -> Result<(), RateError> {
         let bucket = match scope {
             AddressScope::Api => &self.api,
             AddressScope::Discovery => &self.discovery,
@@ -69,7 +72,12 @@ impl AddressLimits {
         };
         bucket
             .take(&address_key(client.ip).to_string())
-            .inspect_err(|_| metrics.rate_limited(scope.label()))
+            .await
+            .inspect_err(|e| {
+                if matches!(e, RateError::Limited(_)) {
+                    metrics.rate_limited(scope.label());
+                }
+            })
     }
 }
 
@@ -86,8 +94,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn clients_behind_one_proxy_have_their_own_buckets() {
+    #[tokio::test]
+    async fn clients_behind_one_proxy_have_their_own_buckets() {
         let limits = ServerLimits {
             address_rate: RateLimit {
                 per_minute: 1,
@@ -99,17 +107,17 @@ mod tests {
         let m = Metrics::new();
         let (a, b) = (client("198.51.100.1"), client("198.51.100.2"));
         for _ in 0..2 {
-            assert!(l.check(AddressScope::Api, Some(&a), &m).is_ok());
+            assert!(l.check(AddressScope::Api, Some(&a), &m).await.is_ok());
         }
-        assert!(l.check(AddressScope::Api, Some(&a), &m).is_err());
-        assert!(l.check(AddressScope::Api, Some(&b), &m).is_ok());
+        assert!(l.check(AddressScope::Api, Some(&a), &m).await.is_err());
+        assert!(l.check(AddressScope::Api, Some(&b), &m).await.is_ok());
         // Discovery has its own bucket.
-        assert!(l.check(AddressScope::Discovery, Some(&a), &m).is_ok());
+        assert!(l.check(AddressScope::Discovery, Some(&a), &m).await.is_ok());
         // One IPv6 /64 is one client.
         let (c, d) = (client("2001:db8::1"), client("2001:db8::2"));
-        assert!(l.check(AddressScope::Api, Some(&c), &m).is_ok());
-        assert!(l.check(AddressScope::Api, Some(&d), &m).is_ok());
-        assert!(l.check(AddressScope::Api, Some(&c), &m).is_err());
+        assert!(l.check(AddressScope::Api, Some(&c), &m).await.is_ok());
+        assert!(l.check(AddressScope::Api, Some(&d), &m).await.is_ok());
+        assert!(l.check(AddressScope::Api, Some(&c), &m).await.is_err());
         assert_eq!(m.rate_limited.with_label_values(&["address"]).get(), 2);
     }
 }

@@ -1,13 +1,23 @@
 //! A small readiness latch: ready only when the policy is loaded, the STS client
 //! is built, tvm's own AWS identity has been verified (when that check is
-//! required, as `tvm serve` requires it), and shutdown has not begun.
+//! required, as `tvm serve` requires it), the shared state backend (Redis) has
+//! not been failing for longer than its grace period, and shutdown has not begun.
 //!
 //! Invariant: once [`Readiness::require_identity`] is called, `/readyz` stays 503
 //! until [`Readiness::set_identity_verified`], so a pod whose credentials do not
 //! work never receives traffic.
+//!
+//! Why a grace period for Redis: every replica shares the one Redis, so a blip
+//! fails all of them at the same moment; if `/readyz` followed it at once, the
+//! Service would drop every endpoint together and clients would get connection
+//! errors instead of a clear, retryable 503 `UNAVAILABLE` (and a long outage
+//! still takes the pods out, so traffic can go to a healthy deployment).
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use crate::state::BackendHealth;
 
 /// Shared readiness flags.
 #[derive(Debug, Clone, Default)]
@@ -21,6 +31,8 @@ struct Flags {
     /// Why tvm's own identity is not verified yet; `None` once verified or when
     /// the check is not required.
     identity: Mutex<Option<String>>,
+    /// The shared state backend and how long it may fail before not ready.
+    state: OnceLock<(Arc<BackendHealth>, Duration)>,
 }
 
 impl Readiness {
@@ -54,6 +66,13 @@ impl Readiness {
         self.0.identity.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Makes readiness follow a shared state backend: not ready once it has
+    /// failed continuously for longer than `grace`. Set once; later calls are
+    /// ignored.
+    pub fn watch_state_backend(&self, health: Arc<BackendHealth>, grace: Duration) {
+        let _ = self.0.state.set((health, grace));
+    }
+
     /// Starts shutdown: `/readyz` turns 503 from now on.
     pub fn begin_shutdown(&self) {
         self.0.shutting_down.store(true, Ordering::SeqCst);
@@ -72,15 +91,41 @@ impl Readiness {
             Some("policy not loaded".into())
         } else if !self.0.sts_ready.load(Ordering::SeqCst) {
             Some("sts client not built".into())
+        } else if let Some(reason) = self.state_backend_lost() {
+            Some(reason)
         } else {
             self.identity().clone()
         }
     }
 }
 
+impl Readiness {
+    fn state_backend_lost(&self) -> Option<String> {
+        let (health, grace) = self.0.state.get()?;
+        let failing = health.failing_for()?;
+        (failing > *grace)
+            .then(|| format!("state backend (redis) failing for {}s", failing.as_secs()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lost_state_backend_gates_readiness_only_after_the_grace() {
+        let r = Readiness::default();
+        r.set_policy_loaded();
+        r.set_sts_ready();
+        let health = Arc::new(BackendHealth::default());
+        r.watch_state_backend(health.clone(), Duration::from_millis(30));
+        health.record(false);
+        assert_eq!(r.not_ready_reason(), None, "inside the grace");
+        std::thread::sleep(Duration::from_millis(60));
+        assert!(r.not_ready_reason().unwrap().contains("redis"));
+        health.record(true);
+        assert_eq!(r.not_ready_reason(), None);
+    }
 
     #[test]
     fn identity_check_gates_readiness_once_required() {

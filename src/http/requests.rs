@@ -68,8 +68,8 @@ async fn actor(
 ) -> Result<(Actor, bytes::Bytes), ApiError> {
     let (parts, body) = req.into_parts();
     let (method, uri, headers) = (&parts.method, &parts.uri, &parts.headers);
-    if let Err(wait) = state.rate_check(AddressScope::Api, client) {
-        return Err(ApiError::from(&VendError::RateLimited(wait)));
+    if let Err(e) = state.rate_check(AddressScope::Api, client).await {
+        return Err(ApiError::from(&e));
     }
     let bytes = match read_body(headers, body, state.0.max_body_bytes).await {
         Ok(b) => b,

@@ -36,8 +36,11 @@ pub(super) async fn vend(
     body: Body,
 ) -> Response {
     let vendor = state.vendor();
-    if let Err(wait) = state.rate_check(AddressScope::Api, client.as_ref().map(|c| &c.0)) {
-        let e = vendor.reject_early(&id, VendError::RateLimited(wait));
+    if let Err(e) = state
+        .rate_check(AddressScope::Api, client.as_ref().map(|c| &c.0))
+        .await
+    {
+        let e = vendor.reject_early(&id, e);
         return ApiError::from(&e).with_request_id(&id).into_response();
     }
     let result = match read_body(&headers, body, state.0.max_body_bytes).await {

@@ -1,4 +1,9 @@
-//! In-memory token buckets for one replica.
+//! In-memory token buckets for one replica (the default backend).
+//!
+//! A `Mutex<HashMap>` rather than `governor`'s keyed limiters: governor's keyed
+//! store grows with every new key and only shrinks on an explicit
+//! `retain_recent`, with no way to refuse a key atomically when full, so it
+//! cannot keep the bound below without a lock of our own around it anyway.
 //!
 //! Invariants: memory is bounded ([`MAX_TRACKED_KEYS`]; idle, refilled buckets
 //! are dropped first, and when every tracked key is active a new key is refused
@@ -8,7 +13,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use super::RateBuckets;
+use super::{RateBuckets, RateError};
 use crate::config::RateLimit;
 
 /// Most keys tracked at once per bucket set (~100 B each: ~10 MB at the cap).
@@ -75,9 +80,11 @@ impl MemoryBuckets {
     }
 }
 
+#[async_trait::async_trait]
 impl RateBuckets for MemoryBuckets {
-    fn take(&self, key: &str) -> Result<(), Duration> {
+    async fn take(&self, key: &str) -> Result<(), RateError> {
         self.take_at(key, Instant::now())
+            .map_err(RateError::Limited)
     }
 }
 

@@ -1,21 +1,134 @@
-//! State that tvm keeps about callers between requests. Today: the rate buckets
-//! (DESIGN §1 "limit per client address" and "limit per caller"), in memory.
+//! State that tvm keeps about callers between requests: the replay reservations
+//! (DESIGN §2 step 6) and the rate buckets (DESIGN §1 "limit per client address"
+//! and "limit per caller"), in this process or shared by every replica in Redis.
 //!
-//! Owns the [`RateBuckets`] interface that the HTTP layer (per client address)
-//! and the vending pipeline (per STS ARN and per role) charge; the shared
-//! backend of issue #9 (Redis, for several replicas) plugs in behind the same
-//! trait, next to [`memory::MemoryBuckets`]. Invariants: a backend's memory is
-//! bounded; when it cannot track a new key it refuses (fails closed) rather than
-//! letting the key through unlimited.
+//! Layout:
+//!
+//! ```text
+//! mod.rs     the bucket trait (RateBuckets), the backend a server runs on (Backend)
+//! replay.rs  ReplayKey, the ReplayStore trait, the in-memory store, keep_until
+//! memory.rs  in-memory token buckets (one replica)
+//! redis.rs   the shared backend: SET NX PX reservations, one Lua GCRA call per
+//!            rate decision, Redis TIME as the one clock
+//! health.rs  backend health for /readyz (grace period) and the backend metrics
+//! ```
+//!
+//! `auth` and `http`/`vend` use the traits, never Redis directly.
+//!
+//! Invariants: a backend's memory is bounded and every Redis key has a TTL; when
+//! a bucket cannot track a new key it refuses (fails closed) rather than letting
+//! the key through unlimited; a replay store that cannot answer refuses the token
+//! (503, nothing vended); a rate bucket that cannot answer follows
+//! `state.rate_limit_failure` ([`crate::config::RateLimitFailure`]).
 
+pub mod health;
 pub mod memory;
+pub mod redis;
+pub mod replay;
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use crate::config::RateLimit;
+
+pub use health::{BackendHealth, StateMetrics};
 pub use memory::{MemoryBuckets, MAX_TRACKED_KEYS};
+pub use replay::{InMemoryReplayStore, ReplayError, ReplayKey, ReplayStore};
+
+/// Why a bucket did not let a request through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateError {
+    /// The bucket is empty; retry after this long.
+    Limited(Duration),
+    /// The shared backend could not decide and the policy is `closed` (503).
+    Unavailable,
+}
 
 /// Token buckets keyed by an opaque string (an address, an ARN).
+#[async_trait::async_trait]
 pub trait RateBuckets: Send + Sync + std::fmt::Debug {
-    /// Takes one token from `key`'s bucket; `Err(retry_after)` when it is empty.
-    fn take(&self, key: &str) -> Result<(), Duration>;
+    /// Takes one token from `key`'s bucket.
+    async fn take(&self, key: &str) -> Result<(), RateError>;
+}
+
+/// The buckets tvm charges, by scope; each scope has its own key space.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BucketScope {
+    /// Per client address, `/vend` and `/profiles`.
+    Address,
+    /// Per client address, `/.well-known/tvm`.
+    Discovery,
+    /// Per STS ARN.
+    Principal,
+    /// Per canonical principal.
+    Role,
+}
+
+impl BucketScope {
+    /// The short name used in Redis keys.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BucketScope::Address => "address",
+            BucketScope::Discovery => "discovery",
+            BucketScope::Principal => "principal",
+            BucketScope::Role => "role",
+        }
+    }
+}
+
+/// Where a server keeps its state: the replay store, a maker of rate buckets and,
+/// for a shared backend, its health for `/readyz`.
+#[derive(Clone)]
+pub struct Backend {
+    /// The replay store the verifier reserves signatures in.
+    pub replay: Arc<dyn ReplayStore>,
+    /// `None`: in-memory buckets; `Some`: buckets in the shared store.
+    shared: Option<Arc<redis::RedisState>>,
+}
+
+impl std::fmt::Debug for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Backend")
+            .field("shared", &self.shared.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Backend {
+    /// One replica: everything in this process.
+    pub fn in_memory(replay_capacity: usize) -> Self {
+        Self::with_replay(Arc::new(InMemoryReplayStore::with_capacity(
+            replay_capacity,
+        )))
+    }
+
+    /// In-memory buckets around a given replay store (tests, `tvm dev`).
+    pub fn with_replay(replay: Arc<dyn ReplayStore>) -> Self {
+        Self {
+            replay,
+            shared: None,
+        }
+    }
+
+    /// Several replicas: replay store and buckets in Redis.
+    pub fn shared(state: Arc<redis::RedisState>) -> Self {
+        Self {
+            replay: state.clone(),
+            shared: Some(state),
+        }
+    }
+
+    /// The buckets for `scope` sized by `limit`; `None` when the limit is off.
+    pub fn buckets(&self, scope: BucketScope, limit: RateLimit) -> Option<Arc<dyn RateBuckets>> {
+        match &self.shared {
+            None => MemoryBuckets::new(limit).map(|b| Arc::new(b) as Arc<dyn RateBuckets>),
+            Some(s) => redis::RedisBuckets::new(s.clone(), scope, limit)
+                .map(|b| Arc::new(b) as Arc<dyn RateBuckets>),
+        }
+    }
+
+    /// The shared backend's health, when there is one.
+    pub fn health(&self) -> Option<Arc<BackendHealth>> {
+        self.shared.as_ref().map(|s| s.health())
+    }
 }

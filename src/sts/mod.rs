@@ -9,6 +9,7 @@
 //! can answer 503 vs 502, and its text is for logs only, never for callers.
 
 pub mod aws;
+pub mod gate;
 pub mod sim;
 
 use std::fmt;

@@ -5,14 +5,14 @@
 //! flood STS from many addresses, and one engineer cannot use up a whole role's
 //! budget.
 //!
-//! Invariant: keys come only from a [`VerifiedCaller`], never from the request.
+//! Invariant: keys come only from a [`VerifiedCaller`], never from the request;
+//! the buckets are the state backend's (shared by every replica with Redis).
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use crate::auth::VerifiedCaller;
 use crate::config::ServerLimits;
-use crate::state::{MemoryBuckets, RateBuckets};
+use crate::state::{Backend, BucketScope, RateBuckets, RateError};
 
 /// Which caller bucket refused (the `scope` of `tvm_rate_limited_total`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,25 +48,34 @@ pub struct CallerLimits {
 }
 
 impl CallerLimits {
-    /// In-memory buckets sized by the config.
-    pub fn in_memory(limits: &ServerLimits) -> Self {
-        let buckets = |l| MemoryBuckets::new(l).map(|b| Arc::new(b) as Arc<dyn RateBuckets>);
+    /// Buckets in `backend`, sized by the config.
+    pub fn new(backend: &Backend, limits: &ServerLimits) -> Self {
         Self {
-            principal: buckets(limits.caller_rate),
-            role: buckets(limits.role_rate),
+            principal: backend.buckets(BucketScope::Principal, limits.caller_rate),
+            role: backend.buckets(BucketScope::Role, limits.role_rate),
         }
     }
 
-    /// Charges `caller`'s session, then its role; the first empty bucket wins.
-    pub(super) fn check(&self, caller: &VerifiedCaller) -> Result<(), (CallerScope, Duration)> {
+    /// In-memory buckets sized by the config.
+    pub fn in_memory(limits: &ServerLimits) -> Self {
+        Self::new(&Backend::in_memory(1_000), limits)
+    }
+
+    /// Charges `caller`'s session, then its role; the first refusal wins.
+    pub(super) async fn check(
+        &self,
+        caller: &VerifiedCaller,
+    ) -> Result<(), (CallerScope, RateError)> {
         let identity = caller.identity();
         if let Some(b) = &self.principal {
             b.take(identity.arn().as_str())
-                .map_err(|wait| (CallerScope::Principal, wait))?;
+                .await
+                .map_err(|e| (CallerScope::Principal, e))?;
         }
         if let Some(b) = &self.role {
             b.take(identity.canonical_principal())
-                .map_err(|wait| (CallerScope::Role, wait))?;
+                .await
+                .map_err(|e| (CallerScope::Role, e))?;
         }
         Ok(())
     }
@@ -82,8 +91,8 @@ mod tests {
         VerifiedCaller::for_tests(Identity::from_arn(arn).unwrap())
     }
 
-    #[test]
-    fn sessions_have_their_own_buckets_and_the_role_a_backstop() {
+    #[tokio::test]
+    async fn sessions_have_their_own_buckets_and_the_role_a_backstop() {
         let limits = CallerLimits::in_memory(&ServerLimits {
             caller_rate: RateLimit {
                 per_minute: 1,
@@ -101,12 +110,15 @@ mod tests {
             caller(&format!("{role}bob@example.com")),
             caller(&format!("{role}carol@example.com")),
         );
-        assert!(limits.check(&alice).is_ok());
-        assert!(limits.check(&alice).is_ok());
-        assert_eq!(limits.check(&alice).unwrap_err().0, CallerScope::Principal);
+        assert!(limits.check(&alice).await.is_ok());
+        assert!(limits.check(&alice).await.is_ok());
+        assert_eq!(
+            limits.check(&alice).await.unwrap_err().0,
+            CallerScope::Principal
+        );
         // Bob's session is not throttled by Alice's...
-        assert!(limits.check(&bob).is_ok());
+        assert!(limits.check(&bob).await.is_ok());
         // ...until the role's backstop is spent.
-        assert_eq!(limits.check(&carol).unwrap_err().0, CallerScope::Role);
+        assert_eq!(limits.check(&carol).await.unwrap_err().0, CallerScope::Role);
     }
 }

@@ -77,7 +77,7 @@ impl DecisionLog {
             Err(VendError::Credentials(_)) => ("error", "bad_credentials"),
             Err(VendError::ApprovalRequired) => ("deny", "approval_required"),
             Err(VendError::UnboundToken) => ("deny", "token_binds_no_request"),
-            Err(VendError::Unavailable) => ("error", "approvals_unavailable"),
+            Err(VendError::Unavailable(reason)) => ("error", *reason),
         };
         let error = result.err().map(|e| e.to_string()).unwrap_or_default();
         self.write(effect, reason, latency, &error);

@@ -127,6 +127,8 @@ pub struct Options {
     pub approvals: bool,
     /// Webhooks (url, events, secret).
     pub webhooks: Vec<(String, Vec<String>, Vec<u8>)>,
+    /// The per-replica cap on concurrent STS calls.
+    pub sts_cap: tvm::sts::gate::StsCallCap,
 }
 
 impl Default for Options {
@@ -159,6 +161,7 @@ impl Default for Options {
             database_url: None,
             approvals: false,
             webhooks: Vec::new(),
+            sts_cap: tvm::sts::gate::StsCallCap::default(),
         }
     }
 }
@@ -326,6 +329,8 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
             .unwrap_or(tvm::auth::REPLAY_CACHE_CAPACITY),
         limits: opts.limits.clone(),
         approvals: None,
+        state: tvm::config::StateSettings::default(),
+        sts_cap: opts.sts_cap,
     };
     let mut config = config;
     let mut db_dir = None;
@@ -359,10 +364,10 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         clock,
         sts: Arc::new(sts),
         transport,
-        replay: Arc::new(match opts.replay_capacity {
+        state: tvm::state::Backend::with_replay(Arc::new(match opts.replay_capacity {
             Some(n) => InMemoryReplayStore::with_capacity(n),
             None => InMemoryReplayStore::new(),
-        }),
+        })),
         policy: Arc::new(match &opts.policy_file {
             Some(path) => PolicyStore::load(path, metrics.clone())
                 .unwrap()

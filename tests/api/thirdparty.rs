@@ -203,6 +203,9 @@ async fn eks_style_token_only_when_enabled() {
         r#"{"profile": "readonly", "approval_id": "0123456789abcdef"}"#,
         r#"{"profile": "readonly", "reason": "the database is on fire tonight"}"#,
     ] {
+        // EKS-style tokens carry no nonce: two minted in one second are the
+        // same token, which the replay store would refuse first.
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
         let token = botocore_token(&py, &app.alice, &app.verify_url, CLUSTER, "", "eks");
         let resp = app.vend_with(&token, body).await;
         assert_eq!((resp.status, resp.code().as_str()), (401, "INVALID_TOKEN"));

@@ -118,8 +118,19 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
   "stamp" (dict "prefix" $c.stamp.prefix)
   "policy" (dict "file" (printf "%s/policy.yaml" (include "tvm.configDir" .)) "poll_interval" $c.policy.pollInterval)
   "server" $server }}
+{{- $state := dict }}
 {{- if $c.state.replayCapacity }}
-{{- $_ := set $out "state" (dict "replay_capacity" (int $c.state.replayCapacity)) }}
+{{- $_ := set $state "replay_capacity" (int $c.state.replayCapacity) }}
+{{- end }}
+{{- if .Values.state.redis.enabled }}
+{{- $r := .Values.state.redis }}
+{{- $_ := set $state "key_prefix" $r.keyPrefix }}
+{{- $_ := set $state "rate_limit_failure" $r.rateLimitFailure }}
+{{- $_ := set $state "readiness_grace" $r.readinessGrace }}
+{{- $_ := set $state "command_timeout" $r.commandTimeout }}
+{{- end }}
+{{- if $state }}
+{{- $_ := set $out "state" $state }}
 {{- end }}
 {{- if eq .Values.approvals.database.type "sqlite" }}
 {{- $_ := set $out "approvals" (dict "database_url" "sqlite:///var/lib/tvm/approvals.db") }}

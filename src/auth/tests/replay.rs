@@ -182,10 +182,10 @@ fn keep_until_is_the_last_acceptable_instant_plus_the_margin() {
     let skew = DEFAULT_MAX_CLOCK_SKEW;
     let at = |s: i64| t0() + SignedDuration::from_secs(s);
     // tvm's own tokens: the expiry ends the window first.
-    assert_eq!(crate::auth::replay::keep_until(t0(), at(60), skew), at(90));
+    assert_eq!(crate::state::replay::keep_until(t0(), at(60), skew), at(90));
     // The longest claim: the skew ends it (it was expiry + skew, 25 min, before).
     assert_eq!(
-        crate::auth::replay::keep_until(t0(), at(900), skew),
+        crate::state::replay::keep_until(t0(), at(900), skew),
         at(330)
     );
     assert_eq!(REPLAY_CLOCK_MARGIN, SignedDuration::from_secs(30));

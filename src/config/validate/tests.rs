@@ -126,8 +126,33 @@ fn errors_name_the_key() {
         ),
         (
             MINIMAL,
-            &[("TVM_STATE__REDIS_URL", "redis://x")],
+            &[("TVM_STATE__REDIS_URL", "http://x")],
             "state.redis_url",
+        ),
+        (
+            MINIMAL,
+            &[("TVM_STATE__REDIS_URL", "rediss://h/#insecure")],
+            "state.redis_url",
+        ),
+        (
+            MINIMAL,
+            &[("TVM_STATE__REDIS_PASSWORD_FILE", "/nonexistent")],
+            "state.redis_url",
+        ),
+        (
+            MINIMAL,
+            &[("TVM_STATE__RATE_LIMIT_FAILURE", "sometimes")],
+            "state.rate_limit_failure",
+        ),
+        (
+            MINIMAL,
+            &[("TVM_STATE__KEY_PREFIX", "a b")],
+            "state.key_prefix",
+        ),
+        (
+            MINIMAL,
+            &[("TVM_STS__MAX_CONCURRENT_CALLS", "0")],
+            "sts.max_concurrent_calls",
         ),
         (
             MINIMAL,

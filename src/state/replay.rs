@@ -1,8 +1,9 @@
 //! Step 6 of DESIGN §2: a proof's signature is accepted once.
 //!
-//! Owns: [`ReplayKey`] (what is remembered of a signature), the [`ReplayStore`]
-//! trait (so a shared Redis store can replace the in-memory one for several
-//! replicas) and [`InMemoryReplayStore`].
+//! Owns: [`ReplayKey`] (what is remembered of a signature), the async
+//! [`ReplayStore`] trait that the verifier (`crate::auth`) calls, and
+//! [`InMemoryReplayStore`] (one replica); the shared store for several replicas is
+//! [`crate::state::redis::RedisState`].
 //!
 //! Invariants: a key is refused while it is live (up to and including its
 //! `expires_at`), so a signature is accepted by STS through tvm at most once
@@ -84,11 +85,7 @@ pub const REPLAY_CLOCK_MARGIN: SignedDuration = SignedDuration::from_secs(30);
 /// `now <= signed_at + skew` and `now <= signed_at + expires`, so after the
 /// earlier of the two (plus [`REPLAY_CLOCK_MARGIN`]) it can never pass them
 /// again and need not be remembered.
-pub(crate) fn keep_until(
-    signed_at: Timestamp,
-    expires_at: Timestamp,
-    skew: SignedDuration,
-) -> Timestamp {
+pub fn keep_until(signed_at: Timestamp, expires_at: Timestamp, skew: SignedDuration) -> Timestamp {
     let last_acceptable = signed_at
         .checked_add(skew)
         .unwrap_or(Timestamp::MAX)
@@ -139,10 +136,12 @@ impl fmt::Debug for ReplayKey {
 }
 
 /// Remembers reserved proofs until they expire.
+#[async_trait::async_trait]
 pub trait ReplayStore: Send + Sync + 'static {
     /// Atomically: if `key` is live at `now`, fail with [`ReplayError::Replayed`];
-    /// otherwise reserve it, live up to and including `expires_at`.
-    fn check_and_insert(
+    /// otherwise reserve it, live up to and including `expires_at`. A shared
+    /// store that cannot answer fails with [`ReplayError::Unavailable`] (closed).
+    async fn check_and_insert(
         &self,
         key: &ReplayKey,
         expires_at: Timestamp,
@@ -161,7 +160,7 @@ pub trait ReplayStore: Send + Sync + 'static {
     ///
     /// A shared store that cannot reach its backend may keep the key: that only
     /// fails closed (the token stays consumed, as before releases existed).
-    fn release(&self, key: &ReplayKey, expires_at: Timestamp);
+    async fn release(&self, key: &ReplayKey, expires_at: Timestamp);
 
     /// `(live entries, capacity)` for the `tvm_replay_store_*` gauges, when the
     /// store can tell cheaply.
@@ -256,8 +255,9 @@ impl Inner {
     }
 }
 
-impl ReplayStore for InMemoryReplayStore {
-    fn check_and_insert(
+impl InMemoryReplayStore {
+    /// [`ReplayStore::check_and_insert`], synchronously (it never waits).
+    pub fn check_and_insert(
         &self,
         key: &ReplayKey,
         expires_at: Timestamp,
@@ -277,13 +277,30 @@ impl ReplayStore for InMemoryReplayStore {
         Ok(())
     }
 
-    fn release(&self, key: &ReplayKey, expires_at: Timestamp) {
+    /// [`ReplayStore::release`], synchronously.
+    pub fn release(&self, key: &ReplayKey, expires_at: Timestamp) {
         let at = ceil_second(expires_at);
         let mut inner = self.lock();
         if inner.live.get(key) == Some(&at) {
             inner.live.remove(key);
             inner.by_expiry.remove(&(at, *key));
         }
+    }
+}
+
+#[async_trait::async_trait]
+impl ReplayStore for InMemoryReplayStore {
+    async fn check_and_insert(
+        &self,
+        key: &ReplayKey,
+        expires_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<(), ReplayError> {
+        InMemoryReplayStore::check_and_insert(self, key, expires_at, now)
+    }
+
+    async fn release(&self, key: &ReplayKey, expires_at: Timestamp) {
+        InMemoryReplayStore::release(self, key, expires_at);
     }
 
     fn usage(&self) -> Option<(usize, usize)> {
