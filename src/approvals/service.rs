@@ -6,7 +6,7 @@ use std::sync::Arc;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-use super::db::{Database, DbError};
+use super::db::{Backend, Database, DbError};
 use super::view::{rfc3339, ApprovalView, RequestView, Status};
 use super::webhook::Webhooks;
 use super::{
@@ -271,6 +271,18 @@ impl Approvals {
         let now = self.now();
         let id = new_id();
         let mut tx = self.db.pool.begin().await.map_err(|e| self.db_err(e))?;
+        if self.db.backend == Backend::Postgres {
+            // Count and insert as one step per requester: without this lock two
+            // creates at once (two replicas, or two pooled connections) both
+            // count 4 pending and leave 6. The lock ends with the transaction.
+            // SQLite needs none: its single pooled connection runs one
+            // transaction at a time.
+            sqlx::query("SELECT 1 FROM (SELECT pg_advisory_xact_lock(hashtext($1))) AS l")
+                .bind(actor.arn())
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| self.db_err(e))?;
+        }
         let pending: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM approval_requests WHERE requester_arn = $1 \
              AND status = 'pending' AND expires_at > $2",

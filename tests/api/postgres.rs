@@ -255,3 +255,40 @@ async fn postgres_round_trip_and_concurrent_approvers_on_two_replicas() {
     assert_eq!(rows.len(), 2);
     assert!(rows.iter().any(|r| r.0 == si));
 }
+
+#[tokio::test]
+async fn postgres_caps_pending_requests_under_concurrent_creates() {
+    let Some(pg) = Postgres::start() else { return };
+    let a = replica(&pg.url).await;
+    let b = replica(&pg.url).await;
+    // One person, the same ARN on both replicas, ten creates at once: the cap
+    // of 5 pending per requester holds across replicas and connections.
+    let bob_a = a.add_user("arn:aws:iam::111122223333:user/eng/bob");
+    let bob_b = b.add_user("arn:aws:iam::111122223333:user/eng/bob");
+    let body = r#"{"profile": "prod-admin", "reason": "migration"}"#;
+    let calls = (0..10).map(|i| {
+        let (app, who) = if i % 2 == 0 {
+            (&a, &bob_a)
+        } else {
+            (&b, &bob_b)
+        };
+        app.call(who, "POST", "/requests", body)
+    });
+    let answers = futures_util::future::join_all(calls).await;
+    let created = answers.iter().filter(|r| r.status == 201).count();
+    let refused: Vec<_> = answers
+        .iter()
+        .filter(|r| r.status != 201)
+        .map(|r| (r.status, r.code()))
+        .collect();
+    assert_eq!(created, tvm::approvals::MAX_PENDING_PER_REQUESTER as usize);
+    assert!(
+        refused
+            .iter()
+            .all(|(s, c)| *s == 429 && c == "RATE_LIMITED"),
+        "{refused:?}"
+    );
+    // Refused creates wrote nothing: bob sees exactly the five.
+    let listed = a.call(&bob_a, "GET", "/requests?status=pending", "").await;
+    assert_eq!(listed.json()["Requests"].as_array().unwrap().len(), 5);
+}
