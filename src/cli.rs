@@ -42,6 +42,16 @@ pub enum Command {
     Configure(crate::client::profiles::ConfigureArgs),
     /// Open the AWS console with credentials vended by tvm.
     Console(crate::client::console::ConsoleArgs),
+    /// Ask for a profile that needs an approval (optionally wait for it).
+    Request(crate::client::approvals::RequestArgs),
+    /// List the pending requests you may approve, and your own.
+    Requests(crate::client::approvals::RequestsArgs),
+    /// Approve a pending request.
+    Approve(crate::client::approvals::DecideArgs),
+    /// Deny a pending request.
+    Deny(crate::client::approvals::DecideArgs),
+    /// Sign in to the approvers' web page (prints and opens a one-time link).
+    Ui(crate::client::ui::UiArgs),
     /// Validate a policy file or explain a decision.
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -92,7 +102,12 @@ pub enum PolicyCommand {
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> ExitCode {
-    if let Command::Credentials(_) = &cli.command {
+    let credential_process = match &cli.command {
+        Command::Credentials(_) => true,
+        Command::Request(a) => a.print_credentials,
+        _ => false,
+    };
+    if credential_process {
         // Before any thread exists: it sets a variable the AWS chain's children inherit.
         if let Err(e) = crate::client::source::enter_credential_process() {
             eprintln!("tvm credentials: {e}");
@@ -122,6 +137,19 @@ pub fn run(cli: Cli) -> ExitCode {
             runtime.block_on(crate::client::profiles::configure_command(args))
         }
         Command::Console(args) => runtime.block_on(crate::client::console::console_command(args)),
+        Command::Request(args) => runtime.block_on(crate::client::approvals::request_command(args)),
+        Command::Requests(args) => {
+            runtime.block_on(crate::client::approvals::requests_command(args))
+        }
+        Command::Approve(args) => runtime.block_on(crate::client::approvals::decide_command(
+            args,
+            crate::client::approvals::Decision::Approve,
+        )),
+        Command::Deny(args) => runtime.block_on(crate::client::approvals::decide_command(
+            args,
+            crate::client::approvals::Decision::Deny,
+        )),
+        Command::Ui(args) => runtime.block_on(crate::client::ui::ui_command(args)),
         Command::Policy(PolicyCommand::Check { file }) => crate::policy_cli::check(&file),
         Command::Policy(PolicyCommand::Eval(args)) => crate::policy_cli::eval(&args),
     }

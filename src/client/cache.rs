@@ -38,6 +38,9 @@ pub struct CacheKey {
     pub source: String,
     /// `--approval-id`, if given.
     pub approval_id: Option<String>,
+    /// `--reason` (break-glass), if given: such credentials are cached only
+    /// under their reason, so a call without it never reads them.
+    pub reason: Option<String>,
 }
 
 impl CacheKey {
@@ -50,6 +53,14 @@ impl CacheKey {
             &self.duration.map(|d| d.to_string()).unwrap_or_default(),
             self.source.as_str(),
             self.approval_id.as_deref().unwrap_or_default(),
+            // Tagged, so that an approval id and a reason of the same text
+            // never share an entry.
+            if self.reason.is_some() {
+                "break-glass"
+            } else {
+                ""
+            },
+            self.reason.as_deref().unwrap_or_default(),
         ] {
             h.update((part.len() as u64).to_be_bytes());
             h.update(part.as_bytes());

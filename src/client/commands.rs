@@ -65,7 +65,8 @@ pub struct CredentialsArgs {
     /// Use the grant of this approved request (DESIGN §12).
     #[arg(long, conflicts_with = "reason")]
     pub approval_id: Option<String>,
-    /// Break-glass: vend at once, with this reason, notified; never cached.
+    /// Break-glass: vend at once, with this reason, notified; cached only
+    /// under this exact reason, so a call without it never gets such a session.
     #[arg(long)]
     pub reason: Option<String>,
     /// Neither read nor write the credentials cache.
@@ -177,18 +178,23 @@ struct CredentialProcess<'a> {
     expiration: &'a str,
 }
 
+/// `v` as `credential_process` JSON (one line).
+pub(super) fn credential_process_json(v: &VendedCredentials) -> Result<String, ClientError> {
+    serde_json::to_string(&CredentialProcess {
+        version: 1,
+        access_key_id: &v.access_key_id,
+        secret_access_key: &v.secret_access_key,
+        session_token: &v.token,
+        expiration: &v.expiration,
+    })
+    .map_err(|e| ClientError::Decode(e.to_string()))
+}
+
 /// Prints `credential_process` JSON; exit 1 on failure.
 pub async fn credentials_command(args: CredentialsArgs) -> ExitCode {
-    let printed = credentials(&args).await.and_then(|v| {
-        serde_json::to_string(&CredentialProcess {
-            version: 1,
-            access_key_id: &v.access_key_id,
-            secret_access_key: &v.secret_access_key,
-            session_token: &v.token,
-            expiration: &v.expiration,
-        })
-        .map_err(|e| ClientError::Decode(e.to_string()))
-    });
+    let printed = credentials(&args)
+        .await
+        .and_then(|v| credential_process_json(&v));
     match printed {
         Ok(s) => {
             println!("{s}");
@@ -202,16 +208,18 @@ pub async fn credentials_command(args: CredentialsArgs) -> ExitCode {
 }
 
 /// The credentials for `args`: from the cache when a trusted, fresh entry is
-/// there, else vended (and cached unless break-glass or `--no-cache`).
-async fn credentials(args: &CredentialsArgs) -> Result<VendedCredentials, ClientError> {
+/// there, else vended (and cached unless `--no-cache`; break-glass sessions
+/// under their reason only).
+pub(super) async fn credentials(args: &CredentialsArgs) -> Result<VendedCredentials, ClientError> {
     let server = args.tvm.connect().await?;
-    let cacheable = !args.no_cache && args.reason.is_none();
+    let cacheable = !args.no_cache;
     let key = cache::CacheKey {
         origin: server.audience().as_str().to_owned(),
         profile: args.profile.clone(),
         duration: args.duration,
         source: source::describe(args.tvm.caller.profile()),
         approval_id: args.approval_id.clone(),
+        reason: args.reason.clone(),
     };
     let cache = cacheable
         .then(cache::default_dir)

@@ -57,6 +57,14 @@ pub struct ExecArgs {
     /// Session length in seconds (default: the profile's).
     #[arg(long)]
     pub duration: Option<u32>,
+    /// Use the grant of this approved request (DESIGN §12); refreshed
+    /// sessions stay under the same grant until it ends.
+    #[arg(long, conflicts_with = "reason")]
+    pub approval_id: Option<String>,
+    /// Break-glass: run CMD with a session vended at once under this reason
+    /// (notified to the break-glass webhooks on every vend).
+    #[arg(long)]
+    pub reason: Option<String>,
     /// The command to run, after `--`.
     #[arg(last = true, required = true, num_args = 1..)]
     pub command: Vec<OsString>,
@@ -153,7 +161,8 @@ async fn run(args: ExecArgs) -> Result<ExitCode, ClientError> {
     let request = VendRequest {
         profile: args.profile.clone(),
         duration_seconds: args.duration,
-        ..VendRequest::default()
+        approval_id: args.approval_id.clone(),
+        reason: args.reason.clone(),
     };
     // Vend once before starting the child: a denial fails here, not inside CMD.
     let first = server

@@ -1,7 +1,8 @@
 //! The client side of tvm: minting `tvm-v1` tokens from the caller's own AWS
 //! credentials and calling one tvm ([`Server`]); the commands built on it live
 //! in the submodules (`tvm token`, `tvm credentials` with its cache, `tvm exec`,
-//! `tvm profiles`/`tvm configure`, `tvm console`).
+//! `tvm profiles`/`tvm configure`, `tvm console`, the approval commands
+//! `tvm request`/`requests`/`approve`/`deny`, and `tvm ui`).
 //!
 //! Invariants: the caller's credentials only ever sign locally (they are never
 //! sent anywhere); a token is bound to the exact body, method and path sent with
@@ -12,6 +13,7 @@
 //! request, retries included, carries a token minted for it alone (tokens are
 //! one-time).
 
+pub mod approvals;
 pub mod cache;
 mod commands;
 pub mod console;
@@ -21,6 +23,7 @@ pub mod profiles;
 mod retry;
 pub mod source;
 pub mod token;
+pub mod ui;
 
 use std::time::{Instant, SystemTime};
 
@@ -216,10 +219,22 @@ impl Server {
         target: &Target,
         body: Bytes,
     ) -> Result<(u16, Bytes), ClientError> {
+        self.call_with_query(creds, target, "", body).await
+    }
+
+    /// [`Server::call`] with a query string (`"status=pending"`, without the
+    /// `?`) after the path; the token binds the method and path only (§2).
+    pub async fn call_with_query(
+        &self,
+        creds: &Credentials,
+        target: &Target,
+        query: &str,
+        body: Bytes,
+    ) -> Result<(u16, Bytes), ClientError> {
         let started = Instant::now();
         let mut attempt = 0u32;
         loop {
-            let resp = self.call_once(creds, target, body.clone()).await?;
+            let resp = self.call_once(creds, target, query, body.clone()).await?;
             if !retry::is_retryable(resp.status) {
                 return Ok((resp.status, resp.body));
             }
@@ -236,6 +251,7 @@ impl Server {
         &self,
         creds: &Credentials,
         target: &Target,
+        query: &str,
         body: Bytes,
     ) -> Result<http::Response, ClientError> {
         let token = self.token(creds, target, &body)?;
@@ -250,7 +266,11 @@ impl Server {
         }
         http::send(
             method,
-            &format!("{}{}", self.base, target.path()),
+            &if query.is_empty() {
+                format!("{}{}", self.base, target.path())
+            } else {
+                format!("{}{}?{query}", self.base, target.path())
+            },
             &headers,
             body,
         )

@@ -1,6 +1,7 @@
 //! The `tvm credentials` cache, against a fake tvm that counts vends: reuse
 //! until 5 minutes before expiry, one entry per (origin, profile, duration,
-//! source, approval id), `--no-cache` and break-glass bypass it, 0600 files in
+//! source, approval id, break-glass reason), `--no-cache` bypasses it, a
+//! break-glass vend is cached only under its reason, 0600 files in
 //! a 0700 directory, and a corrupt, too-open, foreign-owned or symlinked entry
 //! is never trusted but replaced; concurrent runs never tear a file.
 
@@ -83,14 +84,21 @@ async fn reuses_an_entry_and_keys_it_by_what_was_asked() {
 async fn no_cache_break_glass_and_near_expiry_vend_again() {
     let fake = FakeTvm::start(vec![HOUR]).await;
     let env = ClientEnv::new();
-    run(&env, &fake, &[]).await;
+    let plain = run(&env, &fake, &[]).await;
     run(&env, &fake, &["--no-cache"]).await;
     assert_eq!(fake.requests().len(), 2);
     let reason = ["--reason", "prod is down, paging did not reach anyone"];
-    run(&env, &fake, &reason).await;
-    run(&env, &fake, &reason).await;
-    assert_eq!(fake.requests().len(), 4, "break-glass is never cached");
-    assert_eq!(entries(&env).len(), 1);
+    let glass = run(&env, &fake, &reason).await;
+    assert_eq!(run(&env, &fake, &reason).await, glass);
+    assert_eq!(fake.requests().len(), 3, "cached under its reason");
+    assert_eq!(entries(&env).len(), 2);
+    // A call without the reason never gets the break-glass session, nor does
+    // another reason.
+    assert_eq!(run(&env, &fake, &[]).await, plain);
+    assert_eq!(fake.requests().len(), 3);
+    let other = run(&env, &fake, &["--reason", "another outage, another reason"]).await;
+    assert_ne!(other, glass);
+    assert_eq!(fake.requests().len(), 4);
 
     // Four minutes left is inside the 5-minute margin: vended again each time.
     let short = FakeTvm::start(vec![Scripted::Vend(Duration::from_secs(240))]).await;
