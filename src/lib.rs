@@ -60,4 +60,5 @@ pub mod startup;
 pub mod state;
 pub mod sts;
 pub mod telemetry;
+pub mod ui;
 pub mod vend;

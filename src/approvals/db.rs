@@ -16,11 +16,18 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::AnyPool;
 
 /// The embedded migrations, in order (add new numbered files here).
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "approvals",
-    include_str!("../../migrations/0001_approvals.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "approvals",
+        include_str!("../../migrations/0001_approvals.sql"),
+    ),
+    (
+        2,
+        "ui sign-in",
+        include_str!("../../migrations/0002_ui_sign_in.sql"),
+    ),
+];
 
 /// How long a query waits for a pooled connection before failing.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);

@@ -43,7 +43,11 @@ pub(super) async fn observe(
             "/requests/{id}/approve" => "/requests/{id}/approve",
             "/requests/{id}/deny" => "/requests/{id}/deny",
             "/.well-known/tvm" => "/.well-known/tvm",
-            _ => "unmatched",
+            p => crate::ui::ROUTES
+                .iter()
+                .find(|r| **r == p)
+                .copied()
+                .unwrap_or("unmatched"),
         });
     req.extensions_mut().insert(id.clone());
     let has_body = declares_body(req.headers());
@@ -90,7 +94,7 @@ fn declares_body(headers: &axum::http::HeaderMap) -> bool {
 
 /// Reads at most `limit` bytes of body; `Err(())` when it is larger (or the
 /// client announced a larger `Content-Length`) or could not be read.
-pub(super) async fn read_body(
+pub(crate) async fn read_body(
     headers: &axum::http::HeaderMap,
     body: Body,
     limit: usize,
@@ -115,7 +119,7 @@ pub(super) async fn read_body(
 
 /// Why a body could not be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum BodyError {
+pub(crate) enum BodyError {
     /// Over the configured limit.
     TooLarge,
     /// The connection failed while reading.

@@ -33,9 +33,10 @@ use axum::Router;
 
 pub use client_addr::{ClientAddr, TrustedProxies};
 pub use error::{ApiError, ApiErrorKind};
+pub(crate) use middleware::read_body;
 pub use ratelimit::{AddressLimits, AddressScope};
 pub use readiness::Readiness;
-pub use serve::{serve, ServeOptions, HEADER_READ_TIMEOUT};
+pub use serve::{serve, ListenerInfo, ServeOptions, HEADER_READ_TIMEOUT};
 pub use slots::SlotLimits;
 pub use tls::{TlsAcceptor, TlsError, HANDSHAKE_TIMEOUT, RELOAD_POLL_INTERVAL};
 
@@ -181,6 +182,16 @@ impl AppState {
     pub fn approvals(&self) -> Option<&crate::approvals::Approvals> {
         self.0.vendor.approvals()
     }
+
+    /// Largest request body read.
+    pub fn max_body_bytes(&self) -> usize {
+        self.0.max_body_bytes
+    }
+
+    /// The discovery document (its `audience`: the origins served).
+    pub fn discovery(&self) -> &Discovery {
+        &self.0.discovery
+    }
 }
 
 /// Header a client sends with the origin it signed for (DESIGN §2, a hint).
@@ -223,6 +234,7 @@ pub fn api_router(state: AppState) -> Router {
         .route("/requests/{id}/approve", post(requests::approve))
         .route("/requests/{id}/deny", post(requests::deny))
         .route("/.well-known/tvm", get(discovery::discovery))
+        .merge(crate::ui::router())
         .fallback(middleware::not_found)
         .method_not_allowed_fallback(middleware::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(

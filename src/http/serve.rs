@@ -46,6 +46,17 @@ const CLOSE_GRACE: Duration = Duration::from_secs(5);
 /// How often the accept loop writes the refusal summary, if one is due.
 const SUMMARY_TICK: Duration = Duration::from_secs(1);
 
+/// What every request learns about the listener it came in on (the web page
+/// is served only over https or on a loopback listener, DESIGN §12).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListenerInfo {
+    /// The connection is TLS (`listen.tls`).
+    pub tls: bool,
+    /// The listener is bound to a loopback address, so only this machine
+    /// reaches it.
+    pub loopback: bool,
+}
+
 /// How one listener admits and keeps connections.
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
@@ -75,6 +86,10 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let options = Arc::new(options);
     let slots = Slots::new(options.slots);
+    let info = ListenerInfo {
+        tls: options.tls.is_some(),
+        loopback: listener.local_addr()?.ip().is_loopback(),
+    };
     let (stop, stopped) = watch::channel(false);
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
@@ -119,6 +134,7 @@ pub async fn serve(
                 .map_request(move |mut req: Request<Incoming>| {
                     let client = options.trusted_proxies.resolve(peer, req.headers());
                     req.extensions_mut().insert::<ClientAddr>(client);
+                    req.extensions_mut().insert::<ListenerInfo>(info);
                     started.request_started();
                     req
                 })

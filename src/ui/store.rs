@@ -1,0 +1,257 @@
+//! Sign-in codes and sessions of the web page, in the approvals database
+//! (migration `0002_ui_sign_in.sql`), so any replica honours them; and the
+//! read-only listing of recent break-glass uses.
+//!
+//! Invariants: only digests of codes and session ids are stored
+//! ([`super::guard::digest`]); a code is spent by one `DELETE … RETURNING`, so
+//! of two concurrent sign-ins (or two replicas) exactly one gets it, and an
+//! expired code is deleted and refused the same way; a session is honoured
+//! only before its expiry; expired rows are purged as sign-ins happen.
+
+use sqlx::AnyPool;
+use sqlx::Row as _;
+
+use super::view::BreakGlassUse;
+use crate::approvals::rfc3339;
+
+/// The identity a code or session was made for (STS ARN and `UserId`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// The STS ARN GetCallerIdentity returned.
+    pub arn: String,
+    /// The `UserId` it returned.
+    pub user_id: String,
+}
+
+/// Most grants in force listed.
+const MAX_GRANTS_LISTED: i64 = 100;
+
+/// Most break-glass uses listed.
+const MAX_BREAK_GLASS_LISTED: i64 = 100;
+
+/// The web page's tables.
+#[derive(Debug, Clone)]
+pub struct UiStore {
+    pool: AnyPool,
+}
+
+impl UiStore {
+    /// Uses the approvals pool (migrated already).
+    pub fn new(pool: AnyPool) -> Self {
+        Self { pool }
+    }
+
+    /// Stores a code (its digest) for `who`, landing on `next`, until `expires_at`.
+    pub async fn put_code(
+        &self,
+        code_digest: &str,
+        who: &Principal,
+        next: &str,
+        expires_at: i64,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO ui_login_codes (code_digest, arn, user_id, next_path, expires_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(code_digest)
+        .bind(&who.arn)
+        .bind(&who.user_id)
+        .bind(next)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Spends a code: removes it and returns whom it was for and where to go,
+    /// if it existed and had not expired at `now`.
+    pub async fn take_code(
+        &self,
+        code_digest: &str,
+        now: i64,
+    ) -> Result<Option<(Principal, String)>, sqlx::Error> {
+        let row = sqlx::query(
+            "DELETE FROM ui_login_codes WHERE code_digest = $1 \
+             RETURNING arn, user_id, next_path, expires_at",
+        )
+        .bind(code_digest)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let expires_at: i64 = row.try_get(3)?;
+        if now >= expires_at {
+            return Ok(None);
+        }
+        Ok(Some((
+            Principal {
+                arn: row.try_get(0)?,
+                user_id: row.try_get(1)?,
+            },
+            row.try_get(2)?,
+        )))
+    }
+
+    /// Stores a session (its digest) for `who`, from `now` until `expires_at`.
+    pub async fn put_session(
+        &self,
+        session_digest: &str,
+        who: &Principal,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO ui_sessions (session_digest, arn, user_id, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(session_digest)
+        .bind(&who.arn)
+        .bind(&who.user_id)
+        .bind(now)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Whom a live session belongs to.
+    pub async fn session(
+        &self,
+        session_digest: &str,
+        now: i64,
+    ) -> Result<Option<Principal>, sqlx::Error> {
+        let row = sqlx::query(
+            "SELECT arn, user_id FROM ui_sessions WHERE session_digest = $1 AND expires_at > $2",
+        )
+        .bind(session_digest)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(Principal {
+                arn: r.try_get(0)?,
+                user_id: r.try_get(1)?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Ends a session (logout).
+    pub async fn end_session(&self, session_digest: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM ui_sessions WHERE session_digest = $1")
+            .bind(session_digest)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Deletes codes and sessions expired at `now`.
+    pub async fn purge(&self, now: i64) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM ui_login_codes WHERE expires_at <= $1")
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        sqlx::query("DELETE FROM ui_sessions WHERE expires_at <= $1")
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Ids of approved requests whose grant is still live at `now`, soonest
+    /// to end first (who may see each is the approvals service's call).
+    pub async fn live_grant_ids(&self, now: i64) -> Result<Vec<String>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT id FROM approval_requests WHERE status = 'approved' AND grant_expires_at > $1 \
+             ORDER BY grant_expires_at LIMIT $2",
+        )
+        .bind(now)
+        .bind(MAX_GRANTS_LISTED)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| r.try_get(0)).collect()
+    }
+
+    /// Break-glass vends since `since`, newest first.
+    pub async fn break_glass_since(&self, since: i64) -> Result<Vec<BreakGlassUse>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT caller_arn, profile, reason, duration_seconds, at FROM break_glass_records \
+             WHERE at >= $1 ORDER BY at DESC LIMIT $2",
+        )
+        .bind(since)
+        .bind(MAX_BREAK_GLASS_LISTED)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(BreakGlassUse {
+                    caller: r.try_get(0)?,
+                    profile: r.try_get(1)?,
+                    reason: r.try_get(2)?,
+                    duration_seconds: r.try_get::<i64, _>(3)?.max(0) as u64,
+                    at: rfc3339(r.try_get(4)?),
+                })
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ui::guard::{digest, new_secret};
+
+    async fn store() -> UiStore {
+        let db = crate::approvals::connect("sqlite::memory:").await.unwrap();
+        UiStore::new(db.pool)
+    }
+
+    fn alice() -> Principal {
+        Principal {
+            arn: "arn:aws:iam::111122223333:user/alice".into(),
+            user_id: "AIDAALICE".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_code_is_spent_once_and_never_after_it_expires() {
+        let s = store().await;
+        let (code, other) = (digest("code", &new_secret()), digest("code", &new_secret()));
+        s.put_code(&code, &alice(), "/ui/", 1_060).await.unwrap();
+        s.put_code(&other, &alice(), "/ui/x", 1_060).await.unwrap();
+        assert_eq!(
+            s.take_code(&code, 1_059).await.unwrap(),
+            Some((alice(), "/ui/".into()))
+        );
+        assert_eq!(s.take_code(&code, 1_059).await.unwrap(), None, "single use");
+        assert_eq!(
+            s.take_code(&other, 1_060).await.unwrap(),
+            None,
+            "60 s, not 61"
+        );
+        assert_eq!(
+            s.take_code(&other, 1_000).await.unwrap(),
+            None,
+            "spent by the refusal"
+        );
+    }
+
+    #[tokio::test]
+    async fn sessions_live_until_expiry_or_logout() {
+        let s = store().await;
+        let (a, b) = (
+            digest("session", &new_secret()),
+            digest("session", &new_secret()),
+        );
+        s.put_session(&a, &alice(), 1_000, 4_600).await.unwrap();
+        s.put_session(&b, &alice(), 1_000, 4_600).await.unwrap();
+        assert_eq!(s.session(&a, 4_599).await.unwrap(), Some(alice()));
+        assert_eq!(s.session(&a, 4_600).await.unwrap(), None);
+        s.end_session(&a).await.unwrap();
+        assert_eq!(s.session(&a, 2_000).await.unwrap(), None);
+        assert_eq!(s.session(&b, 2_000).await.unwrap(), Some(alice()));
+        s.purge(4_600).await.unwrap();
+        assert_eq!(s.session(&b, 2_000).await.unwrap(), None, "purged");
+        assert!(s.live_grant_ids(0).await.unwrap().is_empty());
+        assert!(s.break_glass_since(0).await.unwrap().is_empty());
+    }
+}
