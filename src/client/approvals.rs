@@ -549,7 +549,7 @@ mod tests {
     fn the_table_shows_server_text_without_control_characters() {
         let now: jiff::Timestamp = "2026-01-01T12:30:00Z".parse().unwrap();
         let r = sample(&format!("fix\u{1b}]52;c;x\u{7} prod {}", "x".repeat(100)));
-        let t = table(&[r.clone()], now);
+        let t = table(std::slice::from_ref(&r), now);
         assert!(!t.chars().any(|c| c.is_control() && c != '\n'), "{t:?}");
         assert!(t.contains("0123456789abcdef"), "{t}");
         assert!(t.contains(" 2h "), "{t}");

@@ -125,6 +125,9 @@ pub struct Options {
     pub database_url: Option<String>,
     /// Turn on approvals.
     pub approvals: bool,
+    /// Bind the API listener to every address (0.0.0.0), so that it is not a
+    /// loopback listener; requests still go to 127.0.0.1.
+    pub api_bind_all: bool,
     /// Webhooks (url, events, secret).
     pub webhooks: Vec<(String, Vec<String>, Vec<u8>)>,
     /// The per-replica cap on concurrent STS calls.
@@ -160,6 +163,7 @@ impl Default for Options {
             policy_text: None,
             database_url: None,
             approvals: false,
+            api_bind_all: false,
             webhooks: Vec::new(),
             sts_cap: tvm::sts::gate::StsCallCap::default(),
         }
@@ -298,9 +302,16 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
             endpoint.base_url(),
         )
     };
-    let api = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let api = TcpListener::bind(if opts.api_bind_all {
+        "0.0.0.0:0"
+    } else {
+        "127.0.0.1:0"
+    })
+    .await
+    .unwrap();
     let admin = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let origin = format!("http://{}", api.local_addr().unwrap());
+    let api_port = api.local_addr().unwrap().port();
+    let origin = format!("http://127.0.0.1:{api_port}");
     let audiences = std::iter::once(&origin)
         .chain(&opts.extra_origins)
         .map(|o| Origin::parse(o).unwrap())
@@ -389,7 +400,7 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         delay: opts.shutdown_delay,
         timeout: config.shutdown_timeout,
     };
-    let api_url = format!("http://{}", api.local_addr().unwrap());
+    let api_url = origin.clone();
     let admin_url = format!("http://{}", admin.local_addr().unwrap());
     let server = tokio::spawn(startup::run(
         state,
