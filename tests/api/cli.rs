@@ -48,6 +48,27 @@ fn dev_self_test_vends_end_to_end() {
         "{stdout}"
     );
     assert!(stdout.contains("403 POLICY_DENY"));
+    // The approval round trip and break-glass, with their markers, and the
+    // break-glass webhook at tvm dev's own receiver.
+    assert!(stdout.contains("403 APPROVAL_REQUIRED"), "{stdout}");
+    assert!(stdout.contains("approve  200: approved (bob)"), "{stdout}");
+    assert!(stdout.contains(".apr-"), "{stdout}");
+    assert!(stdout.contains(".bg-"), "{stdout}");
+    assert!(
+        stdout.contains("webhook break_glass.used received and its signature verified"),
+        "{stdout}"
+    );
+    // The banner shows the round trip and bob's tvm ui command.
+    assert!(
+        stdout.contains("AWS_ACCESS_KEY_ID=AKIATVMDEMOBOB000001"),
+        "{stdout}"
+    );
+    assert!(stdout.contains(" ui --url http://127.0.0.1:"), "{stdout}");
+    assert!(
+        stdout.contains(" approve --url http://127.0.0.1:"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("--approval-id \"$ID\""), "{stdout}");
 }
 
 #[test]

@@ -31,13 +31,28 @@ async fn dev_logs_one_human_line_per_decision() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains('\x1b'), "no colour codes: {stderr}");
     let lines: Vec<&str> = stderr.lines().collect();
-    assert_eq!(lines.len(), 2, "{stderr}");
+    assert_eq!(lines.len(), 5, "{stderr}");
     assert!(
         lines[0].contains("  alice -> demo-readonly: allow by rule demo-users-read-only, SourceIdentity tvm.alice.direct."),
         "{stderr}"
     );
     assert!(
         lines[1].contains("  alice -> demo-admin: deny ("),
+        "{stderr}"
+    );
+    // The approval round trip of the self-test: refused without a grant,
+    // vended under it (apr-), and a break-glass vend (bg-).
+    assert!(
+        lines[2].contains(
+            "alice -> demo-prod: deny by rule demo-prod-needs-a-second-person (approval_required)"
+        ),
+        "{stderr}"
+    );
+    assert!(lines[3].contains("alice -> demo-prod: allow by rule demo-prod-needs-a-second-person, SourceIdentity tvm.alice.apr-"), "{stderr}");
+    assert!(
+        lines[4].contains(
+            "alice -> demo-prod: allow by rule demo-prod-break-glass, SourceIdentity tvm.alice.bg-"
+        ),
         "{stderr}"
     );
 
@@ -51,7 +66,7 @@ async fn dev_logs_one_human_line_per_decision() {
         .iter()
         .filter(|r| r["message"] == "decision")
         .collect();
-    assert_eq!(decisions.len(), 2);
+    assert_eq!(decisions.len(), 5);
     assert_eq!(
         decisions[0]["principal_arn"],
         "arn:aws:iam::111122223333:user/demo/alice"
@@ -133,4 +148,15 @@ async fn the_banner_commands_work_as_pasted() {
         stdout.contains("\"SourceIdentity\":\"tvm.alice.direct."),
         "curl: {stdout}"
     );
+    // The approval round trip as pasted: bob sees and approves alice's
+    // request, alice vends under it, bob gets a sign-in link, break-glass vends.
+    assert!(stdout.contains("now approved (1 approval(s))"), "{stdout}");
+    assert_eq!(
+        stdout
+            .matches("{\"Version\":1,\"AccessKeyId\":\"ASIA")
+            .count(),
+        3,
+        "{stdout}"
+    );
+    assert!(stdout.contains("/ui/login?code="), "{stdout}");
 }

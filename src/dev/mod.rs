@@ -5,6 +5,22 @@
 //!
 //! Everything listens on 127.0.0.1 only. The demo keys are fixed so the printed
 //! commands stay valid across runs; they work nowhere but this simulator.
+//! Approvals are on: their SQLite database and the webhook secret live in a
+//! private temporary directory removed at exit, and a break-glass webhook
+//! points at tvm dev's own receiver ([`webhook`]).
+//!
+//! Layout: this file (start-up), `demo` (people, policy, banner),
+//! `self_test`, `webhook`.
+
+mod demo;
+mod self_test;
+pub mod webhook;
+
+pub use demo::{
+    DEMO_ACCESS_KEY_ID, DEMO_ACCOUNT, DEMO_APPROVAL_PROFILE, DEMO_APPROVER_ACCESS_KEY_ID,
+    DEMO_APPROVER_ARN, DEMO_APPROVER_SECRET_ACCESS_KEY, DEMO_POLICY, DEMO_SECRET_ACCESS_KEY,
+    DEMO_USER_ARN,
+};
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -18,7 +34,6 @@ use crate::auth::{
     DEFAULT_MAX_CLOCK_SKEW,
 };
 use crate::cli::DevArgs;
-use crate::client::{self, ClientError};
 use crate::clock::SystemClock;
 use crate::config::{ServerLimits, ValidatedConfig};
 use crate::identity::StampPrefix;
@@ -28,36 +43,29 @@ use crate::reload::PolicyStore;
 use crate::startup::{self, Dependencies, Drain};
 use crate::sts::sim::{SimRole, Simulator};
 
-/// The demo account.
-pub const DEMO_ACCOUNT: &str = "111122223333";
-/// The demo caller.
-pub const DEMO_USER_ARN: &str = "arn:aws:iam::111122223333:user/demo/alice";
-/// The demo caller's access key id (simulator only).
-pub const DEMO_ACCESS_KEY_ID: &str = "AKIATVMDEMOALICE0001";
-/// The demo caller's secret (simulator only).
-pub const DEMO_SECRET_ACCESS_KEY: &str = "tvmDemoSecretForAliceValidOnlyInTheSimulator";
 /// tvm's own identity in the simulator.
 const SERVICE_USER_ARN: &str = "arn:aws:iam::111122223333:user/tvm-service";
 
-/// The demo policy: alice (and any IAM user under /demo/) may have the
-/// read-only profile; nobody may have the admin profile.
-pub const DEMO_POLICY: &str = r#"version: 1
-profiles:
-  demo-readonly:
-    role_arn: arn:aws:iam::111122223333:role/TvmDemoReadOnly
-    max_duration: 1h
-    session_tags:
-      tvm-user: "{user}"
-  demo-admin:
-    role_arn: arn:aws:iam::111122223333:role/TvmDemoAdmin
-    max_duration: 1h
-rules:
-  - name: demo-users-read-only
-    effect: allow
-    accounts: ["111122223333"]
-    principals: ["arn:aws:iam::111122223333:user/demo/*"]
-    profiles: ["demo-readonly"]
-"#;
+/// How long the self-test waits for the break-glass webhook to arrive.
+const WEBHOOK_WAIT: Duration = Duration::from_secs(30);
+
+/// A private (0700) temporary directory, removed when dropped.
+struct WorkDir(std::path::PathBuf);
+
+impl WorkDir {
+    fn create() -> std::io::Result<Self> {
+        use std::os::unix::fs::DirBuilderExt as _;
+        let path = std::env::temp_dir().join(format!("tvm-dev-{}", &random_secret()[..16]));
+        std::fs::DirBuilder::new().mode(0o700).create(&path)?;
+        Ok(Self(path))
+    }
+}
+
+impl Drop for WorkDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
 
 fn random_secret() -> String {
     use rand::TryRngCore;
@@ -104,8 +112,13 @@ async fn run_inner(args: DevArgs) -> Result<ExitCode, Box<dyn std::error::Error>
     let service_key = format!("AKIATVMSERVICE{}", &random_secret()[..6].to_uppercase());
     let service_secret = random_secret();
     sim.add_user(DEMO_USER_ARN, DEMO_ACCESS_KEY_ID, DEMO_SECRET_ACCESS_KEY)?;
+    sim.add_user(
+        DEMO_APPROVER_ARN,
+        DEMO_APPROVER_ACCESS_KEY_ID,
+        DEMO_APPROVER_SECRET_ACCESS_KEY,
+    )?;
     sim.add_user(SERVICE_USER_ARN, &service_key, &service_secret)?;
-    for role in ["TvmDemoReadOnly", "TvmDemoAdmin"] {
+    for role in demo::DEMO_ROLES {
         // The protected roles trust tvm's identity only, as in a real account.
         sim.add_role(SimRole::new(
             format!("arn:aws:iam::{DEMO_ACCOUNT}:role/{role}"),
@@ -122,18 +135,6 @@ async fn run_inner(args: DevArgs) -> Result<ExitCode, Box<dyn std::error::Error>
 
     let metrics = Metrics::new();
     let policy = Policy::from_yaml(DEMO_POLICY)?;
-    // Approvals live in a SQLite file in a fresh private directory, removed
-    // when `tvm dev` ends.
-    let db_dir = std::env::temp_dir().join(format!("tvm-dev-{}", &random_secret()[..12]));
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        std::fs::DirBuilder::new().mode(0o700).create(&db_dir)?;
-    }
-    let approvals_settings = crate::approvals::ApprovalsSettings {
-        database_url: format!("sqlite://{}", db_dir.join("approvals.db").display()),
-        webhooks: Vec::new(),
-    };
-    let approvals = startup::open_approvals(&approvals_settings).await?;
     let sim_endpoint = crate::config::EndpointUrl::parse(&sim_url)?;
     let endpoint = Endpoint::parse(&sim_url)?;
     let config = ValidatedConfig {
@@ -166,8 +167,27 @@ async fn run_inner(args: DevArgs) -> Result<ExitCode, Box<dyn std::error::Error>
             max_connections: 256,
             ..ServerLimits::default()
         },
-        approvals: Some(approvals_settings),
+        approvals: None,
     };
+    // Approvals: a SQLite file and the webhook secret in a private directory,
+    // every event sent to tvm dev's own receiver (break_glass needs one).
+    let work = WorkDir::create()?;
+    let sink = webhook::start(&work.0).await?;
+    let settings = crate::approvals::ApprovalsSettings {
+        database_url: format!("sqlite://{}", work.0.join("approvals.db").display()),
+        webhooks: vec![crate::approvals::WebhookSettings {
+            url: sink.url.clone(),
+            events: crate::approvals::EVENTS
+                .iter()
+                .map(|e| e.to_string())
+                .collect(),
+            secret_file: sink.secret_file.clone(),
+        }],
+    };
+    settings.check_policy(&policy)?;
+    let approvals = startup::open_approvals(&settings).await?;
+    let mut config = config;
+    config.approvals = Some(settings);
     let service_creds = AwsCredentials::new(&service_key, &service_secret, None, None, "tvm-dev");
     let sts = crate::sts::aws::AwsSts::new("us-east-1", Some(&sim_url), Some(service_creds)).await;
     let deps = Dependencies {
@@ -193,12 +213,22 @@ async fn run_inner(args: DevArgs) -> Result<ExitCode, Box<dyn std::error::Error>
     };
     let server = tokio::spawn(startup::run(state, api, admin, shutdown, drain));
 
-    print_banner(&api_url, &admin_url, &sim_url);
+    demo::print_banner(&api_url, &admin_url, &sim_url);
     let mut code = ExitCode::SUCCESS;
     if !args.no_self_test {
-        if let Err(e) = self_test(&api_url, &sim_url).await {
-            println!("self-test FAILED: {e}");
-            code = ExitCode::FAILURE;
+        match self_test::self_test(&api_url, &sim_url).await {
+            Ok(()) if sink.wait_for("break_glass.used", WEBHOOK_WAIT).await => {
+                println!("  webhook break_glass.used received and its signature verified");
+                println!("Self-test passed.");
+            }
+            Ok(()) => {
+                println!("self-test FAILED: no break_glass.used webhook arrived");
+                code = ExitCode::FAILURE;
+            }
+            Err(e) => {
+                println!("self-test FAILED: {e}");
+                code = ExitCode::FAILURE;
+            }
         }
     }
     if args.exit_after_self_test {
@@ -208,107 +238,6 @@ async fn run_inner(args: DevArgs) -> Result<ExitCode, Box<dyn std::error::Error>
     }
     server.await??;
     let _ = sim_handle.shutdown().await;
-    let _ = std::fs::remove_dir_all(&db_dir);
+    drop(work);
     Ok(code)
-}
-
-fn print_banner(api: &str, admin: &str, sim: &str) {
-    let exe = std::env::current_exe()
-        .map(|p| p.display().to_string())
-        .unwrap_or_else(|_| "tvm".into());
-    println!(
-        r#"
-tvm dev is running on loopback (no AWS account involved).
-  API            {api}   POST /vend, GET /profiles, GET /.well-known/tvm
-  admin          {admin}   /livez /readyz /healthz /metrics
-  STS simulator  {sim}
-
-Demo caller: IAM user {DEMO_USER_ARN}
-  export AWS_ACCESS_KEY_ID={DEMO_ACCESS_KEY_ID}
-  export AWS_SECRET_ACCESS_KEY={DEMO_SECRET_ACCESS_KEY}
-  export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
-  unset AWS_SESSION_TOKEN AWS_PROFILE
-
-Then vend credentials for the demo-readonly profile (credential_process JSON):
-  {exe} credentials --url {api} --profile demo-readonly
-
-or with curl and a tvm-v1 token bound to the exact body:
-  printf '{{"profile":"demo-readonly"}}' > /tmp/tvm-body.json
-  curl -s -H "Authorization: Bearer $({exe} token --url {api} --body /tmp/tvm-body.json)" \
-       --data-binary @/tmp/tvm-body.json {api}/vend
-
-or run any AWS SDK or CLI with them, refreshed by itself (the vended session
-exists only in this simulator, hence AWS_ENDPOINT_URL_STS):
-  AWS_ENDPOINT_URL_STS={sim} {exe} exec --url {api} --profile demo-readonly -- \
-    python3 -c "import boto3; print(boto3.client('sts').get_caller_identity()['Arn'])"
-
-Decisions are logged below, one line each (--log-format json for full records).
-"#
-    );
-}
-
-async fn self_test(api: &str, sim: &str) -> Result<(), ClientError> {
-    println!("Self-test (the same flow, run once by tvm dev itself):");
-    let alice = AwsCredentials::new(
-        DEMO_ACCESS_KEY_ID,
-        DEMO_SECRET_ACCESS_KEY,
-        None,
-        None,
-        "tvm-dev-demo",
-    );
-    let server = client::Server::connect(&client::ServerArgs {
-        url: api.to_owned(),
-        ..Default::default()
-    })
-    .await?;
-    println!(
-        "  GET /.well-known/tvm        accepts {}: the origin this client signs for",
-        server.audience()
-    );
-    let vended = server.vend(&alice, "demo-readonly", None).await?;
-    println!(
-        "  POST /vend demo-readonly    200: AccessKeyId {}, SecretAccessKey (not shown), expires {}",
-        vended.access_key_id, vended.expiration
-    );
-    println!(
-        "                              SourceIdentity {}",
-        vended.source_identity
-    );
-    let session = AwsCredentials::new(
-        &vended.access_key_id,
-        &vended.secret_access_key,
-        Some(vended.token.clone()),
-        None,
-        "tvm-vended",
-    );
-    let arn = caller_arn(sim, session).await?;
-    println!("  sts:GetCallerIdentity with the vended credentials: {arn}");
-    match server.vend(&alice, "demo-admin", None).await {
-        Err(ClientError::Status { status: 403, .. }) => {
-            println!("  POST /vend demo-admin       403 POLICY_DENY, as the demo policy says")
-        }
-        Ok(_) => {
-            return Err(ClientError::Decode(
-                "demo-admin was vended; the policy is not enforced".into(),
-            ))
-        }
-        Err(e) => return Err(e),
-    }
-    println!("Self-test passed.");
-    Ok(())
-}
-
-async fn caller_arn(sim: &str, creds: AwsCredentials) -> Result<String, ClientError> {
-    let config = aws_sdk_sts::Config::builder()
-        .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
-        .region(aws_sdk_sts::config::Region::new("us-east-1"))
-        .endpoint_url(sim)
-        .credentials_provider(creds)
-        .build();
-    let out = aws_sdk_sts::Client::from_conf(config)
-        .get_caller_identity()
-        .send()
-        .await
-        .map_err(|e| ClientError::Transport(format!("GetCallerIdentity: {e}")))?;
-    Ok(out.arn().unwrap_or_default().to_owned())
 }
