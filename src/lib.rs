@@ -34,8 +34,11 @@
 //!   audit trail and webhooks, in a SQLite or Postgres database (DESIGN §12).
 //! - [`vend`]: the pipeline that ties the above together for one request.
 //! - [`http`]: routers for the API and admin listeners, error mapping.
+//! - [`ui`]: the approvers' web page at `/ui/` (sign-in links, sessions, CSRF,
+//!   server-rendered pages), calling the same [`approvals`] service as `http`.
 //! - [`metrics`], [`telemetry`]: Prometheus registry and log set-up.
-//! - [`client`]: the client side: token minting, `credentials`, `exec`.
+//! - [`client`]: the client side: token minting, `credentials`, `exec`, the
+//!   approval commands and `tvm ui`.
 //! - [`startup`], [`dev`]: wiring for `tvm serve` and `tvm dev`; [`selfcheck`]:
 //!   the start-up check of tvm's own AWS identity that gates readiness.
 //!

@@ -222,12 +222,15 @@ async fn login_links_are_made_only_for_approvers_and_only_to_ui_paths() {
         "/ui/?a=b",
         "/ui/A",
     ] {
+        let gci = app.sts_calls("GetCallerIdentity");
         let a = login_link(app, &ui.bob, next).await;
         assert_eq!(
             (a.status, a.code().as_str()),
             (400, "INVALID_REQUEST"),
             "{next}"
         );
+        assert_eq!(app.sts_calls("GetCallerIdentity"), gci + 1, "{next}");
+        assert_eq!(app.sts_calls("AssumeRole"), assume, "{next}");
     }
     // A token made for another target is refused before anything else.
     let body = r#"{"next":"/ui/"}"#;
@@ -238,10 +241,13 @@ async fn login_links_are_made_only_for_approvers_and_only_to_ui_paths() {
         body.as_bytes(),
         SystemTime::now(),
     );
+    let gci = app.sts_calls("GetCallerIdentity");
     let a = app
         .post("/ui/login-links", Some(&format!("Bearer {token}")), body)
         .await;
     assert_eq!((a.status, a.code().as_str()), (401, "INVALID_TOKEN"));
+    // STS saw the proof once and refused it (the target is part of the signature).
+    assert_eq!(app.sts_calls("GetCallerIdentity"), gci + 1);
     assert_eq!(app.sts_calls("AssumeRole"), assume);
     // The code appears in no log line.
     assert!(!crate::support::logs_text().contains(&code));
