@@ -77,6 +77,14 @@ fn service_error(e: ApprovalError) -> UiError {
     }
 }
 
+/// Whether `actor` is the same person as the requester `requester_arn` (an
+/// unreadable ARN counts as the same: no form is offered then).
+fn is_own(actor: &Actor, requester_arn: &str) -> bool {
+    Actor::from_session(requester_arn, "")
+        .map(|r| actor.same_person(r.canonical(), r.username()))
+        .unwrap_or(true)
+}
+
 /// The public base URL for the signed-out page's command.
 fn base_url(state: &AppState) -> String {
     state
@@ -135,9 +143,11 @@ async fn overview_parts(s: &Session) -> Result<OverviewParts, UiError> {
         .list_visible(actor, Some(Status::Pending))
         .await
         .map_err(service_error)?;
+    // "Own" by person, not by ARN: another session of the requester (another
+    // permission set) cannot approve either, so it is not shown as waiting.
     let (own, to_review) = pending
         .into_iter()
-        .partition::<Vec<_>, _>(|r| r.requester == actor.arn());
+        .partition::<Vec<_>, _>(|r| is_own(actor, &r.requester));
     let now = s.backend.now();
     // Which grants this approver may see is the service's call (`get`).
     let mut grants = Vec::new();
@@ -194,10 +204,8 @@ pub(super) async fn detail(
     };
     match shown.await {
         Ok((request, audit, vends)) => {
-            let own = Actor::from_session(&request.requester, "")
-                .map(|r| s.actor.same_person(r.canonical(), r.username()))
-                .unwrap_or(true);
-            let can_decide = request.status == Status::Pending.as_str() && !own;
+            let can_decide =
+                request.status == Status::Pending.as_str() && !is_own(&s.actor, &request.requester);
             page(
                 StatusCode::OK,
                 pages::detail(

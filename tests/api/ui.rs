@@ -470,6 +470,17 @@ async fn self_approval_through_the_page_is_refused_as_through_the_api() {
             !p.body.contains("id=\"approve\""),
             "no decision form for one's own request"
         );
+        let list = page(app, "/ui/", Some(&s)).await;
+        assert!(
+            list.body.contains("id=\"nothing-to-review\""),
+            "{}",
+            list.body
+        );
+        assert!(
+            list.body.contains("Your own pending requests"),
+            "{}",
+            list.body
+        );
         let csrf = csrf_of(&p);
         let a = post_form(app, &path, &s, &[("decision", "approve"), ("csrf", &csrf)]).await;
         assert_eq!(a.status, 403, "{}", a.body);
