@@ -140,6 +140,27 @@ async fn a_full_approval_round_trip_through_the_cli() {
     assert!(v["AccessKeyId"].as_str().unwrap().starts_with("ASIA"));
     let si = last_source_identity(app);
     assert!(si.contains(&format!(".apr-{}.", &id[..8])), "{si}");
+    // tvm exec runs a command under the same grant.
+    let before = app.sim.calls_for("AssumeRole").len();
+    let out = output(&mut run(
+        &env,
+        &app.alice,
+        &[
+            "exec",
+            "--url",
+            url,
+            "--profile",
+            "prod-admin",
+            "--approval-id",
+            &id,
+            "--",
+            "true",
+        ],
+    ))
+    .await;
+    assert!(out.status.success(), "{}", shown(&out));
+    assert_eq!(app.sim.calls_for("AssumeRole").len(), before + 1);
+    assert!(last_source_identity(app).contains(&format!(".apr-{}.", &id[..8])));
     // Nobody else can use it.
     refused(
         &output(&mut run(&env, &ui.bob, &with_grant)).await,
