@@ -289,7 +289,8 @@ pub struct ServerConfig {
     pub first_byte_timeout: HumanDuration,
     /// Time a keep-alive connection may sit idle between requests.
     pub idle_timeout: HumanDuration,
-    /// Per-client-address average rate for `/vend` and `/profiles` (0 = off).
+    /// Per-client-address average rate for `/vend` and `/profiles` (0 = off;
+    /// then the per-ARN and per-role rates below are off too unless set).
     pub rate_limit_per_minute: u32,
     /// Per-client-address burst.
     pub rate_limit_burst: u32,
@@ -297,12 +298,14 @@ pub struct ServerConfig {
     pub discovery_rate_limit_per_minute: u32,
     /// Per-client-address burst for discovery.
     pub discovery_rate_limit_burst: u32,
-    /// Per verified STS ARN (one session) rate, after verification (0 = off).
-    pub caller_rate_limit_per_minute: u32,
+    /// Per verified STS ARN (one session) rate, after verification (0 = off;
+    /// unset: the default, or off when `rate_limit_per_minute` is 0).
+    pub caller_rate_limit_per_minute: Option<u32>,
     /// Per verified STS ARN burst.
     pub caller_rate_limit_burst: u32,
-    /// Per canonical principal (a role, all its sessions) rate (0 = off).
-    pub role_rate_limit_per_minute: u32,
+    /// Per canonical principal (a role, all its sessions) rate (0 = off;
+    /// unset as for the per-ARN rate).
+    pub role_rate_limit_per_minute: Option<u32>,
     /// Per canonical principal burst.
     pub role_rate_limit_burst: u32,
 }
@@ -327,9 +330,9 @@ impl Default for ServerConfig {
             rate_limit_burst: d.address_rate.burst,
             discovery_rate_limit_per_minute: d.discovery_rate.per_minute,
             discovery_rate_limit_burst: d.discovery_rate.burst,
-            caller_rate_limit_per_minute: d.caller_rate.per_minute,
+            caller_rate_limit_per_minute: None,
             caller_rate_limit_burst: d.caller_rate.burst,
-            role_rate_limit_per_minute: d.role_rate.per_minute,
+            role_rate_limit_per_minute: None,
             role_rate_limit_burst: d.role_rate.burst,
         }
     }

@@ -121,6 +121,15 @@ fn timeout(key: &str, d: jiff::SignedDuration) -> Result<Duration, ConfigError> 
 
 /// Validates the limit keys of `server`.
 pub(super) fn validate(s: &ServerConfig) -> Result<ServerLimits, ConfigError> {
+    // `rate_limit_per_minute: 0` means "no request rate limits" to an operator
+    // (a load test, a private deployment): the per-ARN and per-role buckets
+    // follow it unless they are set explicitly.
+    let defaults = ServerLimits::default();
+    let follow = |set: Option<u32>, default: u32| match set {
+        Some(v) => v,
+        None if s.rate_limit_per_minute == 0 => 0,
+        None => default,
+    };
     let mut trusted_proxies = Vec::with_capacity(s.trusted_proxies.len());
     for (i, net) in s.trusted_proxies.iter().enumerate() {
         let cidr = net
@@ -154,12 +163,15 @@ pub(super) fn validate(s: &ServerConfig) -> Result<ServerLimits, ConfigError> {
         )?,
         caller_rate: rate(
             "caller_rate_limit",
-            s.caller_rate_limit_per_minute,
+            follow(
+                s.caller_rate_limit_per_minute,
+                defaults.caller_rate.per_minute,
+            ),
             s.caller_rate_limit_burst,
         )?,
         role_rate: rate(
             "role_rate_limit",
-            s.role_rate_limit_per_minute,
+            follow(s.role_rate_limit_per_minute, defaults.role_rate.per_minute),
             s.role_rate_limit_burst,
         )?,
     })

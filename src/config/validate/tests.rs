@@ -459,4 +459,18 @@ fn server_limit_errors_name_the_key() {
     let yaml =
         format!("{MINIMAL}server: {{role_rate_limit_per_minute: 0, role_rate_limit_burst: 0}}\n");
     assert!(!from_yaml(&yaml, env(&[])).unwrap().limits.role_rate.is_on());
+    // Turning the address rate off turns the per-caller rates off unless they
+    // are set; set, they stay; by default all three are on.
+    let limits = |server: &str| {
+        from_yaml(&format!("{MINIMAL}server: {server}\n"), env(&[]))
+            .unwrap()
+            .limits
+    };
+    let off = limits("{rate_limit_per_minute: 0}");
+    assert!(!off.address_rate.is_on() && !off.caller_rate.is_on() && !off.role_rate.is_on());
+    let kept = limits("{rate_limit_per_minute: 0, caller_rate_limit_per_minute: 60}");
+    assert_eq!(kept.caller_rate.per_minute, 60);
+    assert!(!kept.role_rate.is_on());
+    let on = limits("{}");
+    assert!(on.address_rate.is_on() && on.caller_rate.is_on() && on.role_rate.is_on());
 }
