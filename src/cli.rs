@@ -55,6 +55,17 @@ pub enum Command {
     /// Validate a policy file or explain a decision.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Run the STS simulator on its own (local testing; tvm bench's upstream).
+    Sim(crate::sim_cli::SimArgs),
+    /// Measure vends/s, latency and tvm's CPU and memory per vend on loopback.
+    Bench(crate::bench::BenchArgs),
+    /// The zero-cost STS responder `tvm bench` starts (checks nothing; loopback only).
+    #[command(hide = true)]
+    BenchUpstream {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: std::net::SocketAddr,
+    },
 }
 
 /// `tvm serve`.
@@ -152,5 +163,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Ui(args) => runtime.block_on(crate::client::ui::ui_command(args)),
         Command::Policy(PolicyCommand::Check { file }) => crate::policy_cli::check(&file),
         Command::Policy(PolicyCommand::Eval(args)) => crate::policy_cli::eval(&args),
+        Command::Sim(args) => runtime.block_on(crate::sim_cli::run(args)),
+        Command::Bench(args) => runtime.block_on(crate::bench::run(args)),
+        Command::BenchUpstream { listen } => runtime.block_on(crate::bench::zero::run(listen)),
     }
 }

@@ -46,6 +46,7 @@
 
 pub mod approvals;
 pub mod auth;
+pub mod bench;
 pub mod cli;
 pub mod client;
 pub mod clock;
@@ -59,6 +60,7 @@ pub mod policy;
 pub mod policy_cli;
 pub mod reload;
 pub mod selfcheck;
+pub mod sim_cli;
 pub mod startup;
 pub mod state;
 pub mod sts;

@@ -67,7 +67,8 @@ impl Drop for WorkDir {
     }
 }
 
-fn random_secret() -> String {
+/// 60 hex characters from the OS CSPRNG (simulator-only secrets).
+pub fn random_secret() -> String {
     use rand::TryRngCore;
     let mut b = [0u8; 30];
     rand::rngs::OsRng

@@ -7,6 +7,7 @@ mod approvals;
 mod approvals_cli;
 mod approvals_webhooks;
 mod chaos;
+mod bench;
 mod cli;
 mod cli_approvals;
 mod client_boto3;
