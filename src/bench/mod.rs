@@ -85,7 +85,11 @@ pub struct BenchArgs {
     /// Print one JSON document instead of the table.
     #[arg(long)]
     pub json: bool,
-    /// A ~3 s check that everything works (simulator, c=4, 1 s, with --direct);
+    /// The tvm binary to measure (`tvm serve` is started from it), e.g. an older
+    /// build to compare with [default: this binary].
+    #[arg(long)]
+    pub tvm_bin: Option<PathBuf>,
+    /// A few-second check that everything works (simulator, c=4, 1 s, no warm-up, with --direct);
     /// exits non-zero on any error.
     #[arg(long)]
     pub smoke: bool,
@@ -126,7 +130,7 @@ pub async fn run(mut args: BenchArgs) -> ExitCode {
         args.upstream = Upstream::Sim;
         args.concurrency = vec![4];
         args.duration = Duration::from_secs(1);
-        args.warmup = Duration::from_millis(300);
+        args.warmup = Duration::ZERO;
         args.direct = true;
     }
     match run_inner(&args).await {
@@ -196,10 +200,11 @@ async fn run_inner(args: &BenchArgs) -> Result<Report, BenchError> {
                 sim_args.extend(["--delay".into(), format!("{}us", d.as_micros())]);
             }
             let refs: Vec<&str> = sim_args.iter().map(String::as_str).collect();
-            Child::spawn("sim", dir, &refs, &[], true)?
+            Child::spawn("sim", None, dir, &refs, &[], true)?
         }
         Upstream::Zero => Child::spawn(
             "upstream",
+            None,
             dir,
             &["bench-upstream", "--listen", "127.0.0.1:0"],
             &[],
@@ -225,7 +230,14 @@ async fn run_inner(args: &BenchArgs) -> Result<Report, BenchError> {
     ];
     let config_arg = config.display().to_string();
     let started = Instant::now();
-    let mut tvm = Child::spawn("tvm", dir, &["serve", "--config", &config_arg], &env, false)?;
+    let mut tvm = Child::spawn(
+        "tvm",
+        args.tvm_bin.as_deref(),
+        dir,
+        &["serve", "--config", &config_arg],
+        &env,
+        false,
+    )?;
     let ready_in = tvm.wait_ready(admin, started).await?;
     // Let start-up settle (the identity self-check, first policy poll) before reading idle RSS.
     tokio::time::sleep(Duration::from_millis(200)).await;

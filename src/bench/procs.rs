@@ -27,15 +27,20 @@ pub(crate) struct Child {
 }
 
 impl Child {
-    /// Starts `tvm ARGS` (this binary) with `env`, its stderr to `DIR/NAME.log`.
+    /// Starts `EXE ARGS` (this binary unless `exe` names another tvm) with
+    /// `env`, its stderr to `DIR/NAME.log`.
     pub(crate) fn spawn(
         name: &'static str,
+        exe: Option<&Path>,
         dir: &Path,
         args: &[&str],
         env: &[(&str, &str)],
         stdout_piped: bool,
     ) -> Result<Self, BenchError> {
-        let exe = std::env::current_exe().map_err(|e| BenchError::Start(name, e.to_string()))?;
+        let exe = match exe {
+            Some(exe) => exe.to_owned(),
+            None => std::env::current_exe().map_err(|e| BenchError::Start(name, e.to_string()))?,
+        };
         let log = dir.join(format!("{name}.log"));
         let file =
             std::fs::File::create(&log).map_err(|e| BenchError::Start(name, e.to_string()))?;
