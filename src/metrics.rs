@@ -6,6 +6,7 @@
 //! or anything else a caller controls.
 
 mod approvals;
+mod hot;
 mod summary;
 pub use approvals::{ApprovalMetrics, APPROVAL_OUTCOMES, WEBHOOK_RESULTS};
 
@@ -77,6 +78,8 @@ pub struct Metrics {
     pub connections_refused: IntCounterVec,
     /// The periodic log line for refusals.
     refusals: Arc<RefusalSummary>,
+    /// The series a vend touches, resolved once.
+    hot: Arc<hot::Hot>,
     /// `tvm_sts_identity_verified`: 1 once tvm's own credentials passed the
     /// start-up `GetCallerIdentity` check, 0 before and while it fails.
     pub identity_verified: IntGauge,
@@ -256,6 +259,7 @@ impl Metrics {
             rate_limited,
             connections_refused,
             refusals: Arc::new(RefusalSummary::new(SUMMARY_INTERVAL)),
+            hot: Arc::default(),
             identity_verified,
             identity_checks,
             tls_reloads,
@@ -321,7 +325,7 @@ impl Metrics {
     /// Counts one `/vend` outcome; `outcome` must be one of [`VEND_OUTCOMES`].
     pub fn vend_outcome(&self, outcome: &'static str) {
         debug_assert!(VEND_OUTCOMES.contains(&outcome));
-        self.vend.with_label_values(&[outcome]).inc();
+        self.hot.vend(&self.vend, outcome).inc();
     }
 
     /// Records one STS call: its outcome and how long it took.
@@ -332,16 +336,27 @@ impl Metrics {
 
     /// Counts one STS call in `tvm_sts_requests_total`.
     pub fn sts_count(&self, operation: &'static str, outcome: &'static str) {
-        self.sts_requests
-            .with_label_values(&[operation, outcome])
+        self.hot
+            .sts_requests(&self.sts_requests, operation, outcome)
             .inc();
     }
 
     /// Observes one STS call's latency in `tvm_sts_request_duration_seconds`.
     pub fn sts_latency(&self, operation: &'static str, seconds: f64) {
-        self.sts_duration
-            .with_label_values(&[operation])
-            .observe(seconds);
+        self.hot
+            .sts_duration(&self.sts_duration, operation, seconds);
+    }
+
+    /// Counts one HTTP request on `route` (a template or `unmatched`) answered
+    /// `code` after `seconds`.
+    pub fn http_request(&self, route: &'static str, code: http::StatusCode, seconds: f64) {
+        self.hot.http(
+            &self.http_requests,
+            &self.http_duration,
+            route,
+            code,
+            seconds,
+        );
     }
 
     /// The Prometheus text exposition of every metric.

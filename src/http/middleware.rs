@@ -73,13 +73,9 @@ pub(super) async fn observe(
         resp.headers_mut()
             .insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
-    let m = state.metrics();
-    m.http_requests
-        .with_label_values(&[route, resp.status().as_str()])
-        .inc();
-    m.http_duration
-        .with_label_values(&[route])
-        .observe(started.elapsed().as_secs_f64());
+    state
+        .metrics()
+        .http_request(route, resp.status(), started.elapsed().as_secs_f64());
     resp
 }
 

@@ -8,6 +8,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_config::{retry::RetryConfig, timeout::TimeoutConfig, BehaviorVersion, Region};
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sts::operation::RequestId;
@@ -51,7 +52,11 @@ impl AwsSts {
                     .connect_timeout(CONNECT_TIMEOUT)
                     .build(),
             )
-            .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS));
+            .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
+            // Its per-call interceptor and body wrappers (a throughput check on a
+            // timer for each direction) cost every vend; a stalled STS is already
+            // cut off by OPERATION_TIMEOUT, which bounds the whole call.
+            .stalled_stream_protection(StalledStreamProtectionConfig::disabled());
         if let Some(url) = endpoint_url {
             builder = builder.endpoint_url(url);
         }

@@ -84,7 +84,10 @@ impl DecisionLog {
     }
 
     fn write(&self, effect: &str, reason: &str, latency: Duration, error: &str) {
-        let o = |v: &Option<String>| v.clone().unwrap_or_default();
+        // Borrowed, not cloned: the line is formatted straight from the fields.
+        fn o(v: &Option<String>) -> &str {
+            v.as_deref().unwrap_or_default()
+        }
         let latency_ms = latency.as_millis() as u64;
         tracing::info!(
             target: "tvm::decision",
