@@ -1,6 +1,8 @@
-//! The zero-cost upstream of `tvm bench --upstream zero`: answers every
-//! `POST` with a canned AssumeRole document and every other request with a
-//! canned GetCallerIdentity document for the bench caller, checking nothing.
+//! The zero-cost upstream of `tvm bench --upstream zero`: answers a request
+//! whose body asks for `Action=AssumeRole` with a canned AssumeRole document
+//! and every other request (the presigned GET, and the SDK's form-POSTed
+//! GetCallerIdentity of tvm's start-up self-check) with a canned
+//! GetCallerIdentity document for the bench caller, checking nothing.
 //! With it, what a vend costs is tvm's own work (and the loopback sockets).
 //!
 //! Invariants: the documents parse as real STS answers (tvm vends from them);
@@ -53,8 +55,16 @@ pub const ZERO_CALLER_ARN: &str = DEMO_USER_ARN;
 async fn answer(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
     let post = req.method() == Method::POST;
     // Read the body so the connection stays usable for the next request.
-    let _ = req.into_body().collect().await;
-    let doc = if post { ASSUME_ROLE } else { CALLER_IDENTITY };
+    let body = match req.into_body().collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => Bytes::new(),
+    };
+    let assume_role = post && contains(&body, b"Action=AssumeRole");
+    let doc = if assume_role {
+        ASSUME_ROLE
+    } else {
+        CALLER_IDENTITY
+    };
     let mut response = Response::new(Full::new(Bytes::from_static(doc.as_bytes())));
     *response.status_mut() = StatusCode::OK;
     let headers = response.headers_mut();
@@ -66,6 +76,10 @@ async fn answer(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infalli
             .expect("static"),
     );
     Ok(response)
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 /// Serves the canned answers on `addr` until the process is stopped; prints
