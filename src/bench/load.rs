@@ -137,9 +137,14 @@ async fn worker(
                 }
             }
             let Some(sender) = conn.as_mut() else { break };
-            match send(sender, prepared).await {
-                Ok(200) => {}
-                Ok(status) => {
+            let answer = send(sender, prepared).await;
+            if matches!(answer, Ok((_, true))) {
+                // tvm closes after an error answer to a request with a body.
+                conn = None;
+            }
+            match answer {
+                Ok((200, _)) => {}
+                Ok((status, _)) => {
                     failure = Some(format!("HTTP {status}"));
                     break;
                 }
@@ -180,11 +185,12 @@ async fn connect(addr: SocketAddr) -> Option<SendRequest<Full<Bytes>>> {
     Some(sender)
 }
 
-/// Sends one prepared request and reads the whole answer; returns the status.
+/// Sends one prepared request and reads the whole answer; returns the status
+/// and whether the server closes the connection after it (`Connection: close`).
 async fn send(
     sender: &mut SendRequest<Full<Bytes>>,
     prepared: &Prepared,
-) -> Result<u16, hyper::Error> {
+) -> Result<(u16, bool), hyper::Error> {
     sender.ready().await?;
     let mut request = Request::new(Full::new(prepared.body.clone()));
     *request.method_mut() = prepared.method.clone();
@@ -195,8 +201,12 @@ async fn send(
     *request.headers_mut() = prepared.headers.clone();
     let response = sender.send_request(request).await?;
     let status = response.status().as_u16();
+    let closing = response
+        .headers()
+        .get(http::header::CONNECTION)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"close"));
     response.into_body().collect().await?;
-    Ok(status)
+    Ok((status, closing))
 }
 
 /// `GET http://ADDR{path}` on a fresh connection: the status, or `None`.
@@ -214,4 +224,5 @@ pub(crate) async fn get_status(addr: SocketAddr, path: &str) -> Option<u16> {
         .await
         .ok()?
         .ok()
+        .map(|(status, _)| status)
 }

@@ -12,6 +12,7 @@ use super::procs::{cpu_time, status_bytes};
 use super::report::RunReport;
 use super::shots::Signers;
 use super::{BenchError, BENCH_REPLAY_CAPACITY};
+use crate::client::token::TOKEN_EXPIRES;
 
 /// The bench policy: the demo caller may have the `bench` profile.
 pub(crate) const BENCH_POLICY: &str = r#"version: 1
@@ -36,6 +37,9 @@ const MAX_SHOTS: usize = 1_500_000;
 
 /// Headroom over the warm-up rate when minting for the timed run.
 const RATE_HEADROOM: f64 = 1.5;
+
+/// Time kept between the end of a timed run and the first tokens' expiry.
+const TOKEN_MARGIN: Duration = Duration::from_secs(10);
 
 /// `tvm serve`'s config in a bench: loopback, rate limits off, a replay store
 /// sized for the rate, the upstream for both STS calls.
