@@ -118,9 +118,16 @@ impl Phase<'_> {
             + 100 * self.concurrency)
             .min(MAX_SHOTS);
         let signers = self.signers.clone();
+        let minting = std::time::Instant::now();
         let shots = tokio::task::spawn_blocking(move || signers.make(count, direct))
             .await
             .map_err(|e| BenchError::Prepare(e.to_string()))??;
+        if minting.elapsed() + self.duration + TOKEN_MARGIN > TOKEN_EXPIRES {
+            eprintln!(
+                "tvm bench: minting took {:.1}s; the last tokens may expire (60s) before use",
+                minting.elapsed().as_secs_f64()
+            );
+        }
         let addr = if direct {
             self.signers.sts
         } else {
