@@ -42,6 +42,9 @@
 //! - [`startup`], [`dev`]: wiring for `tvm serve` and `tvm dev`; [`selfcheck`]:
 //!   the start-up check of tvm's own AWS identity that gates readiness.
 //!
+//! - [`sim_cli`], [`bench`]: `tvm sim` (the simulator as its own process) and
+//!   `tvm bench` (vends/s, latency and tvm's CPU per vend on loopback).
+//!
 //! `auth`, `identity` and `policy` never import axum.
 
 pub mod approvals;
