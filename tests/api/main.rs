@@ -6,8 +6,8 @@
 mod approvals;
 mod approvals_cli;
 mod approvals_webhooks;
-mod chaos;
 mod bench;
+mod chaos;
 mod cli;
 mod cli_approvals;
 mod client_boto3;
