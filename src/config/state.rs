@@ -15,7 +15,8 @@ use jiff::SignedDuration;
 
 use std::fmt;
 
-use super::{to_std, ConfigError, RateLimitFailure, StateConfig, StsConfig};
+use super::validate::duration_in;
+use super::{ConfigError, RateLimitFailure, StateConfig, StsConfig};
 use crate::sts::gate::StsCallCap;
 
 /// Longest `state.key_prefix`.
@@ -88,36 +89,21 @@ impl Default for StateSettings {
     }
 }
 
-fn within(
-    key: &str,
-    d: SignedDuration,
-    min: SignedDuration,
-    max: SignedDuration,
-) -> Result<Duration, ConfigError> {
-    if d < min || d > max {
-        return Err(ConfigError::invalid(
-            key,
-            format!("must be between {min:#} and {max:#}"),
-        ));
-    }
-    Ok(to_std(d))
-}
-
 /// Validates `state`.
 pub(super) fn validate(s: &StateConfig) -> Result<StateSettings, ConfigError> {
-    let readiness_grace = within(
+    let readiness_grace = duration_in(
         "state.readiness_grace",
         s.readiness_grace.0,
         SignedDuration::ZERO,
         SignedDuration::from_mins(10),
     )?;
-    let connect_timeout = within(
+    let connect_timeout = duration_in(
         "state.connect_timeout",
         s.connect_timeout.0,
         SignedDuration::from_millis(100),
         SignedDuration::from_secs(30),
     )?;
-    let command_timeout = within(
+    let command_timeout = duration_in(
         "state.command_timeout",
         s.command_timeout.0,
         SignedDuration::from_millis(50),
@@ -216,7 +202,7 @@ pub(super) fn sts_cap(s: &StsConfig) -> Result<StsCallCap, ConfigError> {
             "must be between 1 and 10000",
         ));
     }
-    let wait = within(
+    let wait = duration_in(
         "sts.queue_timeout",
         s.queue_timeout.0,
         SignedDuration::ZERO,

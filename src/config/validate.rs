@@ -58,7 +58,8 @@ fn endpoint(key: &str, value: Option<&str>) -> Result<Option<EndpointUrl>, Confi
         .transpose()
 }
 
-fn duration_in(
+/// `d` as a std duration, or an error naming `key` when it is outside `min..=max`.
+pub(super) fn duration_in(
     key: &str,
     d: SignedDuration,
     min: SignedDuration,
