@@ -71,6 +71,22 @@ fn serve_refuses_break_glass_without_webhook_and_postgres_without_redis() {
             format!("{base}approvals: {{database_url: \"mysql://x\"}}\n"),
             "approvals.database_url",
         ),
+        // Webhook bodies name people and reasons: no plain http off loopback,
+        // no credentials in the authority; the URL itself is never echoed.
+        (
+            format!(
+                "{base}approvals: {{database_url: \"{db}\", webhooks: [{{url: \"http://hooks.example.com/T0KEN-SECRET\", events: [break_glass.used], secret_file: {}}}]}}\n",
+                secret.display()
+            ),
+            "approvals.webhooks[0].url",
+        ),
+        (
+            format!(
+                "{base}approvals: {{database_url: \"{db}\", webhooks: [{{url: \"https://user:T0KEN-SECRET@hooks.example.com/x\", events: [break_glass.used], secret_file: {}}}]}}\n",
+                secret.display()
+            ),
+            "approvals.webhooks[0].url",
+        ),
     ];
     for (yaml, needle) in cases {
         let config = dir.path().join("tvm.yaml");
@@ -82,6 +98,7 @@ fn serve_refuses_break_glass_without_webhook_and_postgres_without_redis() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(64), "{needle}: {stderr}");
         assert!(stderr.contains(needle), "{needle}: {stderr}");
+        assert!(!stderr.contains("T0KEN-SECRET"), "{stderr}");
     }
 }
 
