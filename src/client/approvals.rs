@@ -308,10 +308,12 @@ async fn request_inner(args: &RequestArgs) -> Result<ExitCode, ClientError> {
             if args.print_credentials {
                 let vended = credentials(&CredentialsArgs {
                     tvm: args.tvm.clone(),
-                    profile: args.profile.clone(),
-                    duration: args.duration,
-                    approval_id: Some(id),
-                    reason: None,
+                    vend: super::commands::VendArgs {
+                        profile: args.profile.clone(),
+                        duration: args.duration,
+                        approval_id: Some(id),
+                        reason: None,
+                    },
                     no_cache: false,
                 })
                 .await?;

@@ -56,22 +56,44 @@ pub struct CredentialsArgs {
     /// Which tvm, and whose credentials sign.
     #[command(flatten)]
     pub tvm: TvmArgs,
+    /// What to vend.
+    #[command(flatten)]
+    pub vend: VendArgs,
+    /// Neither read nor write the credentials cache.
+    #[arg(long)]
+    pub no_cache: bool,
+}
+
+/// What a vend asks for: `tvm credentials` and `tvm exec` take the same.
+#[derive(Debug, Clone, Args)]
+pub struct VendArgs {
     /// The profile to vend.
     #[arg(long)]
     pub profile: String,
     /// Session length in seconds (default: the profile's).
     #[arg(long)]
     pub duration: Option<u32>,
-    /// Use the grant of this approved request (DESIGN §12).
+    /// Use the grant of this approved request (DESIGN §12); `tvm exec`'s
+    /// refreshed sessions stay under it until it ends.
     #[arg(long, conflicts_with = "reason")]
     pub approval_id: Option<String>,
-    /// Break-glass: vend at once, with this reason, notified; cached only
-    /// under this exact reason, so a call without it never gets such a session.
+    /// Break-glass: vend at once, with this reason, notified on every vend;
+    /// cached only under this exact reason, so a call without it never gets
+    /// such a session.
     #[arg(long)]
     pub reason: Option<String>,
-    /// Neither read nor write the credentials cache.
-    #[arg(long)]
-    pub no_cache: bool,
+}
+
+impl VendArgs {
+    /// The `POST /vend` body these arguments ask for.
+    pub fn request(&self) -> VendRequest {
+        VendRequest {
+            profile: self.profile.clone(),
+            duration_seconds: self.duration,
+            approval_id: self.approval_id.clone(),
+            reason: self.reason.clone(),
+        }
+    }
 }
 
 /// Where the caller's own AWS credentials come from.
@@ -215,11 +237,11 @@ pub(super) async fn credentials(args: &CredentialsArgs) -> Result<VendedCredenti
     let cacheable = !args.no_cache;
     let key = cache::CacheKey {
         origin: server.audience().as_str().to_owned(),
-        profile: args.profile.clone(),
-        duration: args.duration,
+        profile: args.vend.profile.clone(),
+        duration: args.vend.duration,
         source: source::describe(args.tvm.caller.profile()),
-        approval_id: args.approval_id.clone(),
-        reason: args.reason.clone(),
+        approval_id: args.vend.approval_id.clone(),
+        reason: args.vend.reason.clone(),
     };
     let cache = cacheable
         .then(cache::default_dir)
@@ -232,17 +254,7 @@ pub(super) async fn credentials(args: &CredentialsArgs) -> Result<VendedCredenti
         return Ok(hit);
     }
     let creds = args.tvm.credentials().await?;
-    let vended = server
-        .vend_with(
-            &creds,
-            &VendRequest {
-                profile: args.profile.clone(),
-                duration_seconds: args.duration,
-                approval_id: args.approval_id.clone(),
-                reason: args.reason.clone(),
-            },
-        )
-        .await?;
+    let vended = server.vend_with(&creds, &args.vend.request()).await?;
     if let Some(c) = &cache {
         if let Err(e) = c.put(&key, &vended) {
             eprintln!("tvm credentials: not cached: {e}");

@@ -51,20 +51,9 @@ pub struct ExecArgs {
     /// Which tvm, and whose credentials sign.
     #[command(flatten)]
     pub tvm: TvmArgs,
-    /// The profile to vend.
-    #[arg(long)]
-    pub profile: String,
-    /// Session length in seconds (default: the profile's).
-    #[arg(long)]
-    pub duration: Option<u32>,
-    /// Use the grant of this approved request (DESIGN §12); refreshed
-    /// sessions stay under the same grant until it ends.
-    #[arg(long, conflicts_with = "reason")]
-    pub approval_id: Option<String>,
-    /// Break-glass: run CMD with a session vended at once under this reason
-    /// (notified to the break-glass webhooks on every vend).
-    #[arg(long)]
-    pub reason: Option<String>,
+    /// What to vend.
+    #[command(flatten)]
+    pub vend: super::commands::VendArgs,
     /// The command to run, after `--`.
     #[arg(last = true, required = true, num_args = 1..)]
     pub command: Vec<OsString>,
@@ -158,12 +147,7 @@ async fn run(args: ExecArgs) -> Result<ExitCode, ClientError> {
     let server = args.tvm.connect().await?;
     let config = source::load_config(args.tvm.caller.profile()).await;
     let caller = source::provider_of(&config)?;
-    let request = VendRequest {
-        profile: args.profile.clone(),
-        duration_seconds: args.duration,
-        approval_id: args.approval_id.clone(),
-        reason: args.reason.clone(),
-    };
+    let request = args.vend.request();
     // Vend once before starting the child: a denial fails here, not inside CMD.
     let first = server
         .vend_with(&source::load(&caller).await?, &request)
