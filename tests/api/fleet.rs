@@ -17,7 +17,9 @@ use tokio::net::TcpStream;
 use tvm::clock::SystemClock;
 use tvm::sts::sim::{SimHandle, SimRole, Simulator};
 
-use crate::support::{mint, request, Answer, Caller, ACCOUNT, ALICE_ARN, POLICY, SERVICE_ARN};
+use crate::support::{
+    free_port, mint, request, Answer, Caller, ACCOUNT, ALICE_ARN, POLICY, SERVICE_ARN,
+};
 
 const TVM: &str = env!("CARGO_BIN_EXE_tvm");
 
@@ -25,14 +27,6 @@ const TVM: &str = env!("CARGO_BIN_EXE_tvm");
 pub const AUDIENCE: &str = "https://tvm.test";
 /// The body the tests vend with.
 pub const BODY: &str = r#"{"profile":"readonly"}"#;
-
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// A `redis-server` child on loopback.
 pub struct RedisServer {

@@ -61,11 +61,7 @@ impl Postgres {
                 assert!(ok, "chown to postgres failed");
             }
         }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = crate::support::free_port();
         let data_s = data.display().to_string();
         let initdb_s = initdb.display().to_string();
         assert!(

@@ -14,17 +14,9 @@ use tokio::net::TcpStream;
 use tvm::clock::SystemClock;
 use tvm::sts::sim::{SimHandle, Simulator};
 
-use crate::support::{metric, request, POLICY, SERVICE_ARN};
+use crate::support::{free_port, metric, request, POLICY, SERVICE_ARN};
 
 const TVM: &str = env!("CARGO_BIN_EXE_tvm");
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 struct Served {
     /// `None` once terminated.

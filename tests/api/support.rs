@@ -594,6 +594,36 @@ impl Drop for TestApp {
     }
 }
 
+/// A loopback port for a child process (tvm, redis-server, Postgres, moto) to
+/// bind, which this process has not handed out before.
+///
+/// The port is free when checked but released before the child binds it, so it
+/// is drawn from below the kernel's ephemeral range (32768 and up on Linux):
+/// there no outgoing connection can take it in that window, and the registry
+/// keeps two tests of this binary from drawing the same one.
+pub fn free_port() -> u16 {
+    use std::collections::HashSet;
+    static GIVEN: Mutex<Option<HashSet<u16>>> = Mutex::new(None);
+    let mut given = GIVEN.lock().unwrap();
+    let given = given.get_or_insert_with(HashSet::new);
+    let seed = std::process::id() as usize
+        ^ SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos() as usize;
+    for i in 0..12_000usize {
+        let port = 20_000 + ((seed.wrapping_add(i.wrapping_mul(7_919))) % 12_000) as u16;
+        if given.contains(&port) {
+            continue;
+        }
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            given.insert(port);
+            return port;
+        }
+    }
+    panic!("no free loopback port in 20000..32000");
+}
+
 /// A raw HTTP/1.1 request over a fresh connection.
 pub async fn request(method: &str, url: &str, headers: &[(&str, String)], body: Vec<u8>) -> Answer {
     use http_body_util::{BodyExt, Full};
@@ -607,7 +637,7 @@ pub async fn request(method: &str, url: &str, headers: &[(&str, String)], body: 
     let resp = client
         .request(req.body(Full::new(bytes::Bytes::from(body))).unwrap())
         .await
-        .expect("request failed");
+        .unwrap_or_else(|e| panic!("{method} {url} failed: {e:?}"));
     let status = resp.status().as_u16();
     let headers = resp
         .headers()

@@ -3,7 +3,7 @@
 //! that keeps the raw XML it was answered with.
 
 use std::collections::BTreeSet;
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -60,10 +60,7 @@ impl Moto {
     /// Starts moto; with `no_auth_actions = Some(n)` it checks SigV4 (and IAM
     /// policies) on every request after the first `n`.
     pub fn start(py: &str, no_auth_actions: Option<u32>) -> Self {
-        let port = {
-            let l = TcpListener::bind("127.0.0.1:0").unwrap();
-            l.local_addr().unwrap().port()
-        };
+        let port = crate::support::free_port();
         let mut cmd = Command::new(py);
         cmd.args([
             "-m",
