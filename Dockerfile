@@ -2,10 +2,11 @@
 #
 # Binary: glibc-dynamic, built for x86_64-unknown-linux-gnu, the target tvm is
 # developed and tested on. A static musl build would need a musl C toolchain for
-# aws-lc-rs (rustls' crypto) and would trade glibc's allocator for musl's, which
-# is slow under a multi-threaded server. The only libraries it needs (libc,
-# libm, libgcc_s) are in the distroless "cc" base, with CA certificates, a
-# `nonroot` user (65532) and no shell or package manager.
+# aws-lc-rs (rustls' crypto). The allocator is jemalloc, linked in statically
+# (docs/performance.md: glibc's malloc was a fifth of tvm's CPU under load).
+# The only libraries it needs (libc, libm, libgcc_s) are in the distroless "cc"
+# base, with CA certificates, a `nonroot` user (65532) and no shell or package
+# manager.
 #
 # Base images are build arguments whose defaults are the production images; CI,
 # which cannot pull images, passes locally made ones (see .ci/image.sh).
@@ -23,6 +24,11 @@ ARG RUST_IMAGE=docker.io/library/rust:1.85-slim-bookworm
 ARG RUNTIME_IMAGE=gcr.io/distroless/cc-debian12:nonroot
 
 FROM ${RUST_IMAGE} AS builder
+# jemalloc (tvm's allocator) is built from C source with configure and make,
+# which the slim Rust image does not carry.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends make \
+    && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src
