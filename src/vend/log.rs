@@ -84,25 +84,26 @@ impl DecisionLog {
     }
 
     fn write(&self, effect: &str, reason: &str, latency: Duration, error: &str) {
-        // Borrowed, not cloned: the line is formatted straight from the fields.
+        // Borrowed, not cloned, and recorded as `&str` (not `%` Display, which
+        // formats each field into a temporary string first).
         fn o(v: &Option<String>) -> &str {
             v.as_deref().unwrap_or_default()
         }
         let latency_ms = latency.as_millis() as u64;
         tracing::info!(
             target: "tvm::decision",
-            request_id = %self.request_id,
-            principal_arn = %o(&self.principal_arn),
-            account = %o(&self.account),
-            username = %o(&self.username),
-            profile = %o(&self.profile),
-            role_arn = %o(&self.role_arn),
+            request_id = self.request_id.as_str(),
+            principal_arn = o(&self.principal_arn),
+            account = o(&self.account),
+            username = o(&self.username),
+            profile = o(&self.profile),
+            role_arn = o(&self.role_arn),
             effect,
-            rule = %o(&self.rule),
+            rule = o(&self.rule),
             reason,
-            source_identity = %o(&self.source_identity),
+            source_identity = o(&self.source_identity),
             duration_seconds = self.duration_seconds.unwrap_or(0),
-            sts_request_id = %o(&self.sts_request_id),
+            sts_request_id = o(&self.sts_request_id),
             latency_ms,
             error,
             "decision"
