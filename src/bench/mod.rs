@@ -242,6 +242,7 @@ async fn run_inner(args: &BenchArgs) -> Result<Report, BenchError> {
     // Let start-up settle (the identity self-check, first policy poll) before reading idle RSS.
     tokio::time::sleep(Duration::from_millis(200)).await;
     let idle_rss = procs::status_bytes(tvm.pid(), "VmRSS");
+    let idle_anon = procs::status_bytes(tvm.pid(), "RssAnon");
 
     let signers = Signers {
         caller: keys.caller.clone(),
@@ -249,7 +250,7 @@ async fn run_inner(args: &BenchArgs) -> Result<Report, BenchError> {
         sts,
         tvm: api,
     };
-    let mut report = Report::new(args, ready_in, idle_rss);
+    let mut report = Report::new(args, ready_in, idle_rss, idle_anon);
     for &c in &args.concurrency {
         let phase = Phase {
             signers: &signers,

@@ -97,6 +97,9 @@ pub(crate) struct Report {
     pub(crate) tvm_ready_ms: f64,
     /// tvm's RSS when ready and idle, bytes.
     pub(crate) tvm_idle_rss_bytes: Option<u64>,
+    /// Of that, the anonymous part (heap, stacks: `RssAnon`), bytes; the rest
+    /// is the binary's own pages, shared and reclaimable.
+    pub(crate) tvm_idle_anon_bytes: Option<u64>,
     /// Every run, in order.
     pub(crate) runs: Vec<RunReport>,
 }
@@ -111,7 +114,12 @@ fn us(v: Option<f64>) -> String {
 
 impl Report {
     /// An empty report for `args`.
-    pub(crate) fn new(args: &BenchArgs, ready_in: Duration, idle_rss: Option<u64>) -> Self {
+    pub(crate) fn new(
+        args: &BenchArgs,
+        ready_in: Duration,
+        idle_rss: Option<u64>,
+        idle_anon: Option<u64>,
+    ) -> Self {
         Self {
             upstream: match args.upstream {
                 Upstream::Sim => "sim",
@@ -125,6 +133,7 @@ impl Report {
                 .unwrap_or_default(),
             tvm_ready_ms: ready_in.as_secs_f64() * 1e3,
             tvm_idle_rss_bytes: idle_rss,
+            tvm_idle_anon_bytes: idle_anon,
             runs: Vec::new(),
         }
     }
@@ -150,7 +159,7 @@ impl Report {
     pub(crate) fn text(&self) -> String {
         let mut out = format!(
             "tvm bench {}: upstream {}{}, {} CPUs, load {}\n\
-             tvm ready in {:.1} ms, idle RSS {}\n\n",
+             tvm ready in {:.1} ms, idle RSS {} ({} anonymous)\n\n",
             self.version,
             self.upstream,
             self.delay_ms
@@ -159,6 +168,7 @@ impl Report {
             self.loadavg,
             self.tvm_ready_ms,
             mb(self.tvm_idle_rss_bytes),
+            mb(self.tvm_idle_anon_bytes),
         );
         out.push_str(
             "target     c    vends/s    p50 ms   p90 ms   p99 ms   max ms  errors  tvm µs/vend  upstream µs/vend  client µs/vend  tvm peak RSS\n",
