@@ -25,7 +25,10 @@ ARG RUNTIME_IMAGE=gcr.io/distroless/cc-debian12:nonroot
 
 FROM ${RUST_IMAGE} AS builder
 # jemalloc (tvm's allocator) is built from C source with configure and make,
-# which the slim Rust image does not carry.
+# which the slim Rust image does not carry. Not pinned: make comes from whichever
+# Debian release RUST_IMAGE is built on (a build argument), and only the binary
+# leaves this stage.
+# hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends make \
     && rm -rf /var/lib/apt/lists/*
