@@ -2,7 +2,8 @@
 //! overrides, validated once at start-up into a [`ValidatedConfig`].
 //!
 //! Invariants: unknown keys are errors (in the file and in `TVM_*` variables);
-//! every error names the key path; nothing downstream ever sees an unvalidated
+//! a blank value is an error, never "unset" ([`merge`]); every error names the
+//! key path; nothing downstream ever sees an unvalidated
 //! value (endpoints parsed, durations in range, prefix legal). An `http://` STS
 //! endpoint is accepted only on a loopback host, because AssumeRole answers carry
 //! credentials.
@@ -15,10 +16,6 @@ use std::time::Duration;
 use jiff::SignedDuration;
 use serde::{Deserialize, Deserializer};
 use serde_yaml_ng::Value;
-
-/// The prefix of environment variables that override config keys; `__` separates
-/// nesting levels (`TVM_LISTEN__ADDR` sets `listen.addr`).
-pub const ENV_PREFIX: &str = "TVM_";
 
 /// A configuration error, with the key path it concerns.
 #[derive(Debug, thiserror::Error)]
@@ -403,7 +400,11 @@ pub use cidr::{address_key, canonical_ip, Cidr};
 pub use endpoint::EndpointUrl;
 pub use limits::{RateLimit, ServerLimits};
 
+mod merge;
+mod proxies;
 mod source;
+pub use merge::{is_override, ENV_PREFIX};
+pub use proxies::{MIN_TRUSTED_PREFIX_V4, MIN_TRUSTED_PREFIX_V6};
 mod state;
 pub use source::{config_path, ConfigSource, CONFIG_ENV, DEFAULT_CONFIG_PATH};
 pub use state::{redact_url, RedisSettings, StateSettings};
@@ -441,56 +442,14 @@ pub fn from_yaml(
     let overrides: BTreeMap<String, String> =
         env.into_iter().filter(|(k, _)| is_override(k)).collect();
     for (key, raw) in overrides {
-        apply_override(&mut value, &key, &raw)?;
+        merge::apply_override(&mut value, &key, &raw)?;
     }
+    merge::refuse_blank_strings(&value)?;
     let config: Config = serde_path_to_error::deserialize(value).map_err(|e| {
         let key = e.path().to_string();
         ConfigError::invalid(&key, e.into_inner().to_string())
     })?;
     validate::validate(config)
-}
-
-/// Whether `var` is a config override: `TVM_` and a key path with `__` between
-/// levels (DESIGN §5). Every config key is nested, so a variable without `__` is
-/// never one: `TVM_CONFIG` names the file, and Kubernetes injects
-/// `{SERVICE}_PORT…` and `{SERVICE}_SERVICE_…` variables (`TVM_PORT`,
-/// `TVM_REDIS_PORT`) for every Service in the namespace.
-pub fn is_override(var: &str) -> bool {
-    var.strip_prefix(ENV_PREFIX)
-        .is_some_and(|rest| rest.contains("__"))
-}
-
-fn apply_override(root: &mut Value, var: &str, raw: &str) -> Result<(), ConfigError> {
-    let path: Vec<String> = var[ENV_PREFIX.len()..]
-        .split("__")
-        .map(|s| s.to_ascii_lowercase())
-        .collect();
-    let dotted = path.join(".");
-    if path.iter().any(|s| s.is_empty()) {
-        return Err(ConfigError::invalid(
-            &dotted,
-            format!("malformed variable {var}"),
-        ));
-    }
-    let parsed: Value = serde_yaml_ng::from_str(raw).unwrap_or_else(|_| Value::String(raw.into()));
-    let mut node = root;
-    for (i, segment) in path.iter().enumerate() {
-        let Value::Mapping(map) = node else {
-            return Err(ConfigError::invalid(
-                &dotted,
-                format!("{var} overrides a non-mapping"),
-            ));
-        };
-        let key = Value::String(segment.clone());
-        if i + 1 == path.len() {
-            map.insert(key, parsed);
-            return Ok(());
-        }
-        node = map
-            .entry(key)
-            .or_insert_with(|| Value::Mapping(Default::default()));
-    }
-    Ok(())
 }
 
 /// Converts a validated, positive duration to std.

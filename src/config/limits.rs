@@ -130,13 +130,7 @@ pub(super) fn validate(s: &ServerConfig) -> Result<ServerLimits, ConfigError> {
         None if s.rate_limit_per_minute == 0 => 0,
         None => default,
     };
-    let mut trusted_proxies = Vec::with_capacity(s.trusted_proxies.len());
-    for (i, net) in s.trusted_proxies.iter().enumerate() {
-        let cidr = net
-            .parse::<Cidr>()
-            .map_err(|m| ConfigError::invalid(&format!("server.trusted_proxies[{i}]"), m))?;
-        trusted_proxies.push(cidr);
-    }
+    let trusted_proxies = super::proxies::trusted_proxies(&s.trusted_proxies)?;
     if !(1..=1_000_000).contains(&s.max_connections) {
         return Err(ConfigError::invalid(
             "server.max_connections",
