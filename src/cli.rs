@@ -77,6 +77,11 @@ pub struct ServeArgs {
     /// Log line format.
     #[arg(long, value_enum, default_value = "json")]
     pub log_format: LogFormat,
+    /// Check the config (with its TVM_* overrides), the TLS, Redis and webhook
+    /// files it names, and the policy, then exit: 0 when `tvm serve` would start,
+    /// 64 with its message otherwise. Binds, serves and connects to nothing.
+    #[arg(long)]
+    pub check_config: bool,
 }
 
 /// `tvm dev`.
@@ -136,6 +141,9 @@ pub fn run(cli: Cli) -> ExitCode {
         }
     };
     match cli.command {
+        Command::Serve(args) if args.check_config => {
+            runtime.block_on(crate::config_check::run(&args))
+        }
         Command::Serve(args) => runtime.block_on(crate::startup::serve_command(args)),
         Command::Dev(args) => runtime.block_on(crate::dev::run(args)),
         Command::Token(args) => runtime.block_on(crate::client::token_command(args)),

@@ -21,7 +21,8 @@
 //!   policy::Policy::evaluate (pure) ─▶ sts::Sts::assume_role ─▶ credentials
 //! ```
 //!
-//! - [`config`]: the YAML file and `TVM_*` overrides, validated once at start-up.
+//! - [`config`]: the YAML file and `TVM_*` overrides, validated once at start-up;
+//!   [`config_check`]: `tvm serve --check-config`.
 //! - [`auth`]: the trust boundary; only it constructs an [`auth::VerifiedCaller`].
 //! - [`identity`]: ARN parsing, canonical principal, username, SourceIdentity and
 //!   RoleSessionName stamps, request ids.
@@ -54,6 +55,7 @@ pub mod cli;
 pub mod client;
 pub mod clock;
 pub mod config;
+pub mod config_check;
 pub mod dev;
 pub mod dev_log;
 pub mod http;

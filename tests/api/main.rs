@@ -18,6 +18,7 @@ mod client_exec;
 mod client_profiles;
 mod client_retry;
 mod client_sources;
+mod config_check;
 mod fleet;
 mod hostile;
 mod limits;
