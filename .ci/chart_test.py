@@ -74,6 +74,18 @@ def env(objs):
     return {e["name"]: e for e in container(objs).get("env", [])}
 
 
+def services(objs):
+    return {o["metadata"]["name"]: o for o in objs if o["kind"] == "Service"}
+
+
+def api_service(objs):
+    return services(objs)[one(objs, "Deployment")["metadata"]["name"]]
+
+
+def admin_service(objs):
+    return services(objs)[one(objs, "Deployment")["metadata"]["name"] + "-metrics"]
+
+
 TESTS = []
 
 
@@ -85,7 +97,7 @@ def test(fn):
 @test
 def default_render_is_one_replica_without_pdb_or_hpa():
     objs = render()
-    assert kinds(objs) == ["ConfigMap", "Deployment", "NetworkPolicy", "Service", "ServiceAccount"], kinds(objs)
+    assert kinds(objs) == ["ConfigMap", "Deployment", "NetworkPolicy", "Service", "Service", "ServiceAccount"], kinds(objs)
     assert one(objs, "Deployment")["spec"]["replicas"] == 1
 
 
@@ -239,8 +251,8 @@ def tls_mounts_the_secret_as_a_directory():
     assert vol["secret"] == {"secretName": "tvm-tls"}
     tls = tvm_yaml(objs)["listen"]["tls"]
     assert tls == {"cert_file": mounts["tls"]["mountPath"] + "/tls.crt", "key_file": mounts["tls"]["mountPath"] + "/tls.key"}
-    svc = one(objs, "Service")
-    assert [p["name"] for p in svc["spec"]["ports"]] == ["https", "metrics"]
+    svc = api_service(objs)
+    assert [p["name"] for p in svc["spec"]["ports"]] == ["https"]
     assert "tls" not in tvm_yaml(render())["listen"], "plain HTTP by default"
 
 
@@ -302,9 +314,10 @@ def metric_names(expr):
 def monitoring_objects_have_their_required_fields_and_real_metrics():
     objs = render("serviceMonitor.enabled=true", "prometheusRule.enabled=true", "grafanaDashboard.enabled=true")
     exported = exported_metrics()
-    svc = one(objs, "Service")
+    svc = admin_service(objs)
     sm = one(objs, "ServiceMonitor")["spec"]
     assert sm["selector"]["matchLabels"].items() <= svc["metadata"]["labels"].items()
+    assert not sm["selector"]["matchLabels"].items() <= api_service(objs)["metadata"]["labels"].items()
     assert sm["endpoints"][0]["port"] in [p["name"] for p in svc["spec"]["ports"]]
     rules = one(objs, "PrometheusRule")["spec"]["groups"][0]["rules"]
     alerts = {r["alert"] for r in rules}
@@ -368,6 +381,184 @@ def rendered_config_starts_tvm():
                 proc.terminate()
                 out, _ = proc.communicate(timeout=30)
             assert live, f"tvm serve refused the rendered config (exit {proc.returncode}):\n{out}"
+
+def check_config(objs):
+    """`tvm serve --check-config` on the rendered tvm.yaml and policy.yaml as the
+    pod sees them: TVM_CONFIG and the other variables of the Deployment (values
+    from Secrets replaced by plausible URLs), the files moved to a temporary
+    directory (a throw-away self-signed pair for TLS). (exit code, output)"""
+    cm = [o for o in objs if o["kind"] == "ConfigMap" and "tvm.yaml" in o["data"]][0]
+    cfg = yaml.safe_load(cm["data"]["tvm.yaml"])
+    secrets = {"TVM_STATE__REDIS_URL": "redis://:pw@redis.tvm.svc:6379",
+               "TVM_APPROVALS__DATABASE_URL": "postgres://tvm:pw@postgres.tvm.svc/tvm"}
+    with tempfile.TemporaryDirectory() as d:
+        with open(f"{d}/policy.yaml", "w") as f:
+            f.write(cm["data"]["policy.yaml"])
+        assert cfg["policy"]["file"] == "/etc/tvm/policy.yaml", cfg["policy"]
+        cfg["policy"]["file"] = f"{d}/policy.yaml"
+        if "tls" in cfg["listen"]:
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                            "-nodes", "-keyout", f"{d}/tls.key", "-out", f"{d}/tls.crt", "-subj", "/CN=tvm", "-days", "1"],
+                           check=True, capture_output=True)
+            cfg["listen"]["tls"] = {"cert_file": f"{d}/tls.crt", "key_file": f"{d}/tls.key"}
+        with open(f"{d}/tvm.yaml", "w") as f:
+            yaml.safe_dump(cfg, f)
+        run_env = {"PATH": os.environ.get("PATH", ""), "HOME": d}
+        for e in container(objs).get("env", []):
+            if "value" in e:
+                run_env[e["name"]] = e["value"]
+            else:
+                assert e["valueFrom"]["secretKeyRef"]["name"], e
+                run_env[e["name"]] = secrets[e["name"]]
+        assert run_env["TVM_CONFIG"] == "/etc/tvm/tvm.yaml"
+        run_env["TVM_CONFIG"] = f"{d}/tvm.yaml"
+        out = subprocess.run([TVM, "serve", "--check-config"], env=run_env, capture_output=True, text=True, timeout=30)
+        return out.returncode, out.stdout + out.stderr
+
+
+def all_features():
+    return yaml.safe_load(open(f"{CHART}/ci/all-features-values.yaml"))
+
+
+# Value sets whose rendered config must pass `tvm serve --check-config`.
+VALUE_SETS = [
+    ("default", (), None),
+    ("all-features", (), "all-features"),
+    ("sqlite approvals", ("approvals.database.type=sqlite",), None),
+    ("replicas with redis", ("replicaCount=3", *REDIS, "state.redis.rateLimitFailure=closed",
+                             "state.redis.readinessGrace=0s", "state.redis.commandTimeout=10s"), None),
+    ("limits at their bounds", ("config.auth.maxClockSkew=15m", "config.policy.pollInterval=100ms",
+                                "config.server.trustedProxies={10.0.0.0/8,fd00::/8,2001:db8::/32}",
+                                "config.server.requestTimeoutSeconds=14", "config.state.replayCapacity=1000",
+                                "config.server.rateLimitPerMinute=0", "config.server.rateLimitBurst=0"), None),
+    ("tls and a load balancer", ("tls.enabled=true", "tls.secretName=tvm-tls", "service.type=LoadBalancer",
+                                 "ports.admin=9191", "config.stamp.prefix=Abcdefghij123456"), None),
+    ("custom sts endpoint", ("config.sts.endpointUrl=https://sts.vpce.example", "config.sts.region=xx-local-1",
+                             "config.auth.eksClusterId=tvm-compat"), None),
+]
+
+
+@test
+def every_rendered_config_passes_check_config():
+    for name, sets, values in VALUE_SETS:
+        objs = render(*sets, values=all_features() if values else None)
+        code, out = check_config(objs)
+        assert code == 0, f"{name}: tvm serve --check-config exit {code}:\n{out}"
+        assert "configuration is valid" in out, out
+
+
+@test
+def check_config_catches_what_the_chart_cannot_see():
+    # A config.extra key the chart passes through as written: the schema cannot
+    # know it; the check does.
+    code, out = check_config(render("config.extra.server.idle_timeout=1h"))
+    assert code == 64 and "server.idle_timeout" in out, (code, out)
+    code, out = check_config(render(values={"policy": "version: 1\nprofiles: {}\nrules: [{bogus: 1}]\n"}))
+    assert code == 64 and "policy.file" in out, (code, out)
+
+
+# (a --set, whether tvm accepts it): the schema must say the same as tvm.
+MIRRORED = [
+    ("config.auth.maxClockSkew=1s", True), ("config.auth.maxClockSkew=900s", True),
+    ("config.auth.maxClockSkew=15m", True), ("config.auth.maxClockSkew=1000ms", True),
+    ("config.auth.maxClockSkew=1h", False), ("config.auth.maxClockSkew=16m", False),
+    ("config.auth.maxClockSkew=901s", False), ("config.auth.maxClockSkew=999ms", False),
+    ("config.auth.maxClockSkew=0s", False),
+    ("config.policy.pollInterval=100ms", True), ("config.policy.pollInterval=1h", True),
+    ("config.policy.pollInterval=99ms", False), ("config.policy.pollInterval=61m", False),
+    ("state.redis.readinessGrace=0s", True), ("state.redis.readinessGrace=10m", True),
+    ("state.redis.readinessGrace=601s", False),
+    ("state.redis.commandTimeout=50ms", True), ("state.redis.commandTimeout=10s", True),
+    ("state.redis.commandTimeout=49ms", False), ("state.redis.commandTimeout=11s", False),
+    ("config.state.replayCapacity=1000", True), ("config.state.replayCapacity=100000000", True),
+    ("config.state.replayCapacity=999", False), ("config.state.replayCapacity=100000001", False),
+    ("config.server.trustedProxies[0]=10.0.0.0/8", True), ("config.server.trustedProxies[0]=192.0.2.7", True),
+    ("config.server.trustedProxies[0]=2001::/16", True), ("config.server.trustedProxies[0]=fc00::/7", True),
+    ("config.server.trustedProxies[0]=fd00::/8", True),
+    ("config.server.trustedProxies[0]=0.0.0.0/0", False), ("config.server.trustedProxies[0]=8.0.0.0/7", False),
+    ("config.server.trustedProxies[0]=::/0", False), ("config.server.trustedProxies[0]=2000::/15", False),
+    ("config.server.trustedProxies[0]=fc00::/6", False),
+    ("config.sts.region=eu-central-1", True), ("config.sts.region=cn-north-1", True),
+    ("config.sts.region=us-gov-west-1", True), ("config.sts.region=us-eest-1", False),
+    ("config.auth.stsEndpointUrl=https://sts.example.com", True),
+    ("config.auth.stsEndpointUrl=http://127.0.0.1:4599", True),
+    ("config.auth.stsEndpointUrl=http://sts.example.com", False),
+    ("config.sts.endpointUrl=http://sts.example.com", False),
+    ("config.auth.eksClusterId=tvm-compat", True), ("config.auth.eksClusterId=a.b", False),
+    ("config.stamp.prefix=Abcdefghij123456", True), ("config.stamp.prefix=Abcdefghij1234567", False),
+    ("config.server.requestTimeoutSeconds=14", True), ("config.server.requestTimeoutSeconds=13", False),
+    ("config.server.requestTimeoutSeconds=301", False),
+    ("config.server.maxBodyBytes=256", True), ("config.server.maxBodyBytes=255", False),
+    ("config.server.maxConnections=0", False),
+    ("config.server.rateLimitBurst=0", False),
+    ("state.redis.keyPrefix=a b", False),
+]
+
+
+@test
+def schema_mirrors_what_tvm_accepts():
+    """Each value is judged twice: by the schema (helm template) and by tvm
+    (check-config on the render without the schema). Both must agree with the
+    expectation, so a schema looser or stricter than tvm fails here."""
+    for sets, ok in MIRRORED:
+        extra = REDIS if sets.startswith("state.redis.") else []
+        schema_ok = True
+        try:
+            render(sets, *extra)
+        except AssertionError as e:
+            schema_ok = False
+            assert "values don't meet" in str(e), (sets, str(e))
+        assert schema_ok == ok, f"schema says {'ok' if schema_ok else 'no'} to {sets}"
+        code, out = check_config(render(sets, *extra, "--skip-schema-validation"))
+        assert (code == 0) == ok, f"tvm says exit {code} to {sets}:\n{out}"
+        if not ok:
+            assert code == 64, (sets, out)
+
+
+@test
+def helm_refuses_values_tvm_would_crash_loop_on():
+    for sets, says in [
+        (("config.auth.maxClockSkew=1h",), "maxClockSkew"),
+        (("ports.admin=8080",), "ports.admin must differ from ports.api"),
+        (("ports.api=9090",), "ports.admin must differ from ports.api"),
+        (("service.publishAdminPort=true", "service.metricsPort=80"), "service.metricsPort must differ"),
+        (("config.extra.state.redis_url=redis://h",), "never the ConfigMap"),
+    ]:
+        err = render(*sets, ok=False)
+        assert says in err or "values don't meet" in err, (sets, err)
+    err = render("--skip-schema-validation", values={"extraEnv": [{"name": "TVM_STATE__REDIS_URL", "value": ""}]}, ok=False)
+    assert "extraEnv must not set TVM_STATE__REDIS_URL" in err, err
+
+
+@test
+def several_replicas_need_the_redis_secret_reference():
+    for sets in [("replicaCount=2", "state.redis.enabled=true"),
+                 ("autoscaling.enabled=true", "state.redis.enabled=true"),
+                 ("replicaCount=2", "state.redis.enabled=true", "state.redis.existingSecret=  "),
+                 ("replicaCount=2", "state.redis.enabled=true", "state.redis.existingSecret=tvm-redis", "state.redis.key= ")]:
+        err = render(*sets, ok=False)
+        assert "values don't meet" in err, (sets, err)
+        err = render(*sets, "--skip-schema-validation", ok=False)
+        assert "existingSecret" in err and "replay store" in err, (sets, err)
+
+
+@test
+def load_balancer_publishes_the_api_port_only():
+    objs = render("service.type=LoadBalancer")
+    api, admin = api_service(objs), admin_service(objs)
+    assert api["spec"]["type"] == "LoadBalancer"
+    assert [p["targetPort"] for p in api["spec"]["ports"]] == ["api"], api["spec"]["ports"]
+    assert admin["spec"]["type"] == "ClusterIP"
+    assert [(p["name"], p["targetPort"]) for p in admin["spec"]["ports"]] == [("metrics", "admin")]
+    objs = render("service.type=NodePort")
+    assert [p["targetPort"] for p in api_service(objs)["spec"]["ports"]] == ["api"]
+    assert admin_service(objs)["spec"]["type"] == "ClusterIP"
+    # Only when asked for.
+    objs = render("service.type=LoadBalancer", "service.publishAdminPort=true")
+    assert [p["targetPort"] for p in api_service(objs)["spec"]["ports"]] == ["api", "admin"]
+    long = render("fullnameOverride=" + "x" * 63)
+    assert all(len(n) <= 63 for n in services(long)), list(services(long))
+
 
 
 def main():

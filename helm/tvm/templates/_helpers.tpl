@@ -50,21 +50,42 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- if or (gt (int .Values.replicaCount) 1) .Values.autoscaling.enabled }}true{{ end }}
 {{- end }}
 
-{{/* Combinations the schema cannot express; fail at install time. */}}
+{{/* The ClusterIP Service of the admin port. */}}
+{{- define "tvm.adminServiceName" -}}
+{{- printf "%s-metrics" (include "tvm.fullname" . | trunc 55 | trimSuffix "-") }}
+{{- end }}
+
+{{/* Combinations the schema cannot express (or, with --skip-schema-validation,
+did not check); fail at install time. */}}
 {{- define "tvm.validate" -}}
-{{- if and (include "tvm.multiReplica" .) (not .Values.state.redis.enabled) }}
-{{- fail "replicaCount > 1 or autoscaling.enabled needs state.redis.enabled: replicas must share the replay store" }}
+{{- $r := .Values.state.redis }}
+{{- if and (include "tvm.multiReplica" .) (not (and $r.enabled (trim $r.existingSecret) (trim $r.key))) }}
+{{- fail "replicaCount > 1 or autoscaling.enabled needs state.redis.enabled with state.redis.existingSecret (and state.redis.key) naming the Secret that holds the Redis URL: replicas must share the replay store, or each would accept the same token once" }}
+{{- end }}
+{{- if eq (int .Values.ports.api) (int .Values.ports.admin) }}
+{{- fail "ports.admin must differ from ports.api: tvm refuses admin.addr equal to listen.addr" }}
+{{- end }}
+{{- if and .Values.service.publishAdminPort (eq (int .Values.service.port) (int .Values.service.metricsPort)) }}
+{{- fail "service.metricsPort must differ from service.port when service.publishAdminPort puts both on one Service" }}
+{{- end }}
+{{- range .Values.extraEnv }}
+{{- if has .name (list "TVM_STATE__REDIS_URL" "TVM_APPROVALS__DATABASE_URL") }}
+{{- fail (printf "extraEnv must not set %s: the chart sets it from the Secret named by state.redis.existingSecret or approvals.database.postgres.existingSecret" .name) }}
+{{- end }}
+{{- end }}
+{{- if and (kindIs "map" .Values.config.extra.state) (hasKey (.Values.config.extra.state | default dict) "redis_url") }}
+{{- fail "config.extra.state.redis_url: the Redis URL (and its password) comes from a Secret, state.redis.existingSecret, never the ConfigMap" }}
 {{- end }}
 {{- if and (eq .Values.approvals.database.type "sqlite") (include "tvm.multiReplica" .) }}
 {{- fail "approvals.database.type sqlite allows one replica only; use postgres" }}
 {{- end }}
-{{- if and .Values.state.redis.enabled (not .Values.state.redis.existingSecret) }}
+{{- if and .Values.state.redis.enabled (not (trim .Values.state.redis.existingSecret)) }}
 {{- fail "state.redis.enabled needs state.redis.existingSecret" }}
 {{- end }}
-{{- if and (eq .Values.approvals.database.type "postgres") (not .Values.approvals.database.postgres.existingSecret) }}
+{{- if and (eq .Values.approvals.database.type "postgres") (not (trim .Values.approvals.database.postgres.existingSecret)) }}
 {{- fail "approvals.database.type postgres needs approvals.database.postgres.existingSecret" }}
 {{- end }}
-{{- if and .Values.tls.enabled (not .Values.tls.secretName) }}
+{{- if and .Values.tls.enabled (not (trim .Values.tls.secretName)) }}
 {{- fail "tls.enabled needs tls.secretName" }}
 {{- end }}
 {{- $s := .Values.config.server }}
