@@ -20,8 +20,10 @@ use jiff::Timestamp;
 
 use super::duration::{format_seconds, MIN_SESSION_SECONDS};
 use super::profile::{Profile, MAX_PROFILE_NAME_LEN};
+use super::request::{VendKind, VendRequest};
 use super::rule::{Condition, Effect, Rule};
-use super::{Policy, VendKind, VendRequest};
+use super::Policy;
+use crate::auth::VerifiedCaller;
 use crate::identity::Identity;
 
 /// The rule that decided.
@@ -368,5 +370,83 @@ fn decide(
         outcome,
         rule: matched,
         reason,
+    }
+}
+
+impl Policy {
+    /// Decides a vend request of a verified caller at instant `at`.
+    pub fn evaluate(
+        &self,
+        caller: &VerifiedCaller,
+        request: &VendRequest<'_>,
+        at: Timestamp,
+    ) -> Decision {
+        self.evaluate_identity(caller.identity(), request, at)
+    }
+
+    /// Decides a vend request for an identity (for the CLI and tests; the
+    /// service uses [`Policy::evaluate`]).
+    pub fn evaluate_identity(
+        &self,
+        identity: &Identity,
+        request: &VendRequest<'_>,
+        at: Timestamp,
+    ) -> Decision {
+        self.run(identity, request, at, None)
+    }
+
+    /// Like [`Policy::evaluate_identity`], with the outcome of every rule up
+    /// to and including the match (for `tvm policy eval`).
+    pub fn explain(
+        &self,
+        identity: &Identity,
+        request: &VendRequest<'_>,
+        at: Timestamp,
+    ) -> Explanation {
+        let mut steps = Vec::new();
+        let decision = self.run(identity, request, at, Some(&mut steps));
+        Explanation { steps, decision }
+    }
+
+    /// The profiles this caller would be granted at `at` (without a requested
+    /// duration), in file order, with their effective durations.
+    pub fn allowed_profiles(&self, caller: &VerifiedCaller, at: Timestamp) -> Vec<AllowedProfile> {
+        self.allowed_profiles_for(caller.identity(), at)
+    }
+
+    /// [`Policy::allowed_profiles`] for an identity (CLI and tests): each
+    /// profile the caller could get now, directly, under a grant, or by
+    /// break-glass (DESIGN §6 `Kind`), the first of these that applies.
+    pub fn allowed_profiles_for(&self, identity: &Identity, at: Timestamp) -> Vec<AllowedProfile> {
+        self.profiles
+            .iter()
+            .filter_map(|p| {
+                let request = |kind| VendRequest {
+                    profile: &p.name,
+                    duration_seconds: None,
+                    kind,
+                };
+                let mut decision = self.run(identity, &request(VendKind::Plain), at, None);
+                let mut kind = ProfileKind::Direct;
+                if matches!(decision.outcome, Outcome::ApprovalRequired) {
+                    decision = self.run(identity, &request(VendKind::Approval), at, None);
+                    kind = ProfileKind::Approval;
+                } else if !decision.is_allowed() {
+                    decision = self.run(identity, &request(VendKind::BreakGlass), at, None);
+                    kind = ProfileKind::BreakGlass;
+                }
+                let rule = decision.rule?;
+                match decision.outcome {
+                    Outcome::Allow(g) => Some(AllowedProfile {
+                        profile: g.profile,
+                        max_duration_seconds: g.max_duration_seconds,
+                        default_duration_seconds: g.duration_seconds,
+                        rule,
+                        kind,
+                    }),
+                    _ => None,
+                }
+            })
+            .collect()
     }
 }

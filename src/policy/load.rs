@@ -13,10 +13,11 @@ use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
+use super::error::PolicyError;
 use super::model::RawPolicy;
 use super::profile::Profile;
 use super::rule::Rule;
-use super::{Policy, PolicyError};
+use super::Policy;
 
 /// Largest policy file accepted; a policy is operator input, but a runaway
 /// generator or a wrong path (a log file, a device) must not exhaust memory.
@@ -132,4 +133,22 @@ fn compile(raw: RawPolicy) -> Result<Policy, PolicyError> {
         by_name,
         rules,
     })
+}
+
+impl Policy {
+    /// Parses and validates policy text.
+    pub fn from_yaml(text: &str) -> Result<Policy, PolicyError> {
+        from_yaml(text)
+    }
+
+    /// Reads, parses and validates a policy file (at most [`MAX_POLICY_BYTES`]).
+    pub fn load(path: &Path) -> Result<Policy, PolicyError> {
+        Policy::from_yaml(&Policy::read_source(path)?)
+    }
+
+    /// Reads a policy file's text, bounded like [`Policy::load`], for callers
+    /// that also want [`PolicyError::location`].
+    pub fn read_source(path: &Path) -> Result<String, PolicyError> {
+        read_file(path)
+    }
 }

@@ -12,7 +12,9 @@
 
 use super::glob::Glob;
 use super::profile::is_account_id;
-use super::rule::MAX_RULE_NAME_LEN;
+
+/// Longest rule name accepted (names go to logs).
+pub const MAX_RULE_NAME_LEN: usize = 128;
 
 /// Rule names: 1..=[`MAX_RULE_NAME_LEN`] of `[A-Za-z0-9._-]`.
 pub(super) fn check_rule_name(name: &str) -> Result<(), String> {

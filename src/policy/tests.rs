@@ -4,6 +4,7 @@
 use jiff::Timestamp;
 
 use super::*;
+use crate::identity::Identity;
 
 pub(super) const SSO: &str =
     "arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Admin_0123abcd/alice@example.com";

@@ -8,6 +8,7 @@ use proptest::prelude::*;
 
 use super::tests::PROFILES;
 use super::*;
+use crate::identity::Identity;
 
 const ACCOUNTS: [&str; 3] = ["111122223333", "444455556666", "777788889999"];
 

@@ -20,35 +20,14 @@
 use jiff::civil::Weekday;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
-use serde::Deserialize;
 
-use super::model::RawTime;
+use super::model::{Day, RawTime};
 
 /// Minutes in a day; `end: "24:00"` is this value.
 const MINUTES_PER_DAY: u16 = 24 * 60;
 
 /// Longest time-zone name accepted (the longest IANA name is ~30 bytes).
 const MAX_TZ_NAME: usize = 64;
-
-/// A day of the week as written in the policy (`mon` .. `sun`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Day {
-    /// Monday.
-    Mon,
-    /// Tuesday.
-    Tue,
-    /// Wednesday.
-    Wed,
-    /// Thursday.
-    Thu,
-    /// Friday.
-    Fri,
-    /// Saturday.
-    Sat,
-    /// Sunday.
-    Sun,
-}
 
 impl Day {
     fn bit(self) -> u8 {

@@ -8,7 +8,7 @@
 //! a plain scalar that goes on over a line break, a `key: value` pair inside
 //! a list, an escape not listed in [`unquote`]) is [`Unsure`], never a guess.
 
-use super::{unsupported_start, Node, Pos, Scan, Scanner, Unsure, MAX_DEPTH};
+use super::scan::{unsupported_start, Node, Pos, Scan, Scanner, Unsure, MAX_DEPTH};
 
 /// A position in the text while reading flow collections.
 #[derive(Debug, Clone, Copy)]
