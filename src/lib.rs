@@ -5,6 +5,22 @@
 //! credentials with `sts:AssumeRole`, stamped with a SourceIdentity that names
 //! the caller and the request.
 //!
+//! # Layers
+//!
+//! Every module sits in one layer and imports only from its own layer or the
+//! layers below; no two files import each other, directly or in a circle.
+//! `tests/api/architecture.rs` reads this table and fails, naming file and
+//! line, when an import breaks the rule.
+//!
+//! | layer | modules | owns |
+//! |---|---|---|
+//! | 9 commands | `cli`, `policy_cli`, `sim_cli`, `bench`, `dev`, `dev_log`, `config_check` | the `tvm` subcommands: argument structs and `run` functions; `cli` only parses and dispatches |
+//! | 7 wiring | `startup`, `selfcheck` | building the service from a validated config, binding, draining |
+//! | 6 http surface | `http`, `ui` | the routers: the JSON API and the approvers' web page |
+//! | 5 services | `vend`, `approvals`, `client` | the vend pipeline; requests, grants and break-glass; the client side |
+//! | 3 domain | `auth`, `policy`, `sts`, `state`, `reload` | the trust boundary, the policy, STS, shared state, the live policy |
+//! | 1 base | `identity`, `config`, `metrics`, `clock`, `telemetry` | ARNs and stamps, config types, metrics, time, logs |
+//!
 //! # Layout
 //!
 //! ```text
