@@ -6,6 +6,7 @@
 mod approvals;
 mod approvals_cli;
 mod approvals_webhooks;
+mod architecture;
 mod bench;
 mod chaos;
 mod cli;
