@@ -15,11 +15,10 @@ fn policy() -> String {
     )
 }
 
-fn opts(policy_file: Option<std::path::PathBuf>) -> Options {
+fn opts() -> Options {
     Options {
         approvals: true,
-        policy_text: policy_file.is_none().then(policy),
-        policy_file,
+        policy_text: Some(policy()),
         // Break-glass needs a webhook; nobody listens on port 9 (retries only).
         webhooks: vec![(
             "http://127.0.0.1:9/hook".into(),
@@ -34,7 +33,7 @@ const REASON: &str = "orders database down, paging on-call now";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn break_glass_uses_show_only_to_their_profiles_approvers_and_the_user() {
-    let app = spawn_app_with(opts(None)).await;
+    let app = spawn_app_with(opts()).await;
     let bob = app.add_user(BOB_ARN);
     let carol = app.add_user(CAROL_ARN);
     let used = app
@@ -65,14 +64,19 @@ async fn break_glass_uses_show_only_to_their_profiles_approvers_and_the_user() {
 async fn a_session_loses_the_page_when_a_reload_removes_its_approver() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("policy.yaml");
-    std::fs::write(&file, policy()).unwrap();
-    let app = spawn_app_with(opts(Some(file.clone()))).await;
+    std::fs::write(&file, UI_POLICY).unwrap();
+    let app = spawn_app_with(Options {
+        approvals: true,
+        policy_file: Some(file.clone()),
+        ..Options::default()
+    })
+    .await;
     let carol = app.add_user(CAROL_ARN);
     let s = session(&app, &carol).await;
     assert_eq!(page(&app, "/ui/", Some(&s)).await.status, 200);
 
     // Carol is no approver any more (dave replaces her).
-    std::fs::write(&file, policy().replace("user/ops/carol", "user/ops/dave")).unwrap();
+    std::fs::write(&file, UI_POLICY.replace("user/ops/carol", "user/ops/dave")).unwrap();
     let mut last = None;
     for _ in 0..100 {
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -82,7 +86,16 @@ async fn a_session_loses_the_page_when_a_reload_removes_its_approver() {
             break;
         }
     }
-    let p = last.expect("the session should be refused after the reload");
+    let m = app.get(&app.admin, "/metrics", None).await.body;
+    let p = last.unwrap_or_else(|| {
+        panic!(
+            "the session should be refused after the reload: {}",
+            m.lines()
+                .filter(|l| l.contains("reload"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    });
     assert_eq!(p.status, 403, "{}", p.body);
     assert!(!p.body.contains("Signed in as"), "{}", p.body);
 }
