@@ -134,7 +134,7 @@ pub fn eval(args: &EvalArgs) -> ExitCode {
         .as_ref()
         .and_then(|m| policy.rule(m.index));
     if let (Some(reason), Some(bg)) = (&args.reason, rule.and_then(|r| r.break_glass())) {
-        if (reason.trim().chars().count() as u64) < u64::from(bg.reason_min_length) {
+        if (crate::approvals::visible_len(reason) as u64) < u64::from(bg.reason_min_length) {
             println!(
                 "the reason is shorter than the rule's reason_min_length ({}): 400 INVALID_REQUEST",
                 bg.reason_min_length

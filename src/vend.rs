@@ -316,7 +316,9 @@ impl Vendor {
                 let approvals = self.approvals.as_ref().ok_or(VendError::Denied)?;
                 let reason = body.reason.as_deref().unwrap_or_default();
                 let min = rule.break_glass().map_or(u32::MAX, |b| b.reason_min_length);
-                if reason.trim().chars().count() < min as usize {
+                // Only what a reader sees counts: 25 zero-width spaces or
+                // Hangul fillers are no reason (approvals::text).
+                if crate::approvals::visible_len(reason) < min as usize {
                     return Err(VendError::BadRequest(
                         "a break-glass vend needs a longer reason",
                     ));
@@ -379,11 +381,23 @@ impl Vendor {
         let assumed = self.assume_role(input).await?;
         log.sts_request_id = assumed.sts_request_id.clone();
         self.check_credentials(&assumed.credentials)?;
+        if kind == VendKind::BreakGlass {
+            // Counted once credentials exist (DESIGN §7: break-glass vends
+            // count as `issued`, and in their own counter), not when the
+            // record is written: a failed AssumeRole issued nothing.
+            self.metrics.break_glass_used();
+        }
         if let (Some(g), Some(approvals)) = (&grant_id, &self.approvals) {
             // The credentials exist: list the vend with its grant; a database
             // failure here is logged and counted, never a failed vend.
             if let Err(e) = approvals
-                .record_vend(g, id, source_identity.as_str(), grant.duration_seconds)
+                .record_vend(
+                    g,
+                    identity.arn().as_str(),
+                    id,
+                    source_identity.as_str(),
+                    grant.duration_seconds,
+                )
                 .await
             {
                 tracing::error!(error = %e, "vend could not be listed with its grant");

@@ -2,8 +2,10 @@
 //! one replica) or Postgres (`postgres://…`, several replicas), and the
 //! versioned migrations in `migrations/` run at start-up.
 //!
-//! Invariants: the schema is written once in portable SQL so both backends run
-//! the same statements (`$N` placeholders, BIGINT unix seconds, TEXT ids);
+//! Invariants: the schema is written in portable SQL so both backends run
+//! the same statements (`$N` placeholders, BIGINT unix seconds, TEXT ids),
+//! except where DDL cannot be (an autoincrement column): such a migration has
+//! one file per backend under one number;
 //! migrations are embedded in the binary and applied in order, each once;
 //! other parts (the approvers' web page) add their own numbered files and use
 //! the same pool.
@@ -15,18 +17,38 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::AnyPool;
 
-/// The embedded migrations, in order (add new numbered files here).
-const MIGRATIONS: &[(i64, &str, &str)] = &[
-    (
-        1,
-        "approvals",
-        include_str!("../../migrations/0001_approvals.sql"),
-    ),
-    (
-        2,
-        "ui sign-in",
-        include_str!("../../migrations/0002_ui_sign_in.sql"),
-    ),
+/// One embedded migration: its version, description, and its SQL for each
+/// backend (the same text when the SQL is portable).
+struct Step {
+    version: i64,
+    description: &'static str,
+    sqlite: &'static str,
+    postgres: &'static str,
+}
+
+/// The embedded migrations, in order (add new numbered files here). Most are
+/// portable SQL; one whose DDL differs per backend (an autoincrement column)
+/// has a `.sqlite.sql` and a `.postgres.sql` file under the same number, and
+/// each database only ever sees its own.
+const MIGRATIONS: &[Step] = &[
+    Step {
+        version: 1,
+        description: "approvals",
+        sqlite: include_str!("../../migrations/0001_approvals.sql"),
+        postgres: include_str!("../../migrations/0001_approvals.sql"),
+    },
+    Step {
+        version: 2,
+        description: "ui sign-in",
+        sqlite: include_str!("../../migrations/0002_ui_sign_in.sql"),
+        postgres: include_str!("../../migrations/0002_ui_sign_in.sql"),
+    },
+    Step {
+        version: 3,
+        description: "audit sequence",
+        sqlite: include_str!("../../migrations/0003_audit_seq.sqlite.sql"),
+        postgres: include_str!("../../migrations/0003_audit_seq.postgres.sql"),
+    },
 ];
 
 /// How long a query waits for a pooled connection before failing.
@@ -44,6 +66,15 @@ pub enum DbError {
     /// A migration failed.
     #[error("approvals database migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The SQLite file could not be created or made owner-only (the message
+    /// names the path, which is not a secret, and the OS error).
+    #[error("approvals database file {path}: {source}")]
+    File {
+        /// The database file.
+        path: std::path::PathBuf,
+        /// What the OS said.
+        source: std::io::Error,
+    },
 }
 
 /// The backend in use.
@@ -75,11 +106,14 @@ pub fn backend_of(url: &str) -> Result<Backend, DbError> {
     }
 }
 
-/// Opens the database (creating a SQLite file if missing) and runs the
-/// migrations.
+/// Opens the database (creating a SQLite file if missing, owner-only: see
+/// [`super::sqlite_file`]) and runs the migrations.
 pub async fn connect(url: &str) -> Result<Database, DbError> {
     sqlx::any::install_default_drivers();
     let backend = backend_of(url)?;
+    if backend == Backend::Sqlite {
+        super::sqlite_file::prepare(url)?;
+    }
     let (url, max) = match backend {
         // One connection: SQLite serialises writers anyway, and one
         // connection never meets "database is locked".
@@ -98,12 +132,16 @@ pub async fn connect(url: &str) -> Result<Database, DbError> {
         migrations: Cow::Owned(
             MIGRATIONS
                 .iter()
-                .map(|(v, d, sql)| {
+                .map(|m| {
+                    let sql = match backend {
+                        Backend::Sqlite => m.sqlite,
+                        Backend::Postgres => m.postgres,
+                    };
                     Migration::new(
-                        *v,
-                        Cow::Borrowed(*d),
+                        m.version,
+                        Cow::Borrowed(m.description),
                         MigrationType::Simple,
-                        Cow::Borrowed(*sql),
+                        Cow::Borrowed(sql),
                         false,
                     )
                 })

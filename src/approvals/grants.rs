@@ -11,6 +11,7 @@ use sqlx::Row;
 
 use super::service::{audit, fetch, ApprovalError, Approvals, LiveGrant};
 use super::view::{rfc3339, BreakGlassView, Status};
+use super::webhook::WebhookText;
 use super::{is_id, new_id, Actor, MIN_GRANT_LEFT_SECONDS};
 use crate::identity::RequestId;
 use crate::policy::Rule;
@@ -65,10 +66,13 @@ impl Approvals {
         })
     }
 
-    /// Lists a vend under a grant or break-glass record with it.
+    /// Lists a vend under a grant or break-glass record with it; the audit
+    /// row names the caller (`caller_arn`, the STS ARN that got the
+    /// credentials).
     pub async fn record_vend(
         &self,
         grant_id: &str,
+        caller_arn: &str,
         http: &RequestId,
         source_identity: &str,
         duration_seconds: u32,
@@ -87,9 +91,17 @@ impl Approvals {
         .execute(&mut *tx)
         .await
         .map_err(|e| self.db_err(e))?;
-        audit(&mut tx, grant_id, "vended", "", source_identity, http, now)
-            .await
-            .map_err(|e| self.db_err(e))?;
+        audit(
+            &mut tx,
+            grant_id,
+            "vended",
+            caller_arn,
+            source_identity,
+            http,
+            now,
+        )
+        .await
+        .map_err(|e| self.db_err(e))?;
         tx.commit().await.map_err(|e| self.db_err(e))
     }
 
@@ -139,31 +151,33 @@ impl Approvals {
             request_id: http.as_str().to_owned(),
             at: rfc3339(now),
         };
-        let text = format!(
-            "BREAK-GLASS: {} took {} for {}s: {}",
-            actor.arn(),
-            profile,
-            duration_seconds,
-            reason
-        );
+        let text = WebhookText::new()
+            .word("BREAK-GLASS: ")
+            .field(actor.arn())
+            .word(" took ")
+            .field(profile)
+            .word(" for ")
+            .field(&duration_seconds.to_string())
+            .word("s: ")
+            .field(reason);
         self.webhooks
             .enqueue(&mut tx, "break_glass.used", &text, &record, now)
             .await
             .map_err(|e| self.db_err(e))?;
         tx.commit().await.map_err(|e| self.db_err(e))?;
-        self.metrics.break_glass_used();
         Ok(id)
     }
 
-    /// The audit trail of a request or record, oldest first: (action, actor
-    /// ARN, HTTP request id, unix seconds). For operators and tests.
+    /// The audit trail of a request or record in the order it was written
+    /// (the monotonic `seq`, so rows of one second keep their order): (action,
+    /// actor ARN, HTTP request id, unix seconds).
     pub async fn audit_trail(
         &self,
         subject: &str,
     ) -> Result<Vec<(String, String, String, i64)>, ApprovalError> {
         let rows = sqlx::query(
             "SELECT action, actor_arn, http_request_id, at FROM approval_audit \
-             WHERE subject_id = $1 ORDER BY at, id",
+             WHERE subject_id = $1 ORDER BY seq",
         )
         .bind(subject)
         .fetch_all(&self.db.pool)

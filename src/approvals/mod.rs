@@ -2,9 +2,13 @@
 //! break-glass records, their audit trail and the webhook outbox.
 //!
 //! Layout: `actor` (who acts; people only; same-person rule) → `db` (pool and
-//! versioned migrations, SQLite or Postgres) → this file, the service
+//! versioned migrations, SQLite or Postgres; `sqlite_file` makes the SQLite
+//! file owner-only) → this file, the service
 //! ([`Approvals`]: create, list, get, approve, deny, and the two vend hooks)
-//! → `view` (the JSON request object) → `webhook` (outbox and deliverer).
+//! → `break_glass_list` (who sees which break-glass uses)
+//! → `view` (the JSON request object) → `webhook` (outbox and deliverer);
+//! `text` says how caller-written text is shown and measured (web page,
+//! webhook `text`, `reason_min_length`).
 //!
 //! Invariants:
 //! - every state change runs in one transaction with its append-only audit row
@@ -21,9 +25,12 @@
 //!   its rule is unchanged (digest) and still the first to match.
 
 mod actor;
+mod break_glass_list;
 mod db;
 mod grants;
 mod service;
+mod sqlite_file;
+mod text;
 mod view;
 mod webhook;
 
@@ -31,11 +38,14 @@ mod webhook;
 mod tests;
 
 pub use actor::{person_key, same_person, Actor};
+pub use break_glass_list::MAX_BREAK_GLASS_LISTED;
 pub use db::{backend_of, connect, Backend, Database, DbError};
 pub use service::{ApprovalError, Approvals, LiveGrant, NewRequest};
+pub use sqlite_file::DATABASE_FILE_MODE;
+pub use text::{display, is_hidden, visible_len, webhook_field};
 pub use view::{rfc3339, ApprovalView, BreakGlassView, RequestView, Status};
 pub use webhook::{
-    escape_text, sign, Deliverer, WebhookSettings, WebhookTarget, Webhooks, EVENTS,
+    sign, Deliverer, WebhookSettings, WebhookTarget, WebhookText, Webhooks, EVENTS,
     MAX_DELIVERY_AGE,
 };
 

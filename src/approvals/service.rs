@@ -8,7 +8,7 @@ use sqlx::{Any, Row, Transaction};
 
 use super::db::{Backend, Database, DbError};
 use super::view::{rfc3339, ApprovalView, RequestView, Status};
-use super::webhook::Webhooks;
+use super::webhook::{WebhookText, Webhooks};
 use super::{
     is_id, new_id, Actor, MAX_COMMENT_CHARS, MAX_LISTED, MAX_PENDING_PER_REQUESTER,
     REQUEST_TTL_SECONDS,
@@ -81,7 +81,7 @@ pub struct LiveGrant {
 #[derive(Clone)]
 pub struct Approvals {
     pub(super) db: Database,
-    policy: Arc<PolicyStore>,
+    pub(super) policy: Arc<PolicyStore>,
     clock: Arc<dyn Clock>,
     pub(super) metrics: Metrics,
     pub(super) webhooks: Arc<Webhooks>,
@@ -271,27 +271,10 @@ impl Approvals {
         let now = self.now();
         let id = new_id();
         let mut tx = self.db.pool.begin().await.map_err(|e| self.db_err(e))?;
-        if self.db.backend == Backend::Postgres {
-            // Count and insert as one step per requester: without this lock two
-            // creates at once (two replicas, or two pooled connections) both
-            // count 4 pending and leave 6. The lock ends with the transaction.
-            // SQLite needs none: its single pooled connection runs one
-            // transaction at a time.
-            sqlx::query("SELECT 1 FROM (SELECT pg_advisory_xact_lock(hashtext($1))) AS l")
-                .bind(actor.arn())
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| self.db_err(e))?;
-        }
-        let pending: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM approval_requests WHERE requester_arn = $1 \
-             AND status = 'pending' AND expires_at > $2",
-        )
-        .bind(actor.arn())
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| self.db_err(e))?;
+        let pending = self
+            .pending_of_person(&mut tx, actor, now)
+            .await
+            .map_err(|e| self.db_err(e))?;
         if pending >= MAX_PENDING_PER_REQUESTER {
             return Err(ApprovalError::TooMany);
         }
@@ -337,7 +320,7 @@ impl Approvals {
             .enqueue(
                 &mut tx,
                 "request.created",
-                &view_text("requested", &view),
+                &view_text(WebhookText::new(), "requested", &view),
                 &view,
                 now,
             )
@@ -346,6 +329,54 @@ impl Approvals {
         tx.commit().await.map_err(|e| self.db_err(e))?;
         self.metrics.approval_outcome("created");
         Ok(view)
+    }
+
+    /// How many live pending requests the *person* `actor` has (DESIGN §12's
+    /// same-person rule, [`Actor::same_person`]: one person's IAM user and
+    /// Identity Center sessions share the cap of [`MAX_PENDING_PER_REQUESTER`]).
+    ///
+    /// Counting and the insert that follows are one step per person: on
+    /// Postgres this takes, in a fixed order, a transaction-scoped advisory
+    /// lock on each of the actor's two same-person keys (canonical principal
+    /// and [`super::person_key`] of the username), so two creates of one
+    /// person at once — from two of their identities, two replicas or two
+    /// pooled connections — never both count 4 and leave 6: any two
+    /// identities of one person share at least one key. SQLite needs none:
+    /// its single pooled connection runs one transaction at a time.
+    async fn pending_of_person(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        actor: &Actor,
+        now: i64,
+    ) -> Result<i64, sqlx::Error> {
+        if self.db.backend == Backend::Postgres {
+            let mut keys = [
+                lock_key("canonical", actor.canonical()),
+                lock_key("person", &super::person_key(actor.username())),
+            ];
+            keys.sort_unstable();
+            for key in keys {
+                sqlx::query("SELECT 1 FROM (SELECT pg_advisory_xact_lock($1)) AS l")
+                    .bind(key)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+        }
+        let rows = sqlx::query(
+            "SELECT requester_canonical, requester_username FROM approval_requests \
+             WHERE status = 'pending' AND expires_at > $1",
+        )
+        .bind(now)
+        .fetch_all(&mut **tx)
+        .await?;
+        let mut count = 0;
+        for row in &rows {
+            let (canonical, username): (String, String) = (row.try_get(0)?, row.try_get(1)?);
+            if actor.same_person(&canonical, &username) {
+                count += 1;
+            }
+        }
+        Ok(count)
     }
 
     /// `GET /requests[?status=…]`: the requests `actor` may approve, plus their
@@ -527,8 +558,12 @@ impl Approvals {
             .await
             .map_err(|e| self.db_err(e))?;
         if let Some(event) = event {
-            let verb = if approve { "approved" } else { "denied" };
-            let text = format!("{} {verb} {}", actor.arn(), view_text("request", &view));
+            let verb = if approve { " approved " } else { " denied " };
+            let text = view_text(
+                WebhookText::new().field(actor.arn()).word(verb),
+                "request",
+                &view,
+            );
             self.webhooks
                 .enqueue(&mut tx, event, &text, &view, now)
                 .await
@@ -540,12 +575,35 @@ impl Approvals {
     }
 }
 
-/// "{requester} {verb} {profile} for {n}s: {reason}" (escaped by the webhook).
-fn view_text(verb: &str, v: &RequestView) -> String {
-    format!(
-        "{} {verb} {} for {}s: {} ({})",
-        v.requester, v.profile, v.duration_seconds, v.reason, v.id
-    )
+/// A Postgres advisory-lock key for one same-person key: the first 8 bytes of
+/// SHA-256 over a domain tag and the value (64 bits, so unrelated people
+/// practically never share a lock).
+fn lock_key(kind: &str, value: &str) -> i64 {
+    use sha2::{Digest, Sha256};
+    let d = Sha256::new()
+        .chain_update(b"tvm-pending-cap\0")
+        .chain_update(kind.as_bytes())
+        .chain_update(b"\0")
+        .chain_update(value.as_bytes())
+        .finalize();
+    i64::from_be_bytes(d[..8].try_into().expect("8 bytes"))
+}
+
+/// `text` then "{requester} {verb} {profile} for {n}s: {reason} ({id})", every
+/// stored value escaped as a field.
+fn view_text(text: WebhookText, verb: &'static str, v: &RequestView) -> WebhookText {
+    text.field(&v.requester)
+        .word(" ")
+        .word(verb)
+        .word(" ")
+        .field(&v.profile)
+        .word(" for ")
+        .field(&v.duration_seconds.to_string())
+        .word("s: ")
+        .field(&v.reason)
+        .word(" (")
+        .field(&v.id)
+        .word(")")
 }
 
 pub(super) async fn fetch(

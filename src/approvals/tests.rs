@@ -167,3 +167,34 @@ async fn reasons_and_comments_are_bounded() {
         !svc.is_approver(&Actor::from_session("arn:aws:iam::444455556666:user/x", "A").unwrap())
     );
 }
+
+#[tokio::test]
+async fn the_audit_trail_keeps_the_order_of_one_second_and_names_who_vended() {
+    // Every row below is written in the same second (the clock stands still):
+    // only the sequence can keep them in order. Three rounds, so a lucky
+    // order of random ids cannot pass.
+    let (svc, _) = service().await;
+    for _ in 0..3 {
+        let id = new_request(&svc).await;
+        let http = RequestId::generate();
+        svc.approve(&actor(BOB), &id, "", &http).await.unwrap();
+        svc.approve(&actor(DAVE), &id, "", &http).await.unwrap();
+        for _ in 0..2 {
+            svc.record_vend(&id, ALICE, &RequestId::generate(), "tvm.alice.x", 900)
+                .await
+                .unwrap();
+        }
+        let trail = svc.audit_trail(&id).await.unwrap();
+        let got: Vec<(&str, &str)> = trail.iter().map(|t| (t.0.as_str(), t.1.as_str())).collect();
+        assert_eq!(
+            got,
+            [
+                ("created", ALICE),
+                ("approval_added", BOB),
+                ("approved", DAVE),
+                ("vended", ALICE),
+                ("vended", ALICE),
+            ]
+        );
+    }
+}

@@ -4,10 +4,12 @@
 //!
 //! Invariants: a body is `{"id", "event", "text", "request"}` with `id` stable
 //! across attempts; each attempt is signed afresh (`X-Tvm-Timestamp`,
-//! `X-Tvm-Signature: sha256=HMAC("{ts}.{body}")`); `text` has `&`, `<`, `>`
-//! escaped; a webhook URL is a secret and never logged (the outbox keeps a
-//! digest of it, and log lines name the webhook by index); delivery never
-//! blocks or fails a vend. Several replicas may run the deliverer: a row is
+//! `X-Tvm-Signature: sha256=HMAC("{ts}.{body}")`); `text` is a
+//! [`WebhookText`], whose every interpolated field is escaped (`&<>` as
+//! entities, no control, line break or bidi character, no Markdown link); a
+//! webhook URL is a secret and never logged (the outbox keeps a digest of it,
+//! and log lines name the webhook by index); delivery never blocks or fails a
+//! vend. Several replicas may run the deliverer: a row is
 //! leased by a conditional update of `next_attempt_at` before it is sent.
 
 use std::sync::Arc;
@@ -121,19 +123,35 @@ struct Envelope<'a, T: Serialize> {
     request: &'a T,
 }
 
-/// `&`, `<`, `>` escaped (Slack-compatible), on one line.
-pub fn escape_text(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\n' | '\r' => out.push(' '),
-            c => out.push(c),
-        }
+/// A webhook's one-line `text`: fixed words of tvm's own, and caller-written
+/// fields, each escaped by [`super::text::webhook_field`] (no control, line
+/// break, bidi or invisible character; no chat link). The only way to build
+/// the `text` [`Webhooks::enqueue`] takes, so no field can skip the escaping.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct WebhookText(String);
+
+impl WebhookText {
+    /// An empty text.
+    pub fn new() -> Self {
+        Self::default()
     }
-    out
+
+    /// Appends tvm's own words (a literal: never caller data).
+    pub fn word(mut self, s: &'static str) -> Self {
+        self.0.push_str(s);
+        self
+    }
+
+    /// Appends a caller-written or stored value, escaped.
+    pub fn field(mut self, s: &str) -> Self {
+        self.0.push_str(&super::text::webhook_field(s));
+        self
+    }
+
+    /// The text as sent.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 /// `sha256={hex HMAC-SHA256 of "{timestamp}.{body}"}`.
@@ -155,16 +173,15 @@ impl Webhooks {
         &self,
         tx: &mut Transaction<'static, Any>,
         event: &str,
-        text: &str,
+        text: &WebhookText,
         request: &T,
         now: i64,
     ) -> Result<(), sqlx::Error> {
         let id = super::new_id();
-        let text = escape_text(text);
         let body = serde_json::to_string(&Envelope {
             id: &id,
             event,
-            text: &text,
+            text: text.as_str(),
             request,
         })
         .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
@@ -363,10 +380,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn text_is_escaped_on_one_line() {
+    fn fields_are_escaped_and_words_are_not() {
+        let t = WebhookText::new()
+            .field("<https://evil|click> & [x](y)\nnext")
+            .word(" took ")
+            .field("prod");
         assert_eq!(
-            escape_text("<https://evil|click> & co\nnext"),
-            "&lt;https://evil|click&gt; &amp; co next"
+            t.as_str(),
+            "&lt;https://evil|click&gt; &amp; \\[x\\](y)\\u{a}next took prod"
         );
     }
 

@@ -209,6 +209,15 @@ impl Rule {
         self.max_duration_seconds
     }
 
+    /// Whether the rule's `profiles` condition admits `profile` (a rule
+    /// without one admits every profile).
+    pub fn admits_profile(&self, profile: &str) -> bool {
+        match &self.profiles {
+            Some(globs) => globs.iter().any(|g| g.matches(profile)),
+            None => true,
+        }
+    }
+
     /// The accounts the rule names, if it has an `accounts` condition.
     pub fn accounts(&self) -> Option<&[String]> {
         self.accounts.as_deref()

@@ -5,15 +5,26 @@
 //! and the approve/deny form, and errors.
 //!
 //! Invariants: every value is interpolated through maud's escaping (no
-//! `PreEscaped` anywhere), so a reason or comment is text, never markup; no
+//! `PreEscaped` anywhere), so a reason or comment is text, never markup;
+//! every stored value goes through [`shown`] first, so characters a reader
+//! cannot see (bidi controls, zero-width, line separators) show as `\u{…}`; no
 //! page has a script or inline style (the CSP forbids both); every form carries
 //! the session's CSRF token (the sign-in form carries the login nonce); every
 //! input has a label.
+
+use std::borrow::Cow;
 
 use maud::{html, Markup, DOCTYPE};
 
 use super::view::{AuditEntry, BreakGlassUse};
 use crate::approvals::RequestView;
+
+/// Caller-written text as the page shows it: every control, line or
+/// paragraph separator, bidi control, zero-width or filler character as a
+/// visible `\u{…}` ([`crate::approvals::display`]); maud then escapes HTML.
+fn shown(s: &str) -> Cow<'_, str> {
+    crate::approvals::display(s)
+}
 
 /// Where the stylesheet is served.
 pub(crate) const STYLESHEET_PATH: &str = "/ui/static/tvm.css";
@@ -44,7 +55,7 @@ fn layout(title: &str, who: Option<&SignedIn<'_>>, body: Markup) -> Markup {
                     @if let Some(who) = who {
                         div class="who" {
                             span { "Signed in as " }
-                            code id="signed-in-arn" { (who.arn) }
+                            code id="signed-in-arn" { (shown(who.arn)) }
                             form method="post" action="/ui/logout" class="inline" {
                                 input type="hidden" name="csrf" value=(who.csrf);
                                 button type="submit" class="link" { "Sign out" }
@@ -150,11 +161,11 @@ fn requests_table(id: &str, caption: &str, list: &[RequestView], now: jiff::Time
                 tbody {
                     @for r in list {
                         tr {
-                            td { code { (r.requester) } }
-                            td { (account_of(&r.requester)) }
-                            td { a href={ "/ui/requests/" (r.id) } { (r.profile) } }
+                            td { code { (shown(&r.requester)) } }
+                            td { (shown(account_of(&r.requester))) }
+                            td { a href={ "/ui/requests/" (r.id) } { (shown(&r.profile)) } }
                             td { (duration_text(u64::from(r.duration_seconds))) }
-                            td class="reason" { (r.reason) }
+                            td class="reason" { (shown(&r.reason)) }
                             td { (age_text(&r.created_at, now)) }
                             td { (r.approvals.len()) }
                         }
@@ -197,10 +208,10 @@ pub(crate) fn overview(who: &SignedIn<'_>, o: &Overview<'_>, now: jiff::Timestam
                         tbody {
                             @for g in o.grants {
                                 tr {
-                                    td { code { (g.requester) } }
-                                    td { a href={ "/ui/requests/" (g.id) } { (g.profile) } }
+                                    td { code { (shown(&g.requester)) } }
+                                    td { a href={ "/ui/requests/" (g.id) } { (shown(&g.profile)) } }
                                     td { (g.grant_expires_at.as_deref().unwrap_or("-")) }
-                                    td { @for a in &g.approvals { code { (a.approver) } " " } }
+                                    td { @for a in &g.approvals { code { (shown(&a.approver)) } " " } }
                                 }
                             }
                         }
@@ -225,10 +236,10 @@ pub(crate) fn overview(who: &SignedIn<'_>, o: &Overview<'_>, now: jiff::Timestam
                             @for b in o.break_glass {
                                 tr {
                                     td { (b.at) }
-                                    td { code { (b.caller) } }
-                                    td { (b.profile) }
+                                    td { code { (shown(&b.caller)) } }
+                                    td { (shown(&b.profile)) }
                                     td { (duration_text(b.duration_seconds)) }
-                                    td class="reason" { (b.reason) }
+                                    td class="reason" { (shown(&b.reason)) }
                                 }
                             }
                         }
@@ -255,16 +266,16 @@ pub(crate) struct Detail<'a> {
 pub(crate) fn detail(who: &SignedIn<'_>, d: &Detail<'_>, now: jiff::Timestamp) -> Markup {
     let r = d.request;
     layout(
-        &format!("Request for {}", r.profile),
+        &format!("Request for {}", shown(&r.profile)),
         Some(who),
         html! {
             dl class="facts" {
                 dt { "Status" } dd { span id="status" class={ "status " (r.status) } { (r.status) } }
-                dt { "Requester" } dd { code { (r.requester) } }
-                dt { "Account" } dd { (account_of(&r.requester)) }
-                dt { "Profile" } dd { (r.profile) }
+                dt { "Requester" } dd { code { (shown(&r.requester)) } }
+                dt { "Account" } dd { (shown(account_of(&r.requester))) }
+                dt { "Profile" } dd { (shown(&r.profile)) }
                 dt { "Duration" } dd { (duration_text(u64::from(r.duration_seconds))) }
-                dt { "Reason" } dd id="reason" class="reason" { (r.reason) }
+                dt { "Reason" } dd id="reason" class="reason" { (shown(&r.reason)) }
                 dt { "Requested" } dd { (r.created_at) " (" (age_text(&r.created_at, now)) ")" }
                 dt { "Expires" } dd { (r.expires_at) }
                 @if let Some(g) = &r.grant_expires_at {
@@ -278,7 +289,7 @@ pub(crate) fn detail(who: &SignedIn<'_>, d: &Detail<'_>, now: jiff::Timestamp) -
             } @else {
                 ul id="approvals" {
                     @for a in &r.approvals {
-                        li { code { (a.approver) } " at " (a.at) @if !a.comment.is_empty() { ": " span class="comment" { (a.comment) } } }
+                        li { code { (shown(&a.approver)) } " at " (a.at) @if !a.comment.is_empty() { ": " span class="comment" { (shown(&a.comment)) } } }
                     }
                 }
             }
@@ -309,7 +320,7 @@ pub(crate) fn detail(who: &SignedIn<'_>, d: &Detail<'_>, now: jiff::Timestamp) -
                             tr {
                                 td { (e.at) }
                                 td { (e.action) }
-                                td { code { (e.actor) } }
+                                td { code { (shown(&e.actor)) } }
                                 td { code { (e.http_request_id) } }
                             }
                         }
@@ -320,7 +331,7 @@ pub(crate) fn detail(who: &SignedIn<'_>, d: &Detail<'_>, now: jiff::Timestamp) -
                 h2 { "Vends under this grant" }
                 ul id="vends" {
                     @for (rid, si) in d.vends {
-                        li { code { (si) } " (request " code { (rid) } ")" }
+                        li { code { (shown(si)) } " (request " code { (shown(rid)) } ")" }
                     }
                 }
             }
@@ -411,6 +422,59 @@ mod tests {
             assert!(page.contains("name=\"csrf\" value=\"c0ffee\""));
             assert!(!page.contains("style="), "no inline style (CSP)");
         }
+    }
+
+    #[test]
+    fn invisible_and_bidi_characters_show_as_escapes() {
+        let who = SignedIn {
+            arn: "arn:aws:iam::111122223333:user/demo/bob",
+            csrf: "c0ffee",
+        };
+        let mut r = request("ok\u{202e}gnp.exe\u{2028}BREAK-GLASS\u{0}\u{3164}");
+        r.approvals[0].comment = "fine\u{2066}x".into();
+        let uses = [BreakGlassUse {
+            caller: "arn:aws:iam::111122223333:user/demo/alice".into(),
+            profile: "prod-admin".into(),
+            reason: "db\u{200b}down\u{85}".into(),
+            duration_seconds: 900,
+            at: "2026-01-01T10:00:00Z".into(),
+        }];
+        let now = "2026-01-01T12:00:00Z".parse().unwrap();
+        let list = overview(
+            &who,
+            &Overview {
+                to_review: std::slice::from_ref(&r),
+                own: &[],
+                grants: &[],
+                break_glass: &uses,
+            },
+            now,
+        )
+        .into_string();
+        let one = detail(
+            &who,
+            &Detail {
+                request: &r,
+                audit: &[],
+                vends: &[],
+                can_decide: false,
+            },
+            now,
+        )
+        .into_string();
+        for page in [&list, &one] {
+            for c in [
+                '\u{202e}', '\u{2028}', '\0', '\u{3164}', '\u{2066}', '\u{200b}', '\u{85}',
+            ] {
+                assert!(!page.contains(c), "U+{:04X} raw in {page}", u32::from(c));
+            }
+        }
+        assert!(
+            one.contains(r"ok\u{202e}gnp.exe\u{2028}BREAK-GLASS\u{0}\u{3164}"),
+            "{one}"
+        );
+        assert!(one.contains(r"fine\u{2066}x"), "{one}");
+        assert!(list.contains(r"db\u{200b}down\u{85}"), "{list}");
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //! break-glass uses), `GET /ui/requests/{id}` (a request with its audit
 //! trail and the decision form) and `POST /ui/requests/{id}` (approve or deny).
 //!
-//! Invariants: what a page shows and what a decision does are decided by the
+//! Invariants: a session is honoured only while its principal is an approver
+//! under the policy served now (checked on every load, not at sign-in);
+//! what a page shows and what a decision does are decided by the
 //! approvals service for the session's principal (the same checks as the JSON
 //! API: visibility, people only, no self-approval, 409 once decided); a
 //! decision needs the session's CSRF token; without a session a page shows the
@@ -55,14 +57,19 @@ async fn session(
         .store
         .session(&guard::digest("session", id), backend.now())
         .await?;
-    Ok(found.and_then(|p| {
-        Actor::from_session(&p.arn, &p.user_id)
-            .ok()
-            .map(|actor| Session {
-                id: id.to_owned(),
-                actor,
-                backend,
-            })
+    let Some(actor) = found.and_then(|p| Actor::from_session(&p.arn, &p.user_id).ok()) else {
+        return Ok(None);
+    };
+    // The rights a session was signed in with are re-checked on every page
+    // load against the policy served now: an approver a reload removed is
+    // refused at once, not when the session ends.
+    if !backend.approvals.is_approver(&actor) {
+        return Err(UiError::Denied);
+    }
+    Ok(Some(Session {
+        id: id.to_owned(),
+        actor,
+        backend,
     }))
 }
 
@@ -158,8 +165,22 @@ async fn overview_parts(s: &Session) -> Result<OverviewParts, UiError> {
             Err(e) => return Err(service_error(e)),
         }
     }
+    // Scoped like requests: the user's own and those of profiles this
+    // approver may approve for, under the policy served now.
     let since = now - BREAK_GLASS_WINDOW.as_secs() as i64;
-    let break_glass = store.break_glass_since(since).await?;
+    let break_glass = approvals
+        .break_glass_visible(actor, since)
+        .await
+        .map_err(service_error)?
+        .into_iter()
+        .map(|b| super::view::BreakGlassUse {
+            caller: b.caller,
+            profile: b.profile,
+            reason: b.reason,
+            duration_seconds: u64::from(b.duration_seconds),
+            at: b.at,
+        })
+        .collect();
     Ok((to_review, own, grants, break_glass))
 }
 

@@ -1,6 +1,7 @@
 //! Sign-in codes and sessions of the web page, in the approvals database
 //! (migration `0002_ui_sign_in.sql`), so any replica honours them; and the
-//! read-only listing of recent break-glass uses.
+//! ids of the grants in force (who sees which break-glass uses is the
+//! approvals service's call).
 //!
 //! Invariants: only digests of codes and session ids are stored
 //! ([`super::guard::digest`]); a code is spent by one `DELETE … RETURNING`, so
@@ -10,9 +11,6 @@
 
 use sqlx::AnyPool;
 use sqlx::Row as _;
-
-use super::view::BreakGlassUse;
-use crate::approvals::rfc3339;
 
 /// The identity a code or session was made for (STS ARN and `UserId`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,9 +23,6 @@ pub struct Principal {
 
 /// Most grants in force listed.
 const MAX_GRANTS_LISTED: i64 = 100;
-
-/// Most break-glass uses listed.
-const MAX_BREAK_GLASS_LISTED: i64 = 100;
 
 /// The web page's tables.
 #[derive(Debug, Clone)]
@@ -170,29 +165,6 @@ impl UiStore {
         .await?;
         rows.iter().map(|r| r.try_get(0)).collect()
     }
-
-    /// Break-glass vends since `since`, newest first.
-    pub async fn break_glass_since(&self, since: i64) -> Result<Vec<BreakGlassUse>, sqlx::Error> {
-        let rows = sqlx::query(
-            "SELECT caller_arn, profile, reason, duration_seconds, at FROM break_glass_records \
-             WHERE at >= $1 ORDER BY at DESC LIMIT $2",
-        )
-        .bind(since)
-        .bind(MAX_BREAK_GLASS_LISTED)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(BreakGlassUse {
-                    caller: r.try_get(0)?,
-                    profile: r.try_get(1)?,
-                    reason: r.try_get(2)?,
-                    duration_seconds: r.try_get::<i64, _>(3)?.max(0) as u64,
-                    at: rfc3339(r.try_get(4)?),
-                })
-            })
-            .collect()
-    }
 }
 
 #[cfg(test)]
@@ -252,6 +224,5 @@ mod tests {
         s.purge(4_600).await.unwrap();
         assert_eq!(s.session(&b, 2_000).await.unwrap(), None, "purged");
         assert!(s.live_grant_ids(0).await.unwrap().is_empty());
-        assert!(s.break_glass_since(0).await.unwrap().is_empty());
     }
 }

@@ -5,6 +5,8 @@ use crate::support::*;
 
 const BOB_ARN: &str = "arn:aws:iam::111122223333:user/eng/bob";
 const CAROL_ARN: &str = "arn:aws:iam::111122223333:user/ops/carol";
+/// Alice again, as another IAM user (same person: DESIGN §12).
+const ALICE_OPS_ARN: &str = "arn:aws:iam::111122223333:user/ops/ALICE@Example.com";
 const DEPLOY_ROLE: &str = "arn:aws:iam::111122223333:role/Deploy";
 
 const POLICY_APPR: &str = r#"version: 1
@@ -23,7 +25,7 @@ rules:
   - name: prod-needs-approval
     effect: require_approval
     accounts: ["111122223333"]
-    principals: ["arn:aws:iam::111122223333:user/eng/*", "arn:aws:sts::111122223333:assumed-role/Deploy/*"]
+    principals: ["arn:aws:iam::111122223333:user/eng/*", "arn:aws:sts::111122223333:assumed-role/Deploy/*", "arn:aws:iam::111122223333:user/ops/ALICE@Example.com"]
     profiles: ["prod-admin"]
     approvers:
       principals: ["arn:aws:iam::111122223333:user/eng/*", "arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_*/*"]
@@ -386,4 +388,28 @@ async fn a_changed_rule_needs_a_new_approval_and_a_bad_reload_keeps_the_last_goo
     let again = app.vend(&app.alice, &vend_body).await;
     assert_eq!(again.code(), "APPROVAL_REQUIRED");
     assert_eq!(app.sts_calls("AssumeRole"), calls);
+}
+
+#[tokio::test]
+async fn the_five_pending_cap_counts_a_person_not_an_arn() {
+    let app = app().await;
+    let alice_ops = app.add_user(ALICE_OPS_ARN);
+    for who in [&app.alice, &alice_ops, &app.alice, &alice_ops, &app.alice] {
+        let r = create(&app, who).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let calls = app.sts_calls("AssumeRole");
+    for who in [&alice_ops, &app.alice] {
+        let r = create(&app, who).await;
+        assert_eq!(
+            (r.status, r.code().as_str()),
+            (429, "RATE_LIMITED"),
+            "{}",
+            r.body
+        );
+    }
+    assert_eq!(app.sts_calls("AssumeRole"), calls);
+    // Someone else still may.
+    let bob = app.add_user(BOB_ARN);
+    assert_eq!(create(&app, &bob).await.status, 201);
 }

@@ -214,3 +214,93 @@ async fn an_event_still_arrives_when_tvm_restarts_before_delivery() {
     let event = check_signatures(&rx);
     assert_eq!(event["event"], "break_glass.used");
 }
+
+#[tokio::test]
+async fn an_invisible_reason_is_too_short_and_sts_is_not_called() {
+    let rx = Receiver::default();
+    let app = app_with(&receiver(rx).await, None).await;
+    // 25 characters each, none of them visible (issue #18, item 8).
+    for filler in ["\u{200b}", "\u{3164}", "\u{115f}", "\u{ffa0}", " \u{2800}"] {
+        let body = serde_json::json!({"profile": "prod-admin", "reason": filler.repeat(25)});
+        let r = app.vend(&app.alice, &body.to_string()).await;
+        assert_eq!(
+            (r.status, r.code().as_str()),
+            (400, "INVALID_REQUEST"),
+            "{filler:?}: {}",
+            r.body
+        );
+    }
+    // Visible characters padded with spaces still count only once each.
+    let padded = serde_json::json!({"profile": "prod-admin", "reason": "a b c d e f g h i j k"});
+    let r = app.vend(&app.alice, &padded.to_string()).await;
+    assert_eq!((r.status, r.code().as_str()), (400, "INVALID_REQUEST"));
+    assert_eq!(app.sts_calls("AssumeRole"), 0);
+}
+
+#[tokio::test]
+async fn a_reason_cannot_forge_a_line_hide_text_or_make_a_link_in_the_text() {
+    let rx = Receiver::default();
+    let app = app_with(&receiver(rx.clone()).await, None).await;
+    let reason = "db down\u{2028}BREAK-GLASS: arn:aws:iam::111122223333:user/eng/bob took \
+                  prod-admin\u{85}\u{2029}\u{b}\u{c} [click](https://evil.example) \
+                  ![i](https://evil.example/p.png) <https://evil.example> \u{202e}\u{2066}\u{200f}\u{0}end";
+    let body = serde_json::json!({"profile": "prod-admin", "reason": reason});
+    let ok = app.vend(&app.alice, &body.to_string()).await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    wait_for(&rx, 1).await;
+    let event = check_signatures(&rx);
+    let text = event["text"].as_str().unwrap();
+    assert!(
+        text.starts_with("BREAK-GLASS: arn:aws:iam::111122223333:user/eng/alice took prod-admin"),
+        "{text}"
+    );
+    assert_eq!(text.lines().count(), 1, "{text}");
+    for c in text.chars() {
+        assert!(
+            !tvm::approvals::is_hidden(c),
+            "U+{:04X} in {text}",
+            u32::from(c)
+        );
+    }
+    assert_eq!(text.matches("BREAK-GLASS").count(), 2, "{text}");
+    assert!(text.contains("db down\\u{2028}BREAK-GLASS: arn"), "{text}");
+    assert!(
+        text.contains("\\u{202e}\\u{2066}\\u{200f}\\u{0}end"),
+        "{text}"
+    );
+    assert!(text.contains("\\[click\\](https://evil.example)"), "{text}");
+    assert!(text.contains("!\\[i\\](https://evil"), "{text}");
+    assert!(text.contains("&lt;https://evil.example&gt;"), "{text}");
+    assert!(!text.contains("[click]"), "{text}");
+    // The record itself keeps the reason as given.
+    assert_eq!(event["request"]["Reason"], reason);
+}
+
+#[tokio::test]
+async fn break_glass_total_counts_issued_credentials_not_records() {
+    let rx = Receiver::default();
+    let app = app_with(&receiver(rx).await, None).await;
+    let body = format!(r#"{{"profile": "prod-admin", "reason": "{REASON}"}}"#);
+    app.sim.set_fault(
+        "AssumeRole",
+        Some(tvm::sts::sim::Fault::Status(403, ACCESS_DENIED.into())),
+    );
+    let failed = app.vend(&app.alice, &body).await;
+    assert_ne!(failed.status, 200, "{}", failed.body);
+    let m = app.get(&app.admin, "/metrics", None).await.body;
+    assert_eq!(
+        metric(&m, "tvm_break_glass_total"),
+        0.0,
+        "nothing was issued"
+    );
+    app.sim.set_fault("AssumeRole", None);
+    assert_eq!(app.vend(&app.alice, &body).await.status, 200);
+    assert_eq!(app.vend(&app.alice, &body).await.status, 200);
+    let m = app.get(&app.admin, "/metrics", None).await.body;
+    assert_eq!(metric(&m, "tvm_break_glass_total"), 2.0);
+    assert_eq!(metric(&m, "tvm_vend_total{outcome=\"issued\"}"), 2.0);
+}
+
+const ACCESS_DENIED: &str = "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type>\
+    <Code>AccessDenied</Code><Message>User is not authorized to perform sts:AssumeRole</Message></Error>\
+    <RequestId>r1</RequestId></ErrorResponse>";

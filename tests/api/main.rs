@@ -37,5 +37,6 @@ mod thirdparty;
 mod throttle;
 mod ui;
 mod ui_browser;
+mod ui_scope;
 mod upstream;
 mod vending;

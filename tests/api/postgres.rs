@@ -126,7 +126,7 @@ rules:
   - name: prod-one-approver
     effect: require_approval
     accounts: ["111122223333"]
-    principals: ["arn:aws:iam::111122223333:user/eng/*"]
+    principals: ["arn:aws:iam::111122223333:user/eng/*", "arn:aws:iam::111122223333:user/ops/*"]
     profiles: ["prod-admin"]
     approvers:
       principals: ["arn:aws:iam::111122223333:user/eng/*"]
@@ -287,4 +287,55 @@ async fn postgres_caps_pending_requests_under_concurrent_creates() {
     // Refused creates wrote nothing: bob sees exactly the five.
     let listed = a.call(&bob_a, "GET", "/requests?status=pending", "").await;
     assert_eq!(listed.json()["Requests"].as_array().unwrap().len(), 5);
+
+    // One person, two IAM users (same username once lowercased and without
+    // its @domain), on two replicas, ten creates at once: still five.
+    let carl_a = a.add_user("arn:aws:iam::111122223333:user/eng/carl");
+    let carl_b = b.add_user("arn:aws:iam::111122223333:user/ops/CARL@Example.com");
+    let calls = (0..10).map(|i| {
+        let (app, who) = if i % 2 == 0 {
+            (&a, &carl_a)
+        } else {
+            (&b, &carl_b)
+        };
+        app.call(who, "POST", "/requests", body)
+    });
+    let answers = futures_util::future::join_all(calls).await;
+    let created = answers.iter().filter(|r| r.status == 201).count();
+    assert_eq!(created, tvm::approvals::MAX_PENDING_PER_REQUESTER as usize);
+    assert!(answers
+        .iter()
+        .filter(|r| r.status != 201)
+        .all(|r| r.status == 429 && r.code() == "RATE_LIMITED"));
+
+    // The audit rows of one request come out in the order they were written,
+    // on Postgres too (the identity column of migration 3).
+    let id = create(&a, &a.alice, "prod-admin").await;
+    let bob = a.add_user("arn:aws:iam::111122223333:user/eng/bob2");
+    let ok = a
+        .call(&bob, "POST", &format!("/requests/{id}/approve"), "{}")
+        .await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    let vend = format!(r#"{{"profile": "prod-admin", "approval_id": "{id}"}}"#);
+    assert_eq!(a.vend(&a.alice, &vend).await.status, 200);
+    assert_eq!(a.vend(&a.alice, &vend).await.status, 200);
+    let db = tvm::approvals::connect(&pg.url).await.unwrap();
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT action, actor_arn FROM approval_audit WHERE subject_id = $1 ORDER BY seq",
+    )
+    .bind(&id)
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    let alice = ALICE_ARN.to_owned();
+    let bob_arn = "arn:aws:iam::111122223333:user/eng/bob2".to_owned();
+    assert_eq!(
+        rows,
+        [
+            ("created".to_owned(), alice.clone()),
+            ("approved".to_owned(), bob_arn),
+            ("vended".to_owned(), alice.clone()),
+            ("vended".to_owned(), alice),
+        ]
+    );
 }
