@@ -331,39 +331,41 @@ impl Approvals {
         Ok(view)
     }
 
-    /// How many live pending requests the *person* `actor` has (DESIGN §12's
-    /// same-person rule, [`Actor::same_person`]: one person's IAM user and
-    /// Identity Center sessions share the cap of [`MAX_PENDING_PER_REQUESTER`]).
+    /// How many live pending requests the *person* `actor` has: requests whose
+    /// requester has the same [`super::person_key`] (username lowercased,
+    /// `@domain` removed), so one person's IAM user and Identity Center
+    /// sessions share the cap of [`MAX_PENDING_PER_REQUESTER`].
+    ///
+    /// This is the username half of the same-person rule only. The other
+    /// half, an equal canonical principal, is right for refusing
+    /// self-approval but would make every session of one Identity Center
+    /// permission set (one role ARN) a single requester here, so one user
+    /// could fill the cap and lock out all their colleagues. Two identities
+    /// with one canonical principal and different usernames are different
+    /// people for the cap; an IAM user's canonical principal implies its
+    /// username, so nothing else is lost.
     ///
     /// Counting and the insert that follows are one step per person: on
-    /// Postgres this takes, in a fixed order, a transaction-scoped advisory
-    /// lock on each of the actor's two same-person keys (canonical principal
-    /// and [`super::person_key`] of the username), so two creates of one
-    /// person at once — from two of their identities, two replicas or two
-    /// pooled connections — never both count 4 and leave 6: any two
-    /// identities of one person share at least one key. SQLite needs none:
-    /// its single pooled connection runs one transaction at a time.
+    /// Postgres this takes a transaction-scoped advisory lock on the person
+    /// key, so two creates of one person at once — from two of their
+    /// identities, two replicas or two pooled connections — never both count
+    /// 4 and leave 6. SQLite needs none: its single pooled connection runs one
+    /// transaction at a time.
     async fn pending_of_person(
         &self,
         tx: &mut Transaction<'static, Any>,
         actor: &Actor,
         now: i64,
     ) -> Result<i64, sqlx::Error> {
+        let person = super::person_key(actor.username());
         if self.db.backend == Backend::Postgres {
-            let mut keys = [
-                lock_key("canonical", actor.canonical()),
-                lock_key("person", &super::person_key(actor.username())),
-            ];
-            keys.sort_unstable();
-            for key in keys {
-                sqlx::query("SELECT 1 FROM (SELECT pg_advisory_xact_lock($1)) AS l")
-                    .bind(key)
-                    .execute(&mut **tx)
-                    .await?;
-            }
+            sqlx::query("SELECT 1 FROM (SELECT pg_advisory_xact_lock($1)) AS l")
+                .bind(lock_key("person", &person))
+                .execute(&mut **tx)
+                .await?;
         }
         let rows = sqlx::query(
-            "SELECT requester_canonical, requester_username FROM approval_requests \
+            "SELECT requester_username FROM approval_requests \
              WHERE status = 'pending' AND expires_at > $1",
         )
         .bind(now)
@@ -371,8 +373,8 @@ impl Approvals {
         .await?;
         let mut count = 0;
         for row in &rows {
-            let (canonical, username): (String, String) = (row.try_get(0)?, row.try_get(1)?);
-            if actor.same_person(&canonical, &username) {
+            let username: String = row.try_get(0)?;
+            if super::person_key(&username) == person {
                 count += 1;
             }
         }

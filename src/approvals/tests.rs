@@ -198,3 +198,47 @@ async fn the_audit_trail_keeps_the_order_of_one_second_and_names_who_vended() {
         );
     }
 }
+
+/// Colleagues in one Identity Center permission set share a role ARN (their
+/// canonical principal) but are different people: one filling the cap of
+/// pending requests must not lock the others out.
+#[tokio::test]
+async fn one_permission_set_user_cannot_fill_a_colleagues_pending_cap() {
+    let policy = POLICY.replace(
+        "principals: [\"arn:aws:iam::111122223333:user/eng/*\"]",
+        "principals: [\"arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_*/*\"]",
+    );
+    let clock = ManualClock::new(Timestamp::from_second(1_800_000_000).unwrap());
+    let metrics = Metrics::new();
+    let store = PolicyStore::fixed(Policy::from_yaml(&policy).unwrap(), metrics.clone());
+    let db = connect("sqlite::memory:").await.unwrap();
+    let svc = Approvals::new(db, Arc::new(store), Arc::new(clock), metrics, Vec::new());
+    let sso = |user: &str| {
+        actor(&format!(
+            "arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Dev_0123abcd/{user}"
+        ))
+    };
+    let create = |who: Actor| {
+        let svc = &svc;
+        async move {
+            svc.create(
+                &who,
+                NewRequest {
+                    profile: "prod-admin".into(),
+                    duration_seconds: Some(3_600),
+                    reason: "rotate keys".into(),
+                },
+                &RequestId::generate(),
+            )
+            .await
+        }
+    };
+    for _ in 0..MAX_PENDING_PER_REQUESTER {
+        create(sso("carol@example.com")).await.unwrap();
+    }
+    // Carol's sixth, under another domain spelling, is refused: same person.
+    let sixth = create(sso("Carol@Example.org")).await;
+    assert!(matches!(sixth, Err(ApprovalError::TooMany)), "{sixth:?}");
+    // Erin, in the same permission set, still has her own five.
+    create(sso("erin@example.com")).await.unwrap();
+}

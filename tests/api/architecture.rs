@@ -62,7 +62,10 @@ fn a_planted_upward_import_is_named_with_its_line() {
                //! | 1 services | `vend` | the pipeline |\n\
                pub mod http;\npub mod vend;\n";
     let files = vec![
-        ("http/mod.rs".to_string(), "use crate::vend::Vendor;\n".to_string()),
+        (
+            "http/mod.rs".to_string(),
+            "use crate::vend::Vendor;\n".to_string(),
+        ),
         (
             "vend.rs".to_string(),
             "//! Vends.\nuse std::sync::Arc;\nuse crate::http::ApiError;\npub struct Vendor;\n"
@@ -76,12 +79,16 @@ fn a_planted_upward_import_is_named_with_its_line() {
             && p.contains("points up")),
         "{problems:#?}"
     );
-    assert!(problems.iter().any(|p| p.contains("circle")), "{problems:#?}");
+    assert!(
+        problems.iter().any(|p| p.contains("circle")),
+        "{problems:#?}"
+    );
 }
 
 #[test]
 fn sibling_files_importing_each_other_are_a_circle() {
-    let lib = "//! | layer | modules | owns |\n//! | 1 base | `policy` | rules |\npub mod policy;\n";
+    let lib =
+        "//! | layer | modules | owns |\n//! | 1 base | `policy` | rules |\npub mod policy;\n";
     let files = vec![
         (
             "policy/mod.rs".to_string(),
@@ -98,9 +105,9 @@ fn sibling_files_importing_each_other_are_a_circle() {
     ];
     let problems = check(lib, &files);
     assert!(
-        problems
-            .iter()
-            .any(|p| p.contains("circle") && p.contains("src/policy/model.rs") && p.contains("src/policy/window.rs")),
+        problems.iter().any(|p| p.contains("circle")
+            && p.contains("src/policy/model.rs")
+            && p.contains("src/policy/window.rs")),
         "{problems:#?}"
     );
 }
@@ -133,12 +140,16 @@ fn check(lib: &str, files: &[(String, String)]) -> Vec<String> {
     let declared = declared_modules(lib);
     for m in &declared {
         if !layers.contains_key(m) {
-            problems.push(format!("src/lib.rs: module `{m}` is not in the layer table"));
+            problems.push(format!(
+                "src/lib.rs: module `{m}` is not in the layer table"
+            ));
         }
     }
     for m in layers.keys() {
         if !declared.contains(m) {
-            problems.push(format!("src/lib.rs: the layer table names `{m}`, which lib.rs does not declare"));
+            problems.push(format!(
+                "src/lib.rs: the layer table names `{m}`, which lib.rs does not declare"
+            ));
         }
     }
     let sources: Vec<SourceFile> = files
@@ -156,7 +167,9 @@ fn check(lib: &str, files: &[(String, String)]) -> Vec<String> {
     let mut edges: BTreeMap<usize, BTreeMap<usize, Reference>> = BTreeMap::new();
     for (i, s) in sources.iter().enumerate() {
         for r in &s.refs {
-            let Some(j) = resolve(&sources, &by_module, &r.segments) else { continue };
+            let Some(j) = resolve(&sources, &by_module, &r.segments) else {
+                continue;
+            };
             if j == i {
                 continue;
             }
@@ -176,7 +189,11 @@ fn check(lib: &str, files: &[(String, String)]) -> Vec<String> {
                     }
                 }
             }
-            edges.entry(i).or_default().entry(j).or_insert_with(|| r.clone());
+            edges
+                .entry(i)
+                .or_default()
+                .entry(j)
+                .or_insert_with(|| r.clone());
         }
     }
 
@@ -185,11 +202,21 @@ fn check(lib: &str, files: &[(String, String)]) -> Vec<String> {
             .iter()
             .map(|&i| {
                 // Name one edge that keeps this file in the circle.
-                let out = edges[&i].iter().find(|(j, _)| circle.contains(j)).expect("edge in circle");
-                format!("src/{}:{} → src/{}", sources[i].rel, out.1.line, sources[*out.0].rel)
+                let out = edges[&i]
+                    .iter()
+                    .find(|(j, _)| circle.contains(j))
+                    .expect("edge in circle");
+                format!(
+                    "src/{}:{} → src/{}",
+                    sources[i].rel, out.1.line, sources[*out.0].rel
+                )
             })
             .collect();
-        problems.push(format!("circle of {} files: {}", circle.len(), steps.join(", ")));
+        problems.push(format!(
+            "circle of {} files: {}",
+            circle.len(),
+            steps.join(", ")
+        ));
     }
 
     // Top-level modules in a circle through different files.
@@ -212,11 +239,18 @@ fn check(lib: &str, files: &[(String, String)]) -> Vec<String> {
         let steps: Vec<String> = circle
             .iter()
             .map(|&i| {
-                let out = top_edges[&i].iter().find(|(j, _)| circle.contains(j)).expect("edge");
+                let out = top_edges[&i]
+                    .iter()
+                    .find(|(j, _)| circle.contains(j))
+                    .expect("edge");
                 format!("`{}` → `{}` ({})", tops[i], tops[*out.0], out.1.written)
             })
             .collect();
-        problems.push(format!("circle of {} modules: {}", circle.len(), steps.join(", ")));
+        problems.push(format!(
+            "circle of {} modules: {}",
+            circle.len(),
+            steps.join(", ")
+        ));
     }
     problems
 }
@@ -225,27 +259,38 @@ fn check(lib: &str, files: &[(String, String)]) -> Vec<String> {
 fn parse_layers(lib: &str) -> Result<Layers, String> {
     let mut layers = Layers::new();
     for line in lib.lines() {
-        let Some(row) = line.trim().strip_prefix("//!") else { continue };
+        let Some(row) = line.trim().strip_prefix("//!") else {
+            continue;
+        };
         let cells: Vec<&str> = row.trim().split('|').map(str::trim).collect();
         if cells.len() < 4 || !cells[0].is_empty() {
             continue;
         }
         let first = cells[1];
         let digits: String = first.chars().take_while(char::is_ascii_digit).collect();
-        let Ok(rank) = digits.parse::<u32>() else { continue };
+        let Ok(rank) = digits.parse::<u32>() else {
+            continue;
+        };
         let name = first[digits.len()..].trim().to_string();
         for module in cells[2].split(',') {
             let module = module.trim().trim_matches('`').to_string();
             if module.is_empty() {
                 continue;
             }
-            if layers.insert(module.clone(), (rank, name.clone())).is_some() {
-                return Err(format!("src/lib.rs: `{module}` appears twice in the layer table"));
+            if layers
+                .insert(module.clone(), (rank, name.clone()))
+                .is_some()
+            {
+                return Err(format!(
+                    "src/lib.rs: `{module}` appears twice in the layer table"
+                ));
             }
         }
     }
     if layers.is_empty() {
-        return Err("src/lib.rs has no layer table (`//! | N name | `module`, … | what |` rows)".into());
+        return Err(
+            "src/lib.rs has no layer table (`//! | N name | `module`, … | what |` rows)".into(),
+        );
     }
     Ok(layers)
 }
@@ -255,8 +300,13 @@ fn declared_modules(lib: &str) -> BTreeSet<String> {
     lib.lines()
         .filter_map(|l| {
             let l = l.trim();
-            let l = l.strip_prefix("pub(crate) ").or_else(|| l.strip_prefix("pub ")).unwrap_or(l);
-            l.strip_prefix("mod ")?.strip_suffix(';').map(|m| m.trim().to_string())
+            let l = l
+                .strip_prefix("pub(crate) ")
+                .or_else(|| l.strip_prefix("pub "))
+                .unwrap_or(l);
+            l.strip_prefix("mod ")?
+                .strip_suffix(';')
+                .map(|m| m.trim().to_string())
         })
         .collect()
 }
@@ -312,19 +362,31 @@ fn parse_file(rel: &str, text: &str) -> SourceFile {
         if !boundary || !item_start {
             continue;
         }
-        let Some(end) = code[start..].find(';') else { break };
+        let Some(end) = code[start..].find(';') else {
+            break;
+        };
         let end = start + end;
         let reexport = before.ends_with("pub") || before.ends_with(')');
         let line = code[..start].matches('\n').count() + 1;
-        let tree: String = code[start + 4..end].chars().filter(|c| !c.is_whitespace()).collect();
+        let tree: String = code[start + 4..end]
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
         for (path, alias) in expand_use(&tree) {
             let path = anchored(&path);
             if let Some(segments) = absolute(&module, &path) {
                 if reexport {
-                    let name = alias.clone().unwrap_or_else(|| path.rsplit("::").next().unwrap_or_default().to_string());
+                    let name = alias.clone().unwrap_or_else(|| {
+                        path.rsplit("::").next().unwrap_or_default().to_string()
+                    });
                     reexports.insert(name, segments.clone());
                 }
-                refs.push(Reference { line, written: path, segments, reexport });
+                refs.push(Reference {
+                    line,
+                    written: path,
+                    segments,
+                    reexport,
+                });
             }
         }
         for c in consumed.iter_mut().take(end).skip(start) {
@@ -344,7 +406,9 @@ fn parse_file(rel: &str, text: &str) -> SourceFile {
         while let Some(found) = code[at..].find(prefix) {
             let start = at + found;
             at = start + prefix.len();
-            if consumed[start] || (start > 0 && (is_ident(bytes[start - 1]) || bytes[start - 1] == b':')) {
+            if consumed[start]
+                || (start > 0 && (is_ident(bytes[start - 1]) || bytes[start - 1] == b':'))
+            {
                 continue;
             }
             let mut end = at;
@@ -354,11 +418,21 @@ fn parse_file(rel: &str, text: &str) -> SourceFile {
             let path = anchored(code[start..end].trim_end_matches("::"));
             if let Some(segments) = absolute(&module, &path) {
                 let line = code[..start].matches('\n').count() + 1;
-                refs.push(Reference { line, written: path, segments, reexport: false });
+                refs.push(Reference {
+                    line,
+                    written: path,
+                    segments,
+                    reexport: false,
+                });
             }
         }
     }
-    SourceFile { rel: rel.to_string(), module, refs, reexports }
+    SourceFile {
+        rel: rel.to_string(),
+        module,
+        refs,
+        reexports,
+    }
 }
 
 fn is_ident(b: u8) -> bool {
@@ -417,14 +491,19 @@ fn strip_comments_and_tests(text: &str) -> String {
         let after = &rest[pos + "#[cfg(test)]".len()..];
         let trimmed = after.trim_start();
         let is_block = (trimmed.starts_with("mod ") || trimmed.starts_with("pub mod "))
-            && trimmed.find(['{', ';']).is_some_and(|i| trimmed.as_bytes()[i] == b'{');
+            && trimmed
+                .find(['{', ';'])
+                .is_some_and(|i| trimmed.as_bytes()[i] == b'{');
         if !is_block {
             result.push_str(&rest[..pos + "#[cfg(test)]".len()]);
             rest = after;
             continue;
         }
         result.push_str(&rest[..pos]);
-        let open = pos + "#[cfg(test)]".len() + (after.len() - trimmed.len()) + trimmed.find('{').expect("block");
+        let open = pos
+            + "#[cfg(test)]".len()
+            + (after.len() - trimmed.len())
+            + trimmed.find('{').expect("block");
         let mut depth = 0usize;
         let mut close = rest.len();
         for (i, ch) in rest[open..].char_indices() {
@@ -480,7 +559,10 @@ fn expand_into(prefix: &str, tree: &str, out: &mut Vec<(String, Option<String>)>
         return;
     }
     let (path, alias) = match tree.split_once("as") {
-        Some((p, a)) if p.ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == '*') && !a.contains(':') => {
+        Some((p, a))
+            if p.ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == '*')
+                && !a.contains(':') =>
+        {
             (p.to_string(), Some(a.to_string()))
         }
         _ => (tree.to_string(), None),
@@ -493,7 +575,10 @@ fn expand_into(prefix: &str, tree: &str, out: &mut Vec<(String, Option<String>)>
 /// Absolute module segments of a `crate::`/`super::`/`self::` path, or None for
 /// paths into other crates.
 fn absolute(module: &[String], path: &str) -> Option<Vec<String>> {
-    let mut segs: Vec<&str> = path.split("::").filter(|s| !s.is_empty() && *s != "*").collect();
+    let mut segs: Vec<&str> = path
+        .split("::")
+        .filter(|s| !s.is_empty() && *s != "*")
+        .collect();
     let mut base: Vec<String> = match segs.first()? {
         &"crate" => {
             segs.remove(0);
@@ -518,13 +603,19 @@ fn absolute(module: &[String], path: &str) -> Option<Vec<String>> {
 }
 
 /// The file that defines what `segments` names, following `pub use` re-exports.
-fn resolve(sources: &[SourceFile], by_module: &BTreeMap<Vec<String>, usize>, segments: &[String]) -> Option<usize> {
+fn resolve(
+    sources: &[SourceFile],
+    by_module: &BTreeMap<Vec<String>, usize>,
+    segments: &[String],
+) -> Option<usize> {
     let mut segments = segments.to_vec();
     for _ in 0..8 {
         let (len, &file) = (1..=segments.len())
             .rev()
             .find_map(|n| by_module.get(&segments[..n]).map(|f| (n, f)))?;
-        let Some(next) = segments.get(len) else { return Some(file) };
+        let Some(next) = segments.get(len) else {
+            return Some(file);
+        };
         match sources[file].reexports.get(next) {
             Some(original) if original.as_slice() != segments.as_slice() => {
                 let mut followed = original.clone();
@@ -554,7 +645,11 @@ fn circles(n: usize, edges: &BTreeMap<usize, BTreeMap<usize, Reference>>) -> Vec
         s.next += 1;
         s.stack.push(v);
         s.on_stack[v] = true;
-        let targets: Vec<usize> = s.edges.get(&v).map(|t| t.keys().copied().collect()).unwrap_or_default();
+        let targets: Vec<usize> = s
+            .edges
+            .get(&v)
+            .map(|t| t.keys().copied().collect())
+            .unwrap_or_default();
         for w in targets {
             match s.index[w] {
                 None => {
