@@ -11,6 +11,7 @@
 //! a log line.
 
 mod body;
+mod fault;
 mod limits;
 mod log;
 

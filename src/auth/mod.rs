@@ -23,8 +23,9 @@
 //! and a token that fails one never reaches the transport; nothing the caller
 //! sent is forwarded — the request is rebuilt from validated values and tvm's
 //! own audience (one of its configured origins, chosen by the request but never
-//! taken from it), body hash, target and destination; each rejection logs exactly one
-//! line with its reason and never the token, signature or session token;
+//! taken from it), body hash, target and destination; a rejection is returned,
+//! not logged here: its request's one line (written by `vend` or `http`) names
+//! [`VerifyError::reason`], never the token, signature or session token;
 //! callers only learn the [`VerifyErrorKind`].
 
 mod caller;
@@ -409,25 +410,22 @@ impl Verifier {
     }
 
     /// Verifies a proof. `authorization` is the raw `Authorization` header value
-    /// (or `None`); `ctx` the request it came with. Logs one line per rejection.
+    /// (or `None`); `ctx` the request it came with. Logs nothing on a
+    /// rejection: the request's one line (the `/vend` decision line, or the
+    /// refusal line of another route) carries [`VerifyError::reason`] and the
+    /// error, at INFO for a caller's fault and WARN for an upstream one.
     pub async fn verify(
         &self,
         authorization: Option<&[u8]>,
         ctx: &RequestContext<'_>,
     ) -> Result<VerifiedCaller, VerifyError> {
         let outcome = self.verify_inner(authorization, ctx).await;
-        match &outcome {
-            Ok(caller) => tracing::debug!(
+        if let Ok(caller) = &outcome {
+            tracing::debug!(
                 principal_arn = caller.identity().arn().as_str(),
                 access_key_id = caller.access_key_id(),
                 "caller proof verified"
-            ),
-            Err(e) => tracing::warn!(
-                reason = e.reason(),
-                kind = e.kind().as_str(),
-                error = %e,
-                "caller proof rejected"
-            ),
+            );
         }
         outcome
     }

@@ -73,7 +73,7 @@ pub struct VendArgs {
     /// Session length in seconds (default: the profile's).
     #[arg(long)]
     pub duration: Option<u32>,
-    /// Use the grant of this approved request (DESIGN §12); `tvm exec`'s
+    /// Use the grant of this approved request (docs/protocol.md §4); `tvm exec`'s
     /// refreshed sessions stay under it until it ends.
     #[arg(long, conflicts_with = "reason")]
     pub approval_id: Option<String>,

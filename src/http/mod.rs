@@ -14,10 +14,12 @@ mod admin;
 mod client_addr;
 mod discovery;
 mod error;
+mod extract;
 mod middleware;
 mod profiles;
 mod ratelimit;
 mod readiness;
+mod refused;
 mod requests;
 mod serve;
 mod slots;
@@ -33,9 +35,10 @@ use axum::Router;
 
 pub use client_addr::{ClientAddr, TrustedProxies};
 pub use error::{ApiError, ApiErrorKind};
-pub(crate) use middleware::read_body;
+pub(crate) use middleware::{read_body, BodyError};
 pub use ratelimit::{AddressLimits, AddressScope};
 pub use readiness::Readiness;
+pub(crate) use refused::log as log_refusal;
 pub use serve::{serve, ListenerInfo, ServeOptions, HEADER_READ_TIMEOUT};
 pub use slots::SlotLimits;
 pub use tls::{TlsAcceptor, TlsError, HANDSHAKE_TIMEOUT, RELOAD_POLL_INTERVAL};
@@ -241,6 +244,7 @@ pub fn api_router(state: AppState) -> Router {
             state.clone(),
             middleware::observe,
         ))
+        .layer(axum::middleware::from_fn(crate::ui::strict_headers))
         .with_state(state)
 }
 

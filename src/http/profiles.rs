@@ -65,7 +65,7 @@ pub(super) async fn profiles(
             Json(ProfilesResponse { profiles }).into_response()
         }
         Err(e) => {
-            tracing::info!(reason = e.outcome(), error = %e, "profiles refused");
+            super::refused::log("profiles refused", &id, &e);
             ApiError::from(&e).with_request_id(&id).into_response()
         }
     }

@@ -2,13 +2,19 @@
 //! `GET /requests/{id}`, `POST /requests/{id}/approve` and `/deny`. Each call
 //! is authenticated with the caller's own tvm-v1 token, bound to its method,
 //! path and body; the work is the approvals service's.
+//!
+//! Order, as for `/vend`: the per-address bucket, the body within its limit,
+//! the request's shape (query, path, JSON body: 400 `INVALID_REQUEST`), then
+//! the token; a malformed request never reaches authentication.
 
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Request, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 
+use super::extract::{ApiPath, ApiQuery};
 use super::middleware::{read_body, BodyError};
 use super::{request_context, AddressScope, ApiError, ApiErrorKind, AppState, ClientAddr};
 use crate::approvals::{Actor, ApprovalError, NewRequest, RequestView, Status};
@@ -59,36 +65,55 @@ fn api_error(e: &ApprovalError) -> ApiError {
     }
 }
 
-/// The verified actor of this request, with the exact body it sent.
+/// The request's parts and its exact body, after the per-address bucket.
+async fn read(
+    state: &AppState,
+    client: Option<&ClientAddr>,
+    req: Request,
+) -> Result<(Parts, bytes::Bytes), ApiError> {
+    let (parts, body) = req.into_parts();
+    if let Err(e) = state.rate_check(AddressScope::Api, client).await {
+        return Err(ApiError::from(&e));
+    }
+    match read_body(&parts.headers, body, state.0.max_body_bytes).await {
+        Ok(b) => Ok((parts, b)),
+        Err(BodyError::TooLarge) => Err(ApiError::from(&VendError::TooLarge)),
+        Err(BodyError::Unreadable) => Err(ApiError::new(ApiErrorKind::InvalidRequest)),
+    }
+}
+
+/// The verified actor of this request (its proof bound to `parts` and `body`).
+/// Called after the request's shape was checked: a malformed request is
+/// refused before its token is looked at.
 async fn actor(
     state: &AppState,
     id: &RequestId,
     client: Option<&ClientAddr>,
-    req: Request,
-) -> Result<(Actor, bytes::Bytes), ApiError> {
-    let (parts, body) = req.into_parts();
-    let (method, uri, headers) = (&parts.method, &parts.uri, &parts.headers);
-    if let Err(e) = state.rate_check(AddressScope::Api, client).await {
-        return Err(ApiError::from(&e));
-    }
-    let bytes = match read_body(headers, body, state.0.max_body_bytes).await {
-        Ok(b) => b,
-        Err(BodyError::TooLarge) => return Err(ApiError::from(&VendError::TooLarge)),
-        Err(BodyError::Unreadable) => return Err(ApiError::new(ApiErrorKind::InvalidRequest)),
-    };
-    let authorization = headers
+    parts: &Parts,
+    body: &[u8],
+) -> Result<Actor, ApiError> {
+    let authorization = parts
+        .headers
         .get(header::AUTHORIZATION)
         .map(HeaderValue::as_bytes);
-    let ctx = request_context(method, uri, headers, &bytes, client);
+    let ctx = request_context(&parts.method, &parts.uri, &parts.headers, body, client);
     let caller = state
         .vendor()
         .authenticate(authorization, &ctx)
         .await
         .map_err(|e| {
-            tracing::info!(request_id = %id, reason = e.outcome(), error = %e, "approvals call refused");
+            super::refused::log("approvals call refused", id, &e);
             ApiError::from(&e)
         })?;
-    Ok((Actor::from_caller(&caller), bytes))
+    Ok(Actor::from_caller(&caller))
+}
+
+/// 400 `INVALID_REQUEST` with tvm's own `message`.
+fn malformed(id: &RequestId, message: &'static str) -> Response {
+    ApiError::new(ApiErrorKind::InvalidRequest)
+        .with_message(message)
+        .with_request_id(id)
+        .into_response()
 }
 
 fn answer(id: &RequestId, status: StatusCode, r: Result<RequestView, ApprovalError>) -> Response {
@@ -127,17 +152,21 @@ pub(super) async fn create(
     client: Option<Extension<ClientAddr>>,
     req: Request,
 ) -> Response {
-    let (actor, bytes) = match actor(&state, &id, client.as_deref(), req).await {
+    let (parts, bytes) = match read(&state, client.as_deref(), req).await {
+        Ok(r) => r,
+        Err(e) => return e.with_request_id(&id).into_response(),
+    };
+    let Ok(b) = serde_json::from_slice::<CreateBody>(&bytes) else {
+        return malformed(
+            &id,
+            "body must be {\"profile\", \"duration_seconds\", \"reason\"}",
+        );
+    };
+    let actor = match actor(&state, &id, client.as_deref(), &parts, &bytes).await {
         Ok(a) => a,
         Err(e) => return e.with_request_id(&id).into_response(),
     };
     let service = service_or_deny!(state, id);
-    let Ok(b) = serde_json::from_slice::<CreateBody>(&bytes) else {
-        return ApiError::new(ApiErrorKind::InvalidRequest)
-            .with_message("body must be {\"profile\", \"duration_seconds\", \"reason\"}")
-            .with_request_id(&id)
-            .into_response();
-    };
     let input = NewRequest {
         profile: b.profile,
         duration_seconds: b.duration_seconds,
@@ -155,24 +184,23 @@ pub(super) async fn list(
     State(state): State<AppState>,
     Extension(id): Extension<RequestId>,
     client: Option<Extension<ClientAddr>>,
-    Query(q): Query<ListQuery>,
+    ApiQuery(q): ApiQuery<ListQuery>,
     req: Request,
 ) -> Response {
-    let (actor, _) = match actor(&state, &id, client.as_deref(), req).await {
+    let status = match q.status.as_deref().map(Status::parse) {
+        None => None,
+        Some(Some(s)) => Some(s),
+        Some(None) => return malformed(&id, "status must be pending, approved, denied or expired"),
+    };
+    let (parts, bytes) = match read(&state, client.as_deref(), req).await {
+        Ok(r) => r,
+        Err(e) => return e.with_request_id(&id).into_response(),
+    };
+    let actor = match actor(&state, &id, client.as_deref(), &parts, &bytes).await {
         Ok(a) => a,
         Err(e) => return e.with_request_id(&id).into_response(),
     };
     let service = service_or_deny!(state, id);
-    let status = match q.status.as_deref().map(Status::parse) {
-        None => None,
-        Some(Some(s)) => Some(s),
-        Some(None) => {
-            return ApiError::new(ApiErrorKind::InvalidRequest)
-                .with_message("status must be pending, approved, denied or expired")
-                .with_request_id(&id)
-                .into_response()
-        }
-    };
     match service.list_visible(&actor, status).await {
         Ok(requests) => no_store(Json(ListResponse { requests }).into_response()),
         Err(e) => api_error(&e).with_request_id(&id).into_response(),
@@ -184,10 +212,14 @@ pub(super) async fn show(
     State(state): State<AppState>,
     Extension(id): Extension<RequestId>,
     client: Option<Extension<ClientAddr>>,
-    Path(request): Path<String>,
+    ApiPath(request): ApiPath<String>,
     req: Request,
 ) -> Response {
-    let (actor, _) = match actor(&state, &id, client.as_deref(), req).await {
+    let (parts, bytes) = match read(&state, client.as_deref(), req).await {
+        Ok(r) => r,
+        Err(e) => return e.with_request_id(&id).into_response(),
+    };
+    let actor = match actor(&state, &id, client.as_deref(), &parts, &bytes).await {
         Ok(a) => a,
         Err(e) => return e.with_request_id(&id).into_response(),
     };
@@ -203,24 +235,23 @@ async fn decide(
     req: Request,
     approve: bool,
 ) -> Response {
-    let (actor, bytes) = match actor(&state, &id, client.as_deref(), req).await {
-        Ok(a) => a,
+    let (parts, bytes) = match read(&state, client.as_deref(), req).await {
+        Ok(r) => r,
         Err(e) => return e.with_request_id(&id).into_response(),
     };
-    let service = service_or_deny!(state, id);
     let comment = if bytes.is_empty() {
         String::new()
     } else {
         match serde_json::from_slice::<DecideBody>(&bytes) {
             Ok(b) => b.comment,
-            Err(_) => {
-                return ApiError::new(ApiErrorKind::InvalidRequest)
-                    .with_message("body must be {\"comment\": string}")
-                    .with_request_id(&id)
-                    .into_response()
-            }
+            Err(_) => return malformed(&id, "body must be {\"comment\": string}"),
         }
     };
+    let actor = match actor(&state, &id, client.as_deref(), &parts, &bytes).await {
+        Ok(a) => a,
+        Err(e) => return e.with_request_id(&id).into_response(),
+    };
+    let service = service_or_deny!(state, id);
     let r = if approve {
         service.approve(&actor, &request, &comment, &id).await
     } else {
@@ -234,7 +265,7 @@ pub(super) async fn approve(
     State(state): State<AppState>,
     Extension(id): Extension<RequestId>,
     client: Option<Extension<ClientAddr>>,
-    Path(request): Path<String>,
+    ApiPath(request): ApiPath<String>,
     req: Request,
 ) -> Response {
     decide(state, id, client, request, req, true).await
@@ -245,7 +276,7 @@ pub(super) async fn deny(
     State(state): State<AppState>,
     Extension(id): Extension<RequestId>,
     client: Option<Extension<ClientAddr>>,
-    Path(request): Path<String>,
+    ApiPath(request): ApiPath<String>,
     req: Request,
 ) -> Response {
     decide(state, id, client, request, req, false).await

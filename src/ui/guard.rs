@@ -137,7 +137,23 @@ pub(crate) fn clear_cookie(name: &str) -> HeaderValue {
 /// Adds the headers every page carries: CSP, no framing, no referrer, no
 /// caching of pages that show who is signed in, no MIME sniffing.
 pub(crate) fn page_headers(headers: &mut HeaderMap) {
-    let fixed: [(HeaderName, &'static str); 6] = [
+    for (k, v) in strict_headers() {
+        headers.insert(k, HeaderValue::from_static(v));
+    }
+}
+
+/// Adds those of [`page_headers`] an answer does not set itself (the
+/// stylesheet keeps its own `Cache-Control`).
+pub(crate) fn fill_page_headers(headers: &mut HeaderMap) {
+    for (k, v) in strict_headers() {
+        if !headers.contains_key(&k) {
+            headers.insert(k, HeaderValue::from_static(v));
+        }
+    }
+}
+
+fn strict_headers() -> [(HeaderName, &'static str); 6] {
+    [
         (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
         (header::X_FRAME_OPTIONS, "DENY"),
         (header::REFERRER_POLICY, "no-referrer"),
@@ -147,10 +163,7 @@ pub(crate) fn page_headers(headers: &mut HeaderMap) {
             HeaderName::from_static("cross-origin-opener-policy"),
             "same-origin",
         ),
-    ];
-    for (k, v) in fixed {
-        headers.insert(k, HeaderValue::from_static(v));
-    }
+    ]
 }
 
 #[cfg(test)]

@@ -12,13 +12,13 @@
 //! browser brought); codes appear in no log line.
 
 use axum::body::Body;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 
+use super::extract::PageQuery;
 use super::guard::{self, LOGIN_COOKIE, SESSION_COOKIE};
 use super::store::Principal;
 use super::{
@@ -28,8 +28,8 @@ use super::{
 use crate::approvals::Actor;
 use crate::auth::Origin;
 use crate::http::{
-    read_body, request_context, AddressScope, ApiError, ApiErrorKind, AppState, ClientAddr,
-    ListenerInfo, AUDIENCE_HINT_HEADER,
+    log_refusal, read_body, request_context, AddressScope, ApiError, ApiErrorKind, AppState,
+    BodyError, ClientAddr, ListenerInfo, AUDIENCE_HINT_HEADER,
 };
 use crate::identity::RequestId;
 
@@ -88,8 +88,17 @@ pub(super) async fn links(
     {
         return ApiError::from(&e).with_request_id(&id).into_response();
     }
-    let Ok(bytes) = read_body(&headers, body, state.max_body_bytes()).await else {
-        return api(ApiErrorKind::PayloadTooLarge);
+    let bytes = match read_body(&headers, body, state.max_body_bytes()).await {
+        Ok(b) => b,
+        Err(BodyError::TooLarge) => return api(ApiErrorKind::PayloadTooLarge),
+        Err(BodyError::Unreadable) => return api(ApiErrorKind::InvalidRequest),
+    };
+    // The shape first, as on every route: a malformed request is refused
+    // before its token is looked at.
+    let next = match serde_json::from_slice::<LinkBody>(&bytes) {
+        Ok(LinkBody { next: None }) => "/ui/".to_owned(),
+        Ok(LinkBody { next: Some(n) }) if guard::next_ok(&n) => n,
+        _ => return api(ApiErrorKind::InvalidRequest),
     };
     let authorization = headers
         .get(header::AUTHORIZATION)
@@ -97,7 +106,10 @@ pub(super) async fn links(
     let ctx = request_context(&method, &uri, &headers, &bytes, client.as_deref());
     let caller = match state.vendor().authenticate(authorization, &ctx).await {
         Ok(c) => c,
-        Err(e) => return ApiError::from(&e).with_request_id(&id).into_response(),
+        Err(e) => {
+            log_refusal("login link refused", &id, &e);
+            return ApiError::from(&e).with_request_id(&id).into_response();
+        }
     };
     let actor = Actor::from_caller(&caller);
     let Some(backend) = Backend::of(&state) else {
@@ -110,11 +122,6 @@ pub(super) async fn links(
         );
         return api(ApiErrorKind::PolicyDeny);
     }
-    let next = match serde_json::from_slice::<LinkBody>(&bytes) {
-        Ok(LinkBody { next: None }) => "/ui/".to_owned(),
-        Ok(LinkBody { next: Some(n) }) if guard::next_ok(&n) => n,
-        _ => return api(ApiErrorKind::InvalidRequest),
-    };
     let Some(origin) = link_origin(&state.discovery().audience, &headers) else {
         return api(ApiErrorKind::InvalidRequest);
     };
@@ -141,10 +148,14 @@ pub(super) async fn links(
         return api(ApiErrorKind::Unavailable);
     }
     tracing::info!(principal_arn = actor.arn(), "login link issued");
-    Json(LinkAnswer {
+    // A one-time sign-in URL: no cache may keep it.
+    let mut resp = Json(LinkAnswer {
         url: format!("{origin}/ui/login?code={code}"),
     })
-    .into_response()
+    .into_response();
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
 }
 
 #[derive(Deserialize)]
@@ -158,7 +169,7 @@ pub(super) async fn form(
     listener: Option<Extension<ListenerInfo>>,
     client: Option<Extension<ClientAddr>>,
     headers: HeaderMap,
-    query: Result<Query<CodeQuery>, QueryRejection>,
+    query: Result<PageQuery<CodeQuery>, UiError>,
 ) -> Response {
     if !guard::transport_ok(listener.as_deref(), client.as_deref(), &headers) {
         return UiError::Transport.into_response();

@@ -16,12 +16,16 @@
 //!
 //! Invariants: every page is refused unless the origin is https (directly or
 //! via a trusted proxy's `X-Forwarded-Proto`) or the listener is loopback;
-//! every page carries the strict headers of [`guard::page_headers`]; every
+//! every answer under `/ui` — pages, the JSON of `/ui/login-links`, and the
+//! router's own 404 and 405 — carries the strict headers of
+//! [`guard::page_headers`] ([`strict_headers`]); a malformed path or query is
+//! the page's 400, never axum's text (`extract`); every
 //! state-changing form needs the session's CSRF token; approvals go through
 //! the same `approvals` service as the JSON API, so its rules (people only, no
 //! self-approval, visibility) hold here without a second copy; login codes
 //! and session ids are never logged and only stored as digests.
 
+mod extract;
 mod guard;
 mod login;
 mod pages;
@@ -31,7 +35,9 @@ mod view;
 
 use std::time::Duration;
 
+use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -75,6 +81,24 @@ pub fn router() -> Router<AppState> {
         .route("/ui/login", get(login::form).post(login::sign_in))
         .route("/ui/logout", post(login::logout))
         .route(pages::STYLESHEET_PATH, get(stylesheet))
+}
+
+/// Whether `path` is the web page's: `/ui` or anything under `/ui/`.
+fn is_page_path(path: &str) -> bool {
+    path == "/ui" || path.starts_with("/ui/")
+}
+
+/// Middleware of the API router: every answer to a path of the web page
+/// carries the strict headers of [`guard::page_headers`], including those no
+/// handler of the page wrote (the router's 404 and 405, a timeout); headers an
+/// answer set itself are kept.
+pub async fn strict_headers(req: Request, next: Next) -> Response {
+    let page_path = is_page_path(req.uri().path());
+    let mut resp = next.run(req).await;
+    if page_path {
+        guard::fill_page_headers(resp.headers_mut());
+    }
+    resp
 }
 
 /// The matched route templates of [`router`], for the HTTP metrics label.

@@ -96,6 +96,7 @@ pub(crate) fn sign_in(code: &str, nonce: &str) -> Markup {
         None,
         html! {
             p { "Continue as the AWS identity that ran " code { "tvm ui" } ". This link works once, within 60 seconds of being made." }
+            p id="own-link" { "Sign in only with a link you made yourself with " code { "tvm ui" } ": this page cannot tell whose link it is, and a link someone sent you would sign you in as them." }
             form method="post" action="/ui/login" {
                 input type="hidden" name="code" value=(code);
                 input type="hidden" name="login" value=(nonce);

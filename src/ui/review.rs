@@ -11,12 +11,13 @@
 //! `tvm ui` command and a post is refused.
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use serde::Deserialize;
 
+use super::extract::PagePath;
 use super::guard::{self, SESSION_COOKIE};
 use super::pages::{self, Detail, Overview, SignedIn};
 use super::view::AuditEntry;
@@ -190,7 +191,7 @@ pub(super) async fn detail(
     listener: Option<Extension<ListenerInfo>>,
     client: Option<Extension<ClientAddr>>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
 ) -> Response {
     let s = match session(&state, listener.as_deref(), client.as_deref(), &headers).await {
         Ok(Some(s)) => s,
@@ -261,7 +262,7 @@ pub(super) async fn decide(
     listener: Option<Extension<ListenerInfo>>,
     client: Option<Extension<ClientAddr>>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     body: Body,
 ) -> Response {
     let s = match session(&state, listener.as_deref(), client.as_deref(), &headers).await {

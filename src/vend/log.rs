@@ -1,5 +1,8 @@
 //! The decision log line: exactly one per `/vend` (DESIGN §8), with whatever was
-//! known when the request ended. Never contains a token or a credential.
+//! known when the request ended, and no other line for that request: the
+//! verifier logs nothing of its own on a refusal. At INFO for an answer and a
+//! caller's fault, at WARN for a fault of tvm or an upstream. Never contains a
+//! token or a credential.
 
 use std::time::Duration;
 
@@ -67,48 +70,64 @@ impl DecisionLog {
         self.pending = None;
         let (effect, reason) = match result {
             Ok(_) => ("allow", self.reason.unwrap_or("allowed_by_rule")),
-            Err(VendError::Verify(v)) => ("deny", v.reason()),
-            Err(VendError::Denied) => ("deny", self.reason.unwrap_or("denied")),
-            Err(VendError::BadRequest(_)) => ("deny", "bad_request"),
-            Err(VendError::BadDuration(_)) => ("deny", self.reason.unwrap_or("bad_duration")),
-            Err(VendError::TooLarge) => ("deny", "payload_too_large"),
-            Err(VendError::RateLimited(_)) => ("deny", self.reason.unwrap_or("rate_limited")),
-            Err(VendError::Sts(e)) => ("error", e.outcome()),
-            Err(VendError::Credentials(_)) => ("error", "bad_credentials"),
-            Err(VendError::ApprovalRequired) => ("deny", "approval_required"),
-            Err(VendError::UnboundToken) => ("deny", "token_binds_no_request"),
-            Err(VendError::Unavailable(reason)) => ("error", *reason),
+            // The pipeline learnt a finer reason on the way (the rule's, the
+            // bucket's): it names it.
+            Err(
+                e @ (VendError::Denied | VendError::BadDuration(_) | VendError::RateLimited(_)),
+            ) => (e.effect(), self.reason.unwrap_or(e.reason())),
+            Err(e) => (e.effect(), e.reason()),
         };
         let error = result.err().map(|e| e.to_string()).unwrap_or_default();
-        self.write(effect, reason, latency, &error);
+        let level = match result {
+            Err(e) if e.is_server_fault() => Level::Warn,
+            _ => Level::Info,
+        };
+        self.write(level, effect, reason, latency, &error);
     }
 
-    fn write(&self, effect: &str, reason: &str, latency: Duration, error: &str) {
+    fn write(&self, level: Level, effect: &str, reason: &str, latency: Duration, error: &str) {
         // Borrowed, not cloned, and recorded as `&str` (not `%` Display, which
         // formats each field into a temporary string first).
         fn o(v: &Option<String>) -> &str {
             v.as_deref().unwrap_or_default()
         }
         let latency_ms = latency.as_millis() as u64;
-        tracing::info!(
-            target: "tvm::decision",
-            request_id = self.request_id.as_str(),
-            principal_arn = o(&self.principal_arn),
-            account = o(&self.account),
-            username = o(&self.username),
-            profile = o(&self.profile),
-            role_arn = o(&self.role_arn),
-            effect,
-            rule = o(&self.rule),
-            reason,
-            source_identity = o(&self.source_identity),
-            duration_seconds = self.duration_seconds.unwrap_or(0),
-            sts_request_id = o(&self.sts_request_id),
-            latency_ms,
-            error,
-            "decision"
-        );
+        // One call site per level (a tracing level is fixed per call site).
+        macro_rules! decision {
+            ($event:ident) => {
+                tracing::$event!(
+                    target: "tvm::decision",
+                    request_id = self.request_id.as_str(),
+                    principal_arn = o(&self.principal_arn),
+                    account = o(&self.account),
+                    username = o(&self.username),
+                    profile = o(&self.profile),
+                    role_arn = o(&self.role_arn),
+                    effect,
+                    rule = o(&self.rule),
+                    reason,
+                    source_identity = o(&self.source_identity),
+                    duration_seconds = self.duration_seconds.unwrap_or(0),
+                    sts_request_id = o(&self.sts_request_id),
+                    latency_ms,
+                    error,
+                    "decision"
+                )
+            };
+        }
+        match level {
+            Level::Info => decision!(info),
+            Level::Warn => decision!(warn),
+        }
     }
+}
+
+/// The level of a decision line: INFO for an answer and for a caller's fault,
+/// WARN for a fault of tvm or an upstream ([`VendError::is_server_fault`]).
+#[derive(Debug, Clone, Copy)]
+enum Level {
+    Info,
+    Warn,
 }
 
 impl Drop for DecisionLog {
@@ -116,6 +135,7 @@ impl Drop for DecisionLog {
         if let Some(metrics) = self.pending.take() {
             metrics.vend_outcome("sts_error");
             self.write(
+                Level::Warn,
                 "error",
                 "aborted",
                 Duration::ZERO,

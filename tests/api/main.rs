@@ -3,6 +3,7 @@
 //! One test per way a request can be rejected, each asserting the status, the
 //! error `Code`, and whether STS was called.
 
+mod answers;
 mod approvals;
 mod approvals_cli;
 mod approvals_webhooks;
@@ -28,6 +29,7 @@ mod ops;
 mod origins;
 mod postgres;
 mod redis_config;
+mod refusal_logs;
 mod rejections;
 mod reload;
 mod replicas;

@@ -167,6 +167,7 @@ async fn a_lost_redis_fails_closed_and_tvm_recovers_when_it_returns() {
     );
 
     fleet.redis.as_mut().unwrap().kill();
+    let mut refused = Vec::new();
     for replica in [&fleet.a, fleet.b()] {
         let token = fleet.sts.token(&fleet.sts.alice, BODY);
         let answer = replica.vend(&token, BODY).await;
@@ -174,6 +175,7 @@ async fn a_lost_redis_fails_closed_and_tvm_recovers_when_it_returns() {
         assert_eq!(answer.code(), "UNAVAILABLE");
         // The token that was accepted before cannot be used now either.
         assert_eq!(replica.vend(&token, BODY).await.status, 503);
+        refused.push(token);
     }
     assert_eq!(fleet.sts.calls("AssumeRole"), assume, "nothing vended");
     assert_eq!(
@@ -198,6 +200,13 @@ async fn a_lost_redis_fails_closed_and_tvm_recovers_when_it_returns() {
         let answer = replica.vend(&token, BODY).await;
         assert_eq!(answer.status, 200, "{answer:?}");
         assert_eq!(replica.vend(&token, BODY).await.code(), "TOKEN_REPLAYED");
+    }
+    // A token refused during the outage was not used: still valid, it is
+    // accepted once now (on either replica), then refused as replayed (README,
+    // "Failure policy").
+    for token in &refused {
+        assert_eq!(fleet.b().vend(token, BODY).await.status, 200);
+        assert_eq!(fleet.a.vend(token, BODY).await.code(), "TOKEN_REPLAYED");
     }
 }
 

@@ -229,7 +229,8 @@ async fn login_links_are_made_only_for_approvers_and_only_to_ui_paths() {
             (400, "INVALID_REQUEST"),
             "{next}"
         );
-        assert_eq!(app.sts_calls("GetCallerIdentity"), gci + 1, "{next}");
+        // The shape is checked before the token: no STS call at all.
+        assert_eq!(app.sts_calls("GetCallerIdentity"), gci, "{next}");
         assert_eq!(app.sts_calls("AssumeRole"), assume, "{next}");
     }
     // A token made for another target is refused before anything else.
