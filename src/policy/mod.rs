@@ -74,6 +74,8 @@ pub use eval::{
     RuleStep,
 };
 pub use load::{MAX_POLICY_BYTES, MAX_PROFILES, MAX_RULES};
+/// The profile-name rule, shared with the client, which holds a server's answers to it.
+pub(crate) use profile::check_profile_name;
 pub use profile::{Profile, MAX_PROFILE_NAME_LEN, MAX_SESSION_POLICY_BYTES};
 pub use rule::{Condition, Effect, Rule, MAX_CONDITION_ITEMS, MAX_RULE_NAME_LEN};
 pub use tags::{TagContext, TagError, MAX_SESSION_TAGS, MAX_TAG_KEY_CHARS, MAX_TAG_VALUE_CHARS};
