@@ -5,9 +5,11 @@
 //! Invariants: every call carries a token minted for its own method and path
 //! (an approve token is useless for a deny); a request id goes into a path only
 //! after it was checked to be 16 lowercase hex, so no input can steer a token
-//! to another route; everything the server says is printed through
-//! [`printable`] (a hostile server cannot write control sequences to the
-//! terminal); a failure is one line on stderr and exit 1; with
+//! to another route; every request object is held to its grammar
+//! ([`checked::request`]: id, status, profile, times) before anything is
+//! shown, and its free text (reasons, ARNs, comments) is printed through
+//! [`printable`] ([`super::visible`]: control, separator and bidi characters
+//! shown escaped); a failure is one line on stderr and exit 1; with
 //! `--print-credentials` stdout carries nothing but the `credential_process`
 //! JSON, so the command can sit behind `credential_process`.
 
@@ -21,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use super::commands::{credential_process_json, credentials, CredentialsArgs, TvmArgs};
 use super::http::printable;
 use super::token::Target;
-use super::{ClientError, Server};
+use super::{checked, ClientError, Server};
 
 /// First pause between two polls of `tvm request --wait`.
 const POLL_FIRST: Duration = Duration::from_secs(2);
@@ -168,7 +170,9 @@ impl Server {
         let answer = self
             .call(creds, &target("POST /requests")?, Bytes::from(body))
             .await?;
-        decode(answer, 201)
+        let r: RequestInfo = decode(answer, 201)?;
+        checked::request(&r)?;
+        Ok(r)
     }
 
     /// `GET /requests?status=pending`: what this caller may approve, and
@@ -185,7 +189,9 @@ impl Server {
                 Bytes::new(),
             )
             .await?;
-        decode::<RequestList>(answer, 200).map(|l| l.requests)
+        let list = decode::<RequestList>(answer, 200)?.requests;
+        checked::requests(&list)?;
+        Ok(list)
     }
 
     /// `GET /requests/{id}`.
@@ -195,7 +201,9 @@ impl Server {
         id: &str,
     ) -> Result<RequestInfo, ClientError> {
         let t = target(&format!("GET /requests/{}", checked_id(id)?))?;
-        decode(self.call(creds, &t, Bytes::new()).await?, 200)
+        let r: RequestInfo = decode(self.call(creds, &t, Bytes::new()).await?, 200)?;
+        checked::request(&r)?;
+        Ok(r)
     }
 
     /// `POST /requests/{id}/approve` or `/deny`.
@@ -213,7 +221,9 @@ impl Server {
         ))?;
         let body = serde_json::to_vec(&DecideBody { comment })
             .map_err(|e| ClientError::Decode(e.to_string()))?;
-        decode(self.call(creds, &t, Bytes::from(body)).await?, 200)
+        let r: RequestInfo = decode(self.call(creds, &t, Bytes::from(body)).await?, 200)?;
+        checked::request(&r)?;
+        Ok(r)
     }
 }
 
@@ -432,10 +442,9 @@ pub fn table(list: &[RequestInfo], now: jiff::Timestamp) -> String {
         "ID", "PROFILE", "DURATION", "AGE", "APPROVALS", "REQUESTER"
     );
     for r in list {
-        let mut reason: String = printable(r.reason.as_bytes())
-            .chars()
-            .take(TABLE_REASON_CHARS)
-            .collect();
+        // Cut, then escaped: an escape is never cut in half.
+        let cut: String = r.reason.chars().take(TABLE_REASON_CHARS).collect();
+        let mut reason = printable(cut.as_bytes());
         if r.reason.chars().count() > TABLE_REASON_CHARS {
             reason.push('…');
         }

@@ -1,14 +1,19 @@
 //! The `tvm credentials` cache: one file per (origin, profile, duration,
-//! caller credential source, approval id), under `$XDG_CACHE_HOME/tvm` or the
+//! caller identity ([`super::caller_key`]), approval id, break-glass reason),
+//! under `$XDG_CACHE_HOME/tvm` or the
 //! platform's cache directory, so that every AWS CLI call does not cost a vend.
 //!
 //! Invariants: the directory is 0700 and the files 0600, both owned by the
 //! user; a file that is corrupt, owned by someone else, readable by group or
-//! world, or a symlink is never trusted — it is ignored, removed and replaced;
+//! world, a symlink, a FIFO or anything else but a regular file is never
+//! trusted — it is ignored (with a warning, unless merely corrupt), removed
+//! and replaced, and opening it never blocks (`O_NONBLOCK | O_NOFOLLOW`, then
+//! `fstat` on the open file);
 //! an entry is reused only until [`REFRESH_BEFORE_EXPIRY`] before it expires;
 //! writes go to a fresh temporary file renamed into place, so concurrent
-//! invocations never see a torn file. Break-glass vends are never cached (the
-//! caller does not ask). Nothing here logs credentials.
+//! invocations never see a torn file. A break-glass vend is cached only under
+//! its exact reason: a call without `--reason`, or with another one, never
+//! reads it. Reading an entry needs no network. Nothing here logs credentials.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read as _, Write as _};
@@ -34,8 +39,9 @@ pub struct CacheKey {
     pub profile: String,
     /// `--duration`, if given.
     pub duration: Option<u32>,
-    /// Where the caller's credentials come from ([`super::source::describe`]).
-    pub source: String,
+    /// Who the caller is ([`super::caller_key::caller_key`]), so that
+    /// another identity never reads this session.
+    pub caller: String,
     /// `--approval-id`, if given.
     pub approval_id: Option<String>,
     /// `--reason` (break-glass), if given: such credentials are cached only
@@ -51,7 +57,7 @@ impl CacheKey {
             self.origin.as_str(),
             self.profile.as_str(),
             &self.duration.map(|d| d.to_string()).unwrap_or_default(),
-            self.source.as_str(),
+            self.caller.as_str(),
             self.approval_id.as_deref().unwrap_or_default(),
             // Tagged, so that an approval id and a reason of the same text
             // never share an entry.
@@ -126,14 +132,21 @@ impl Cache {
     }
 
     /// The cached credentials for `key` when trustworthy and valid for more
-    /// than [`REFRESH_BEFORE_EXPIRY`]; anything else there is removed.
+    /// than [`REFRESH_BEFORE_EXPIRY`]; anything else there is removed (with a
+    /// warning on stderr when it was not a private regular file of ours).
     pub fn get(&self, key: &CacheKey, now: jiff::Timestamp) -> Option<VendedCredentials> {
         let path = self.path(key);
         match read_trusted(&path) {
-            Some(v) if fresh(&v, now) => Some(v),
-            Some(_) => None,
-            None => {
-                // Corrupt, foreign, too open or a symlink: never trusted, replaced.
+            Entry::Missing => None,
+            Entry::Valid(v) if fresh(&v, now) => Some(v),
+            Entry::Valid(_) => None,
+            Entry::Untrusted(why) => {
+                if let Some(why) = why {
+                    eprintln!(
+                        "tvm credentials: ignoring and replacing the cache entry {}: {why}",
+                        path.display()
+                    );
+                }
                 let _ = fs::remove_file(&path);
                 None
             }
@@ -167,20 +180,50 @@ impl Cache {
     }
 }
 
-/// Reads an entry without following a symlink; `None` when missing or untrustworthy.
-fn read_trusted(path: &Path) -> Option<VendedCredentials> {
-    let f: File = OpenOptions::new()
+/// What is found at an entry's path.
+enum Entry {
+    /// Nothing.
+    Missing,
+    /// A well-formed entry of ours.
+    Valid(VendedCredentials),
+    /// Something not to trust: not a regular file, someone else's or too
+    /// open (with the reason to warn about), or corrupt (`None`: a torn or
+    /// old entry is ordinary, no warning).
+    Untrusted(Option<&'static str>),
+}
+
+/// Reads an entry without following a symlink and without blocking: opened
+/// `O_NOFOLLOW | O_NONBLOCK` (a FIFO planted there neither hangs the open nor
+/// the read), then checked with `fstat` on the open file before any read.
+fn read_trusted(path: &Path) -> Entry {
+    let flags = rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK;
+    let f: File = match OpenOptions::new()
         .read(true)
-        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+        .custom_flags(flags.bits() as i32)
         .open(path)
-        .ok()?;
-    let meta = f.metadata().ok()?;
-    if !meta.is_file() || !private(&meta) || meta.len() > MAX_ENTRY_BYTES {
-        return None;
+    {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Entry::Missing,
+        // ELOOP: a symlink; anything else unreadable is not trusted either.
+        Err(_) => return Entry::Untrusted(Some("not a regular file (a symlink?)")),
+    };
+    let Ok(meta) = f.metadata() else {
+        return Entry::Untrusted(Some("cannot stat it"));
+    };
+    if !meta.is_file() {
+        return Entry::Untrusted(Some("not a regular file"));
+    }
+    if !private(&meta) {
+        return Entry::Untrusted(Some("not a private (0600) file of yours"));
+    }
+    if meta.len() > MAX_ENTRY_BYTES {
+        return Entry::Untrusted(Some("too large"));
     }
     let mut buf = Vec::new();
-    f.take(MAX_ENTRY_BYTES).read_to_end(&mut buf).ok()?;
-    serde_json::from_slice(&buf).ok()
+    if f.take(MAX_ENTRY_BYTES).read_to_end(&mut buf).is_err() {
+        return Entry::Untrusted(None);
+    }
+    serde_json::from_slice(&buf).map_or(Entry::Untrusted(None), Entry::Valid)
 }
 
 /// Whether `v` stays valid for more than [`REFRESH_BEFORE_EXPIRY`] after `now`.
@@ -190,4 +233,41 @@ fn fresh(v: &VendedCredentials, now: jiff::Timestamp) -> bool {
     };
     let margin = jiff::SignedDuration::try_from(REFRESH_BEFORE_EXPIRY).unwrap_or_default();
     now.checked_add(margin).is_ok_and(|t| t < exp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fifo_or_a_directory_is_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo.json");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let (tx, rx) = std::sync::mpsc::channel();
+        let path = fifo.clone();
+        // A blocking open would never return: it is watched from here.
+        std::thread::spawn(move || {
+            let _ = tx.send(matches!(
+                read_trusted(&path),
+                Entry::Untrusted(Some("not a regular file"))
+            ));
+        });
+        let refused = rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("opening a FIFO blocked");
+        assert!(refused);
+        assert!(matches!(
+            read_trusted(dir.path()),
+            Entry::Untrusted(Some("not a regular file"))
+        ));
+        assert!(matches!(
+            read_trusted(&dir.path().join("missing")),
+            Entry::Missing
+        ));
+    }
 }

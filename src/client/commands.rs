@@ -13,7 +13,9 @@ use clap::Args;
 use serde::Serialize;
 
 use super::token::Target;
-use super::{cache, source, ClientError, Server, ServerArgs, VendRequest, VendedCredentials};
+use super::{
+    cache, caller_key, source, ClientError, Server, ServerArgs, VendRequest, VendedCredentials,
+};
 
 /// `--audience` help, shared by the commands that sign.
 pub(super) const AUDIENCE_HELP: &str =
@@ -77,9 +79,10 @@ pub struct VendArgs {
     /// refreshed sessions stay under it until it ends.
     #[arg(long, conflicts_with = "reason")]
     pub approval_id: Option<String>,
-    /// Break-glass: vend at once, with this reason, notified on every vend;
-    /// cached only under this exact reason, so a call without it never gets
-    /// such a session.
+    /// Break-glass: vend at once, with this reason, notified on every vend.
+    /// `tvm credentials` caches such a session only under this exact reason,
+    /// so a call without it (or with another reason) never gets it; `tvm exec`
+    /// does not use the cache.
     #[arg(long)]
     pub reason: Option<String>,
 }
@@ -122,14 +125,18 @@ pub struct TvmArgs {
 }
 
 impl TvmArgs {
-    /// The server, with the origin derived from `--url` / `--audience`.
-    pub async fn connect(&self) -> Result<Server, ClientError> {
-        Server::connect(&ServerArgs {
+    /// What the user said about the server.
+    pub fn server_args(&self) -> ServerArgs {
+        ServerArgs {
             url: self.url.clone(),
             audience: self.audience.clone(),
             ..ServerArgs::default()
-        })
-        .await
+        }
+    }
+
+    /// The server, with the origin derived from `--url` / `--audience`.
+    pub async fn connect(&self) -> Result<Server, ClientError> {
+        Server::connect(&self.server_args()).await
     }
 
     /// The caller's own credentials (`--aws-profile`, else the default chain).
@@ -230,33 +237,40 @@ pub async fn credentials_command(args: CredentialsArgs) -> ExitCode {
 }
 
 /// The credentials for `args`: from the cache when a trusted, fresh entry is
-/// there, else vended (and cached unless `--no-cache`; break-glass sessions
+/// there — with no network call at all, so a cached session outlives a tvm
+/// outage — else vended (and cached unless `--no-cache`; break-glass sessions
 /// under their reason only).
 pub(super) async fn credentials(args: &CredentialsArgs) -> Result<VendedCredentials, ClientError> {
-    let server = args.tvm.connect().await?;
-    let cacheable = !args.no_cache;
-    let key = cache::CacheKey {
-        origin: server.audience().as_str().to_owned(),
-        profile: args.vend.profile.clone(),
-        duration: args.vend.duration,
-        source: source::describe(args.tvm.caller.profile()),
-        approval_id: args.vend.approval_id.clone(),
-        reason: args.vend.reason.clone(),
-    };
-    let cache = cacheable
+    let server_args = args.tvm.server_args();
+    let (_, audience) = server_args.origins()?;
+    let cache = (!args.no_cache)
         .then(cache::default_dir)
         .flatten()
         .and_then(cache::Cache::open);
-    if let Some(hit) = cache
-        .as_ref()
-        .and_then(|c| c.get(&key, jiff::Timestamp::now()))
-    {
-        return Ok(hit);
+    let key = match &cache {
+        // Who the caller is, told offline; when it cannot be, nothing is cached.
+        Some(_) => caller_key::caller_key(args.tvm.caller.profile())
+            .await
+            .map(|caller| cache::CacheKey {
+                origin: audience.as_str().to_owned(),
+                profile: args.vend.profile.clone(),
+                duration: args.vend.duration,
+                caller,
+                approval_id: args.vend.approval_id.clone(),
+                reason: args.vend.reason.clone(),
+            }),
+        None => None,
+    };
+    if let (Some(c), Some(k)) = (&cache, &key) {
+        if let Some(hit) = c.get(k, jiff::Timestamp::now()) {
+            return Ok(hit);
+        }
     }
+    let server = Server::connect(&server_args).await?;
     let creds = args.tvm.credentials().await?;
     let vended = server.vend_with(&creds, &args.vend.request()).await?;
-    if let Some(c) = &cache {
-        if let Err(e) = c.put(&key, &vended) {
+    if let (Some(c), Some(k)) = (&cache, &key) {
+        if let Err(e) = c.put(k, &vended) {
             eprintln!("tvm credentials: not cached: {e}");
         }
     }

@@ -9,19 +9,23 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
+use super::checked::Refused;
+use super::visible::{visible, visible_bytes};
+
 /// Largest response body read from tvm.
 pub(crate) const MAX_RESPONSE_BYTES: usize = 64 * 1024;
 /// Time allowed for one request to tvm.
 pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// A failed request to tvm.
+/// A failed request to tvm. Every message is shown through [`visible`]: a
+/// server's words (serde errors quote them) never reach a terminal raw.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     /// The URL is not acceptable.
-    #[error("invalid tvm URL: {0}")]
+    #[error("invalid tvm URL: {}", visible(.0))]
     Url(String),
     /// Transport failure.
-    #[error("request to tvm failed: {0}")]
+    #[error("request to tvm failed: {}", visible(.0))]
     Transport(String),
     /// tvm answered with an error. Shown as one line with the server's
     /// `Code`, `Message` and `RequestId` (tvm's errors carry no secrets).
@@ -33,10 +37,13 @@ pub enum ClientError {
         body: String,
     },
     /// The answer could not be understood.
-    #[error("unexpected answer from tvm: {0}")]
+    #[error("unexpected answer from tvm: {}", visible(.0))]
     Decode(String),
+    /// The answer held a value that breaks its rule; none of it was used.
+    #[error(transparent)]
+    Refused(#[from] Refused),
     /// Local credentials could not be loaded or used.
-    #[error("{0}")]
+    #[error("{}", visible(.0))]
     Credentials(String),
 }
 
@@ -44,7 +51,7 @@ pub enum ClientError {
 const MAX_SHOWN_ERROR_BODY: usize = 200;
 
 /// One line from tvm's JSON error (`Code: Message (RequestId …)`), or the start
-/// of a body that is not one, with control characters replaced.
+/// of a body that is not one, shown through [`visible`].
 pub(crate) fn describe_error(body: &str) -> String {
     #[derive(serde::Deserialize)]
     #[serde(rename_all = "PascalCase")]
@@ -56,10 +63,8 @@ pub(crate) fn describe_error(body: &str) -> String {
         request_id: String,
     }
     let one_line = |s: &str| -> String {
-        s.chars()
-            .take(MAX_SHOWN_ERROR_BODY)
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .collect()
+        let start: String = s.chars().take(MAX_SHOWN_ERROR_BODY).collect();
+        visible(&start).into_owned()
     };
     match serde_json::from_str::<ErrorBody>(body) {
         Ok(e) => format!(
@@ -83,20 +88,9 @@ pub(crate) struct Response {
     pub(crate) body: Bytes,
 }
 
-/// A server's answer as text safe to print on a terminal: control characters
-/// (escape sequences, bells, carriage returns) are shown escaped, so whoever
-/// answers at `--url` cannot rewrite or hide what the user reads.
+/// A server's answer as text safe to print on a terminal ([`visible_bytes`]).
 pub(crate) fn printable(body: &[u8]) -> String {
-    String::from_utf8_lossy(body)
-        .chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
+    visible_bytes(body)
 }
 
 /// Checks the tvm base URL: https, or http to a loopback host.
@@ -164,6 +158,10 @@ mod tests {
     fn server_text_is_printed_without_control_characters() {
         let shown = printable(b"{\"Code\":\"X\"}\x1b]52;c;ZXZpbA==\x07\r\x1b[2Jok\xff");
         assert!(!shown.chars().any(char::is_control), "{shown:?}");
+        let line = super::describe_error(
+            "{\"Code\":\"X\\u001b[2J\",\"Message\":\"a\\u2028b\\u202ec\\nd\",\"RequestId\":\"r\"}",
+        );
+        assert_eq!(line, "X\\u{1b}[2J: a\\u{2028}b\\u{202e}c\\nd (RequestId r)");
         assert!(
             shown.starts_with("{\"Code\":\"X\"}\\u{1b}]52;c;ZXZpbA=="),
             "{shown:?}"

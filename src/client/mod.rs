@@ -11,10 +11,15 @@
 //! hostile server cannot obtain a token that works at another tvm; vended
 //! credentials are requested over TLS, or plain HTTP to loopback only; every
 //! request, retries included, carries a token minted for it alone (tokens are
-//! one-time).
+//! one-time); nothing a server sends is printed, written or used until it
+//! passed its rule ([`checked`]: profile names, kinds, request ids, discovery
+//! values, vended credentials), and free text it sends is only ever shown
+//! through [`visible`] (control, separator and bidi characters escaped).
 
 pub mod approvals;
 pub mod cache;
+pub mod caller_key;
+pub mod checked;
 mod commands;
 pub mod console;
 pub mod exec;
@@ -24,6 +29,7 @@ mod retry;
 pub mod source;
 pub mod token;
 pub mod ui;
+pub mod visible;
 
 use std::time::{Instant, SystemTime};
 
@@ -99,7 +105,10 @@ async fn discover(base: &str) -> Result<Discovery, ClientError> {
             body: http::printable(&resp.body),
         });
     }
-    serde_json::from_slice(&resp.body).map_err(|e| ClientError::Decode(e.to_string()))
+    let d: Discovery =
+        serde_json::from_slice(&resp.body).map_err(|e| ClientError::Decode(e.to_string()))?;
+    checked::discovery(&d)?;
+    Ok(d)
 }
 
 /// One tvm as the client sees it: where to send requests, which origin to sign
@@ -130,20 +139,29 @@ pub struct ServerArgs {
     pub region: Option<String>,
 }
 
+impl ServerArgs {
+    /// The base URL requests go to and the origin tokens are signed for, from
+    /// the user's own input alone (no network: a cache hit needs nothing more).
+    pub fn origins(&self) -> Result<(String, Origin), ClientError> {
+        let origin = Origin::parse(self.url.trim())
+            .map_err(|e| ClientError::Url(format!("--url {}: {e}", self.url)))?;
+        let base = check_base_url(origin.as_str())?;
+        let audience = match &self.audience {
+            Some(a) => Origin::parse(a.trim())
+                .map_err(|e| ClientError::Url(format!("--audience {a}: {e}")))?,
+            None => origin,
+        };
+        Ok((base, audience))
+    }
+}
+
 impl Server {
     /// Derives the origin from the user's own input, then reads the discovery
     /// document for what the user did not give (STS endpoint, region) and to
     /// fail early, with a clear message, when the server does not accept the
     /// origin — never to choose what to sign.
     pub async fn connect(args: &ServerArgs) -> Result<Self, ClientError> {
-        let origin = Origin::parse(args.url.trim())
-            .map_err(|e| ClientError::Url(format!("--url {}: {e}", args.url)))?;
-        let base = check_base_url(origin.as_str())?;
-        let audience = match &args.audience {
-            Some(a) => Origin::parse(a.trim())
-                .map_err(|e| ClientError::Url(format!("--audience {a}: {e}")))?,
-            None => origin,
-        };
+        let (base, audience) = args.origins()?;
         let (sts_endpoint, region) = match (&args.sts_endpoint, &args.region) {
             (Some(ep), Some(region)) => (ep.clone(), region.clone()),
             _ => {
@@ -311,7 +329,10 @@ impl Server {
                 body: http::printable(&resp),
             });
         }
-        serde_json::from_slice(&resp).map_err(|e| ClientError::Decode(e.to_string()))
+        let v: VendedCredentials =
+            serde_json::from_slice(&resp).map_err(|e| ClientError::Decode(e.to_string()))?;
+        checked::vended(&v)?;
+        Ok(v)
     }
 }
 

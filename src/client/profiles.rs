@@ -5,7 +5,11 @@
 //! Invariants: every stanza names the AWS profile the caller signs with
 //! (`--aws-profile`), so that `AWS_PROFILE=tvm-x aws ...` cannot make
 //! `tvm credentials` sign with the tvm stanza itself; profiles that cannot be
-//! used non-interactively (break-glass) are shown as comments, not stanzas.
+//! used non-interactively (break-glass) are shown as comments, not stanzas;
+//! nothing of a `GET /profiles` answer is printed unless every entry passed
+//! [`checked::profiles`] (names by the policy's own rule, `Kind` from its fixed
+//! set), and the user's `--prefix` and signing profile are held to
+//! [`stanza_safe`], so no value can add a line or a section to the config.
 
 use std::process::ExitCode;
 
@@ -14,8 +18,9 @@ use clap::Args;
 use serde::Deserialize;
 
 use super::commands::TvmArgs;
+use super::http::printable;
 use super::token::Target;
-use super::{ClientError, Server};
+use super::{checked, ClientError, Server};
 
 /// One entry of `GET /profiles`.
 #[derive(Debug, Clone, Deserialize)]
@@ -58,12 +63,14 @@ impl Server {
         if status != 200 {
             return Err(ClientError::Status {
                 status,
-                body: String::from_utf8_lossy(&body).into_owned(),
+                body: printable(&body),
             });
         }
-        serde_json::from_slice::<ProfilesDoc>(&body)
+        let list = serde_json::from_slice::<ProfilesDoc>(&body)
             .map(|d| d.profiles)
-            .map_err(|e| ClientError::Decode(e.to_string()))
+            .map_err(|e| ClientError::Decode(e.to_string()))?;
+        checked::profiles(&list)?;
+        Ok(list)
     }
 }
 
@@ -120,23 +127,48 @@ pub fn stanzas(url: &str, source: &str, prefix: &str, profiles: &[ProfileInfo]) 
     out
 }
 
-/// Prints `~/.aws/config` stanzas; exit 1 on failure.
+/// Characters allowed in the parts of a stanza the user gives (`--prefix`,
+/// the signing profile): nothing that ends a section header, starts a
+/// comment, or splits the `credential_process` command line.
+fn stanza_safe(s: &str) -> bool {
+    s.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"._-@+=,/:".contains(&b))
+}
+
+/// The prefix and signing profile of the stanzas, each checked with [`stanza_safe`].
+fn stanza_inputs(args: &ConfigureArgs) -> Result<(String, String), ClientError> {
+    let source = args
+        .common
+        .caller
+        .profile()
+        .map(str::to_owned)
+        .or_else(|| std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty()))
+        .unwrap_or_else(|| "default".into());
+    for (what, v) in [("--prefix", &args.prefix), ("the AWS profile", &source)] {
+        if !stanza_safe(v) {
+            return Err(ClientError::Credentials(format!(
+                "{what} {} cannot go into ~/.aws/config: use [A-Za-z0-9._-@+=,/:] only",
+                super::visible::escaped(v)
+            )));
+        }
+    }
+    Ok((args.prefix.clone(), source))
+}
+
+/// Prints `~/.aws/config` stanzas; exit 1 on failure. Nothing is printed
+/// unless every entry of the server's answer passed [`checked::profiles`].
 pub async fn configure_command(args: ConfigureArgs) -> ExitCode {
-    match fetch(&args.common).await {
-        Ok((server, profiles)) => {
-            let source = args
-                .common
-                .caller
-                .profile()
-                .map(str::to_owned)
-                .or_else(|| std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty()))
-                .unwrap_or_else(|| "default".into());
+    let fetched = match stanza_inputs(&args) {
+        Ok(inputs) => fetch(&args.common).await.map(|f| (inputs, f)),
+        Err(e) => Err(e),
+    };
+    match fetched {
+        Ok(((prefix, source), (server, profiles))) => {
             let url = server.base().to_owned();
             println!(
-                "# Add to ~/.aws/config, then: AWS_PROFILE={}<name> aws sts get-caller-identity",
-                args.prefix
+                "# Add to ~/.aws/config, then: AWS_PROFILE={prefix}<name> aws sts get-caller-identity"
             );
-            print!("{}", stanzas(&url, &source, &args.prefix, &profiles));
+            print!("{}", stanzas(&url, &source, &prefix, &profiles));
             ExitCode::SUCCESS
         }
         Err(e) => {

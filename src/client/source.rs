@@ -10,7 +10,6 @@
 
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_credential_types::Credentials;
-use sha2::{Digest as _, Sha256};
 
 use super::ClientError;
 
@@ -92,25 +91,4 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
 
 fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// Names where the caller's credentials come from, for the cache key (never a
-/// secret): the AWS profile (`--aws-profile`, else `AWS_PROFILE`), or, for
-/// keys in the environment, a hash of the access key id, or the web identity
-/// role; `default` otherwise.
-pub fn describe(profile: Option<&str>) -> String {
-    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    if let Some(p) = profile {
-        return format!("profile:{p}");
-    }
-    if let Some(akid) = env("AWS_ACCESS_KEY_ID") {
-        return format!("env:{}", hex::encode(Sha256::digest(akid.as_bytes())));
-    }
-    if let Some(p) = env("AWS_PROFILE") {
-        return format!("profile:{p}");
-    }
-    if let (Some(_), Some(role)) = (env("AWS_WEB_IDENTITY_TOKEN_FILE"), env("AWS_ROLE_ARN")) {
-        return format!("web-identity:{role}");
-    }
-    "profile:default".into()
 }

@@ -74,6 +74,8 @@ pub use eval::{
 pub use load::{MAX_POLICY_BYTES, MAX_PROFILES, MAX_RULES};
 pub use model::Day;
 pub use patterns::MAX_RULE_NAME_LEN;
+/// The profile-name rule, shared with the client, which holds a server's answers to it.
+pub(crate) use profile::check_profile_name;
 pub use profile::{Profile, MAX_PROFILE_NAME_LEN, MAX_SESSION_POLICY_BYTES};
 pub use request::{VendKind, VendRequest};
 pub use rule::{Condition, Effect, Rule, MAX_CONDITION_ITEMS};

@@ -1,15 +1,20 @@
 //! The `tvm credentials` cache, against a fake tvm that counts vends: reuse
 //! until 5 minutes before expiry, one entry per (origin, profile, duration,
-//! source, approval id, break-glass reason), `--no-cache` bypasses it, a
-//! break-glass vend is cached only under its reason, 0600 files in
-//! a 0700 directory, and a corrupt, too-open, foreign-owned or symlinked entry
-//! is never trusted but replaced; concurrent runs never tear a file.
+//! caller identity, approval id, break-glass reason), `--no-cache` bypasses
+//! it, a break-glass vend is cached only under its reason, 0600 files in
+//! a 0700 directory, and a corrupt, too-open, foreign-owned, symlinked or
+//! FIFO entry is never trusted but replaced (a FIFO without hanging); a hit
+//! needs no network (tvm down); another caller identity never reads a
+//! session (against the real tvm: it is vended afresh, and refused by
+//! policy); concurrent runs never tear a file.
 
 use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::client_env::{credential_process_json, output, ClientEnv, FakeTvm, Scripted, FAKE_KEYS};
+use crate::client_env::{
+    credential_process_json, output, shown, ClientEnv, FakeTvm, Scripted, FAKE_KEYS,
+};
 
 const HOUR: Scripted = Scripted::Vend(Duration::from_secs(3600));
 
@@ -52,21 +57,32 @@ async fn reuses_an_entry_and_keys_it_by_what_was_asked() {
     for extra in [
         &["--duration", "1800"][..],
         &["--approval-id", "0123456789abcdef"][..],
-        &["--aws-profile", "other"][..],
     ] {
         let before = fake.requests().len();
-        if extra[0] == "--aws-profile" {
-            // A profile with keys of its own.
-            env.write(
-                "credentials",
-                "[other]\naws_access_key_id = AKIAFAKECALLER000002\naws_secret_access_key = x\n",
-                false,
-            );
-        }
         run(&env, &fake, extra).await;
         run(&env, &fake, extra).await;
         assert_eq!(fake.requests().len(), before + 1, "{extra:?}");
     }
+    // A profile with keys of its own (environment keys would win over it).
+    env.write(
+        "credentials",
+        "[other]\naws_access_key_id = AKIAFAKECALLER000002\naws_secret_access_key = x\n",
+        false,
+    );
+    let before = fake.requests().len();
+    for _ in 0..2 {
+        let args = [
+            "credentials",
+            "--url",
+            &fake.url,
+            "--profile",
+            "p",
+            "--aws-profile",
+            "other",
+        ];
+        credential_process_json(&output(&mut env.tvm(&args)).await);
+    }
+    assert_eq!(fake.requests().len(), before + 1);
     // Other environment keys are another source.
     let before = fake.requests().len();
     let out = output(
@@ -185,4 +201,115 @@ async fn concurrent_runs_never_tear_the_file() {
     let before = fake.requests().len();
     run(&env, &fake, &[]).await;
     assert_eq!(fake.requests().len(), before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cache_hit_needs_no_network() {
+    let fake = FakeTvm::start(vec![HOUR]).await;
+    let env = ClientEnv::new();
+    let first = run(&env, &fake, &[]).await;
+    assert_eq!((fake.requests().len(), fake.discoveries()), (1, 1));
+    assert_eq!(run(&env, &fake, &[]).await, first);
+    assert_eq!(
+        (fake.requests().len(), fake.discoveries()),
+        (1, 1),
+        "a hit fetched nothing, not even the discovery document"
+    );
+    // tvm is down (an outage, a rollout): the cached session still answers.
+    fake.stop().await;
+    assert_eq!(run(&env, &fake, &[]).await, first);
+    let args = [
+        "credentials",
+        "--url",
+        &fake.url,
+        "--profile",
+        "p",
+        "--no-cache",
+    ];
+    let out = output(env.tvm(&args).envs(FAKE_KEYS)).await;
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the server is really down: {}",
+        shown(&out)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_caller_never_reads_the_cached_session() {
+    let app = crate::support::spawn_app().await;
+    let env = ClientEnv::new();
+    let file = |name: &str, who: &crate::support::Caller| {
+        env.write(
+            name,
+            &format!(
+                "[default]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+                who.creds.access_key_id(),
+                who.creds.secret_access_key()
+            ),
+            false,
+        )
+    };
+    let alice = file("alice", &app.alice);
+    let bob = file("bob", &app.mallory);
+    let args = ["credentials", "--url", &app.api, "--profile", "readonly"];
+    let as_who = |path: &str| {
+        let mut cmd = env.tvm(&args);
+        cmd.env("AWS_SHARED_CREDENTIALS_FILE", path);
+        cmd
+    };
+    let session = credential_process_json(&output(&mut as_who(&alice)).await);
+    assert_eq!(app.sts_calls("AssumeRole"), 1);
+    // bob is another identity: his own vend, checked by policy (which denies him).
+    let out = output(&mut as_who(&bob)).await;
+    assert_eq!(out.status.code(), Some(1), "{}", shown(&out));
+    let shown_out = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !shown_out.contains(session["AccessKeyId"].as_str().unwrap()),
+        "bob got alice's session: {shown_out}"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("403"),
+        "{}",
+        shown(&out)
+    );
+    assert_eq!(app.sts_calls("AssumeRole"), 1, "no session for bob");
+    // alice's entry is still hers.
+    assert_eq!(
+        credential_process_json(&output(&mut as_who(&alice)).await),
+        session
+    );
+    assert_eq!(app.sts_calls("AssumeRole"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fifo_in_the_cache_is_refused_without_hanging() {
+    let fake = FakeTvm::start(vec![HOUR]).await;
+    let env = ClientEnv::new();
+    let original = run(&env, &fake, &[]).await;
+    let file = entries(&env).remove(0);
+    std::fs::remove_file(&file).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .args(["-m", "600"])
+        .arg(&file)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    assert!(std::os::unix::fs::FileTypeExt::is_fifo(
+        &std::fs::symlink_metadata(&file).unwrap().file_type()
+    ));
+    let mut cmd = env.tvm(&["credentials", "--url", &fake.url, "--profile", "p"]);
+    cmd.envs(FAKE_KEYS);
+    let out = tokio::time::timeout(Duration::from_secs(20), cmd.output())
+        .await
+        .expect("a FIFO in the cache hung the client")
+        .unwrap();
+    let v = credential_process_json(&out);
+    assert_ne!(v["AccessKeyId"], original["AccessKeyId"], "vended afresh");
+    assert_eq!(fake.requests().len(), 2);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not a regular file"), "{err}");
+    let meta = std::fs::symlink_metadata(&file).unwrap();
+    assert!(meta.is_file(), "replaced by a regular entry");
+    assert_eq!(meta.mode() & 0o777, 0o600);
 }

@@ -140,12 +140,15 @@ pub struct FakeState {
     /// The `Authorization` header of every `POST /vend`, in order.
     pub seen: Vec<String>,
     pub origin: String,
+    /// How many times `/.well-known/tvm` was fetched.
+    pub discoveries: usize,
 }
 
 /// A stand-in for tvm on loopback: discovery plus a scripted `POST /vend`.
 pub struct FakeTvm {
     pub url: String,
     pub state: Arc<Mutex<FakeState>>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
 impl FakeTvm {
@@ -156,13 +159,27 @@ impl FakeTvm {
             script,
             seen: Vec::new(),
             origin: url.clone(),
+            discoveries: 0,
         }));
         let app = axum::Router::new()
             .route("/.well-known/tvm", axum::routing::get(discovery))
             .route("/vend", axum::routing::post(vend))
             .with_state(state.clone());
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        Self { url, state }
+        let task = tokio::spawn(async move { axum::serve(listener, app).await });
+        Self { url, state, task }
+    }
+
+    /// Stops serving and closes the port: every later connection is refused.
+    pub async fn stop(&self) {
+        self.task.abort();
+        while !self.task.is_finished() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// How many times the discovery document was fetched.
+    pub fn discoveries(&self) -> usize {
+        self.state.lock().unwrap().discoveries
     }
 
     /// The `POST /vend` requests received so far.
@@ -172,7 +189,11 @@ impl FakeTvm {
 }
 
 async fn discovery(State(s): State<Arc<Mutex<FakeState>>>) -> impl IntoResponse {
-    let origin = s.lock().unwrap().origin.clone();
+    let origin = {
+        let mut s = s.lock().unwrap();
+        s.discoveries += 1;
+        s.origin.clone()
+    };
     axum::Json(serde_json::json!({
         "audience": [origin],
         "sts_endpoint": "http://127.0.0.1:9",

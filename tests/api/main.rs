@@ -17,6 +17,7 @@ mod client_cache;
 mod client_dev;
 mod client_env;
 mod client_exec;
+mod client_hostile;
 mod client_profiles;
 mod client_retry;
 mod client_sources;
