@@ -579,16 +579,16 @@ fn absolute(module: &[String], path: &str) -> Option<Vec<String>> {
         .split("::")
         .filter(|s| !s.is_empty() && *s != "*")
         .collect();
-    let mut base: Vec<String> = match segs.first()? {
-        &"crate" => {
+    let mut base: Vec<String> = match *segs.first()? {
+        "crate" => {
             segs.remove(0);
             Vec::new()
         }
-        &"self" => {
+        "self" => {
             segs.remove(0);
             module.to_vec()
         }
-        &"super" => {
+        "super" => {
             let mut b = module.to_vec();
             while segs.first() == Some(&"super") {
                 segs.remove(0);
