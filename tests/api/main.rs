@@ -15,6 +15,8 @@ mod client_cache;
 mod client_dev;
 mod client_env;
 mod client_exec;
+mod client_exec_isolation;
+mod client_exec_signals;
 mod client_profiles;
 mod client_retry;
 mod client_sources;
