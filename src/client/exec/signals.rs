@@ -12,7 +12,9 @@
 //!   closing session), are passed on to the child, once per signal received;
 //! - the handlers *catch* rather than ignore: a caught signal goes back to its
 //!   default in the child at `exec`, whereas an ignored one would stay ignored
-//!   there;
+//!   there; and a signal already ignored when tvm started (`nohup`, a script's
+//!   `cmd &`) gets no handler, so it stays ignored in the child, as a shell
+//!   would leave it (read from `/proc/self/status`; elsewhere, handled);
 //! - tvm's exit code is the child's: its status, or 128+N when signal N ended
 //!   it ([`exit_code`]).
 //!
@@ -24,22 +26,34 @@ use rustix::process::{kill_process, Pid, Signal};
 use tokio::signal::unix::{signal, SignalKind};
 
 /// The signal streams, installed before the child is spawned so that no
-/// signal falls between spawning and waiting.
+/// signal falls between spawning and waiting. `None`: the signal was ignored
+/// when tvm started, and stays ignored (for tvm and the child).
 pub struct Signals {
-    interrupt: tokio::signal::unix::Signal,
-    quit: tokio::signal::unix::Signal,
-    terminate: tokio::signal::unix::Signal,
-    hangup: tokio::signal::unix::Signal,
+    interrupt: Option<tokio::signal::unix::Signal>,
+    quit: Option<tokio::signal::unix::Signal>,
+    terminate: Option<tokio::signal::unix::Signal>,
+    hangup: Option<tokio::signal::unix::Signal>,
 }
 
 impl Signals {
     /// Installs the handlers; from now on SIGINT and SIGQUIT no longer end tvm.
+    /// A signal ignored when tvm started (`nohup`, a script's `cmd &`) gets no
+    /// handler: it stays ignored, and the child inherits that, as a shell
+    /// leaves it.
     pub fn install() -> std::io::Result<Self> {
+        let ignored = ignored_at_start();
+        let handle = |kind: SignalKind| {
+            let ignored = u32::try_from(kind.as_raw_value() - 1)
+                .ok()
+                .and_then(|bit| 1u64.checked_shl(bit))
+                .is_some_and(|mask| ignored & mask != 0);
+            (!ignored).then(|| signal(kind)).transpose()
+        };
         Ok(Self {
-            interrupt: signal(SignalKind::interrupt())?,
-            quit: signal(SignalKind::quit())?,
-            terminate: signal(SignalKind::terminate())?,
-            hangup: signal(SignalKind::hangup())?,
+            interrupt: handle(SignalKind::interrupt())?,
+            quit: handle(SignalKind::quit())?,
+            terminate: handle(SignalKind::terminate())?,
+            hangup: handle(SignalKind::hangup())?,
         })
     }
 
@@ -59,13 +73,37 @@ impl Signals {
             tokio::select! {
                 status = child.wait() => return status,
                 // The child got these from the terminal itself.
-                _ = self.interrupt.recv() => {}
-                _ = self.quit.recv() => {}
-                _ = self.terminate.recv() => forward(Signal::TERM),
-                _ = self.hangup.recv() => forward(Signal::HUP),
+                _ = recv(&mut self.interrupt) => {}
+                _ = recv(&mut self.quit) => {}
+                _ = recv(&mut self.terminate) => forward(Signal::TERM),
+                _ = recv(&mut self.hangup) => forward(Signal::HUP),
             }
         }
     }
+}
+
+/// The next delivery of `s`; never, for a signal left ignored.
+async fn recv(s: &mut Option<tokio::signal::unix::Signal>) {
+    match s {
+        Some(s) => {
+            s.recv().await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+/// The signals ignored by this process, as a mask (bit N-1 for signal N),
+/// from `/proc/self/status`; none where that cannot be read.
+fn ignored_at_start() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("SigIgn:"))
+                .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
+        })
+        .unwrap_or(0)
 }
 
 /// The child's exit code, or 128+N when signal N ended it.
