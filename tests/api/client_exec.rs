@@ -1,7 +1,9 @@
 //! `tvm exec`: the loopback container-credentials endpoint (token-protected,
 //! 401 otherwise), the child's scrubbed environment, exit codes and signal
-//! forwarding, refresh before expiry, and a real AWS SDK default chain in the
-//! child (this test binary re-run as the child, see [`exec_child_sdk`]).
+//! forwarding, refresh before expiry as a real AWS SDK default chain in the
+//! child sees it (this test binary re-run as the child, see [`exec_child_sdk`]).
+//! The child's isolation from the caller's own AWS files is in
+//! `client_exec_isolation`, signals in `client_exec_signals`.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -57,14 +59,16 @@ async fn exec_serves_credentials_to_the_child_only_with_its_token() {
     env.aws_config("[profile laptop]\nregion = eu-west-1\n");
     cmd.env_remove("AWS_REGION").env("AWS_PROFILE", "laptop");
     // Everything an SDK would prefer to the endpoint, set in tvm's environment.
-    for var in [
-        "AWS_WEB_IDENTITY_TOKEN_FILE",
-        "AWS_ROLE_ARN",
-        "AWS_ROLE_SESSION_NAME",
-        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-        "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
-    ] {
-        cmd.env(var, "set-by-the-test");
+    for var in tvm::client::exec::SCRUBBED {
+        let value = match *var {
+            "AWS_ACCESS_KEY_ID" | "AWS_SECRET_ACCESS_KEY" | "AWS_SESSION_TOKEN" | "AWS_PROFILE" => {
+                continue
+            }
+            "AWS_ACCOUNT_ID" => "111122223333",
+            "AWS_CREDENTIAL_EXPIRATION" => "2099-01-01T00:00:00Z",
+            _ => "set-by-the-test",
+        };
+        cmd.env(var, value);
     }
     let child = cmd.spawn().unwrap();
     wait_for(&env.path("env")).await;
@@ -193,7 +197,7 @@ async fn exec_fails_before_running_the_child_when_denied() {
 }
 
 /// `tvm exec` running this test binary as its child, filtered to [`exec_child_sdk`].
-fn exec_self(env: &ClientEnv, url: &str, out_file: &Path) -> tokio::process::Command {
+pub fn exec_self(env: &ClientEnv, url: &str, out_file: &Path) -> tokio::process::Command {
     let exe = std::env::current_exe().unwrap().display().to_string();
     let mut cmd = env.tvm(&[
         "exec",
@@ -211,25 +215,6 @@ fn exec_self(env: &ClientEnv, url: &str, out_file: &Path) -> tokio::process::Com
     ]);
     cmd.env("TVM_TEST_CHILD_OUT", out_file);
     cmd
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rust_sdk_default_chain_in_the_child_gets_the_assumed_role() {
-    let app = spawn_app().await;
-    let env = ClientEnv::new();
-    let out_file = env.path("child-out");
-    let out = output(
-        exec_self(&env, &app.api, &out_file)
-            .envs(keys(&app.alice))
-            .env("TVM_TEST_CHILD_STS", &app.sim_url),
-    )
-    .await;
-    assert!(out.status.success(), "{}", shown(&out));
-    let written = std::fs::read_to_string(&out_file).unwrap();
-    assert!(
-        written.contains("arn=arn:aws:sts::111122223333:assumed-role/TvmReadOnly/tvm-alice-"),
-        "{written}"
-    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -260,7 +245,8 @@ async fn exec_refreshes_before_expiry_and_the_sdk_picks_it_up() {
     assert_ne!(seen[0], seen[1], "a fresh token for every vend");
 }
 
-/// Not a test of its own: the child of the two tests above. Run by them (with
+/// Not a test of its own: the child of the test above and of
+/// `client_exec_isolation`'s Rust SDK test. Run by them (with
 /// `TVM_TEST_CHILD_OUT` set) under `tvm exec`, it loads credentials through the
 /// Rust SDK's default chain — which must find the container endpoint — and
 /// writes what it saw.

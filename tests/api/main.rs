@@ -17,6 +17,8 @@ mod client_cache;
 mod client_dev;
 mod client_env;
 mod client_exec;
+mod client_exec_isolation;
+mod client_exec_signals;
 mod client_hostile;
 mod client_profiles;
 mod client_retry;

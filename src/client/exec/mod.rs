@@ -1,0 +1,124 @@
+//! `tvm exec --url U --profile P -- CMD ARGS`: runs CMD as the vended role,
+//! whatever the caller's own AWS files and environment hold.
+//!
+//! ```text
+//!  caller's chain ─▶ vend once (a denial fails here, before CMD runs)
+//!        │
+//!        ├─▶ endpoint: 127.0.0.1:random, token-protected, re-vends near expiry
+//!        ├─▶ env + profile: CMD's environment scrubbed, its AWS files replaced
+//!        │   by a private [default] with the caller profile's settings only
+//!        └─▶ signals: CMD in tvm's process group; SIGINT/SIGQUIT not forwarded,
+//!            SIGTERM/SIGHUP forwarded; tvm exits with CMD's status
+//! ```
+//!
+//! - [`endpoint`]: the loopback container-credentials endpoint every SDK and
+//!   the AWS CLI in CMD fetch (and refresh) credentials from.
+//! - [`env`]: CMD's environment and its private AWS files, so that no SDK's
+//!   chain finds anything before the endpoint.
+//! - [`profile`] (with [`ini`], the files read as botocore reads them): the
+//!   settings copied from the caller's profile, an allow-list, checked values.
+//! - [`signals`]: waiting for CMD, which signals reach it and how often.
+//!
+//! Invariants: CMD starts only after a successful vend and with its private
+//! files in place; those files are removed once it exits; credentials are
+//! never printed or logged.
+
+pub mod endpoint;
+pub mod env;
+pub mod ini;
+pub mod profile;
+pub mod signals;
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::Args;
+
+pub use env::SCRUBBED;
+
+use super::commands::TvmArgs;
+use super::{source, ClientError};
+
+/// `tvm exec`.
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// Which tvm, and whose credentials sign.
+    #[command(flatten)]
+    pub tvm: TvmArgs,
+    /// What to vend.
+    #[command(flatten)]
+    pub vend: super::commands::VendArgs,
+    /// The command to run, after `--`.
+    #[arg(last = true, required = true, num_args = 1..)]
+    pub command: Vec<OsString>,
+}
+
+/// Why `tvm exec` could not run the command.
+#[derive(Debug, thiserror::Error)]
+pub enum ExecError {
+    /// Talking to tvm, or the caller's credentials.
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    /// The caller's AWS file could not be read.
+    #[error("cannot read {0}: {1}")]
+    ReadConfig(String, std::io::Error),
+    /// The caller's profile cannot be copied for the command.
+    #[error(transparent)]
+    Profile(#[from] profile::ProfileError),
+    /// The private directory could not be made.
+    #[error("cannot write the command's AWS config: {0}")]
+    ChildFiles(std::io::Error),
+    /// The signal handlers could not be installed.
+    #[error("cannot handle signals: {0}")]
+    Signals(std::io::Error),
+    /// The command could not be started, or waited for.
+    #[error("cannot run {0}: {1}")]
+    Spawn(String, std::io::Error),
+}
+
+/// Runs `tvm exec`; the exit code is the child's.
+pub async fn exec_command(args: ExecArgs) -> ExitCode {
+    match run(args).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("tvm exec: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: ExecArgs) -> Result<ExitCode, ExecError> {
+    let server = args.tvm.connect().await?;
+    let config = source::load_config(args.tvm.caller.profile()).await;
+    let caller = source::provider_of(&config)?;
+    // Checked before vending: a profile that cannot be copied stops here.
+    let child_profile = env::caller_profile(args.tvm.caller.profile())?;
+    let request = args.vend.request();
+    // Vend once before starting the child: a denial fails here, not inside CMD.
+    let first = server
+        .vend_with(&source::load(&caller).await?, &request)
+        .await?;
+    let endpoint = endpoint::start(server, caller, request, first).await?;
+    let files = env::ChildFiles::create(&child_profile).map_err(ExecError::ChildFiles)?;
+
+    let program = args.command[0].to_string_lossy().into_owned();
+    let mut cmd = tokio::process::Command::new(&args.command[0]);
+    cmd.args(&args.command[1..]);
+    files.apply(
+        &mut cmd,
+        &endpoint.uri,
+        &endpoint.token,
+        config.region().map(|r| r.as_ref()),
+    );
+    let signals = signals::Signals::install().map_err(ExecError::Signals)?;
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| ExecError::Spawn(program.clone(), e))?;
+    let status = signals
+        .wait(&mut child)
+        .await
+        .map_err(|e| ExecError::Spawn(program, e))?;
+    drop(endpoint);
+    drop(files);
+    Ok(signals::exit_code(status))
+}
