@@ -127,3 +127,106 @@ impl CredentialCache {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+
+    use aws_credential_types::provider::{error::CredentialsError, future};
+
+    use super::*;
+
+    /// Hands out credentials expiring `ttl` from now (numbered by call), or
+    /// fails once `fail` is set.
+    #[derive(Debug)]
+    struct Counting {
+        calls: Arc<AtomicUsize>,
+        ttl: Option<Duration>,
+        fail: Arc<Mutex<bool>>,
+    }
+
+    impl ProvideCredentials for Counting {
+        fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+        where
+            Self: 'a,
+        {
+            let n = self.calls.fetch_add(1, Ordering::SeqCst);
+            if *self.fail.lock().unwrap() {
+                return future::ProvideCredentials::ready(Err(CredentialsError::not_loaded(
+                    "down",
+                )));
+            }
+            let expiry = self.ttl.map(|t| SystemTime::now() + t);
+            future::ProvideCredentials::ready(Ok(AwsCredentials::new(
+                format!("AKIA{n}"),
+                "secret",
+                None,
+                expiry,
+                "test",
+            )))
+        }
+    }
+
+    fn counting(ttl: Option<Duration>) -> (CredentialCache, Arc<AtomicUsize>, Arc<Mutex<bool>>) {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let fail = Arc::new(Mutex::new(false));
+        let provider = Counting {
+            calls: calls.clone(),
+            ttl,
+            fail: fail.clone(),
+        };
+        (
+            CredentialCache::new(Some(SharedCredentialsProvider::new(provider))),
+            calls,
+            fail,
+        )
+    }
+
+    #[tokio::test]
+    async fn long_lived_credentials_are_loaded_once() {
+        let (cache, calls, _) = counting(Some(Duration::from_secs(3600)));
+        let handles: Vec<_> = (0..8).map(|_| cache.get()).collect();
+        for h in handles {
+            assert_eq!(h.await.unwrap().credentials.access_key_id(), "AKIA0");
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        let (forever, calls, _) = counting(None);
+        forever.get().await.unwrap();
+        forever.get().await.unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn credentials_near_expiry_are_refreshed_and_kept_if_refresh_fails() {
+        // Valid for 2 more minutes: inside the refresh window, still usable.
+        let (cache, calls, fail) = counting(Some(Duration::from_secs(120)));
+        assert_eq!(
+            cache.get().await.unwrap().credentials.access_key_id(),
+            "AKIA0"
+        );
+        assert_eq!(
+            cache.get().await.unwrap().credentials.access_key_id(),
+            "AKIA1"
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        *fail.lock().unwrap() = true;
+        assert_eq!(
+            cache.get().await.unwrap().credentials.access_key_id(),
+            "AKIA1"
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn expired_or_missing_credentials_fail_closed() {
+        let (cache, _, fail) = counting(Some(Duration::ZERO));
+        *fail.lock().unwrap() = true;
+        let err = cache.get().await.unwrap_err();
+        assert_eq!(err.outcome(), "unavailable");
+        assert!(err.to_string().contains("cannot load"), "{err}");
+        let none = CredentialCache::new(None);
+        assert_eq!(none.get().await.unwrap_err().outcome(), "unavailable");
+        assert!(!format!("{none:?}").contains("secret"));
+    }
+}
