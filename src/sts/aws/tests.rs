@@ -281,3 +281,37 @@ async fn both_clients_read_the_same_answers() {
         assert_eq!(results[0], results[1], "{what}");
     }
 }
+
+#[tokio::test]
+async fn the_endpoint_is_the_sdks_and_only_scheme_and_authority() {
+    let shared = aws_config::SdkConfig::builder().build();
+    for (region, want) in [
+        ("us-east-1", "https://sts.us-east-1.amazonaws.com"),
+        ("eu-west-3", "https://sts.eu-west-3.amazonaws.com"),
+        ("cn-north-1", "https://sts.cn-north-1.amazonaws.com.cn"),
+        ("us-gov-west-1", "https://sts.us-gov-west-1.amazonaws.com"),
+    ] {
+        assert_eq!(super::resolve(region, &shared).await.unwrap(), want);
+    }
+    let t = super::target("https://sts.us-east-1.amazonaws.com:443").unwrap();
+    assert_eq!(t.host, "sts.us-east-1.amazonaws.com");
+    assert_eq!(
+        t.uri.to_string(),
+        "https://sts.us-east-1.amazonaws.com:443/"
+    );
+    let t = super::target("http://127.0.0.1:4599/").unwrap();
+    assert_eq!(t.host, "127.0.0.1:4599");
+    for bad in [
+        "https://h/path",
+        "https://h/?q",
+        "https://user@h",
+        "ftp://h",
+        "h:443",
+    ] {
+        assert!(super::target(bad).is_err(), "{bad}");
+    }
+    // A bad endpoint fails every call, closed, without sending anything.
+    let sts = AwsSts::new("us-east-1", Some("https://h/path"), Some(creds(false))).await;
+    let err = sts.assume_role(input("alice")).await.unwrap_err();
+    assert_eq!(err.outcome(), "unavailable");
+}
