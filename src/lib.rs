@@ -43,8 +43,10 @@
 //! - [`identity`]: ARN parsing, canonical principal, username, SourceIdentity and
 //!   RoleSessionName stamps, request ids.
 //! - [`policy`]: profiles and rules, evaluated as a pure function.
-//! - [`sts`]: the [`sts::Sts`] trait, the AWS SDK adapter, the STS simulator and
+//! - [`sts`]: the [`sts::Sts`] trait, tvm's SigV4 STS client, the STS simulator and
 //!   the per-replica cap on concurrent STS calls.
+//! - [`upstream`]: the HTTP client and strict XML reader shared by the
+//!   verifier's and tvm's own STS calls.
 //! - [`state`]: state kept between requests behind small traits: the replay
 //!   store and the rate buckets, in memory (one replica) or in Redis (several).
 //! - [`approvals`]: approval requests, grants, break-glass records, their
@@ -87,4 +89,5 @@ pub mod state;
 pub mod sts;
 pub mod telemetry;
 pub mod ui;
+pub mod upstream;
 pub mod vend;

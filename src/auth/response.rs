@@ -21,8 +21,9 @@ use super::transport::{TransportResponse, MAX_RESPONSE_BYTES};
 use super::VerifyError;
 use crate::identity::{AccountId, Identity, Partition, PrincipalType};
 
-/// The XML namespace of STS 2011-06-15 responses.
-pub(crate) const STS_NAMESPACE: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
+use crate::upstream::xml::XmlError;
+#[cfg(test)]
+pub(crate) use crate::upstream::xml::STS_NAMESPACE;
 
 /// STS error codes that mean "slow down" rather than "no".
 const THROTTLING_CODES: &[&str] = &["Throttling", "ThrottlingException", "RequestLimitExceeded"];
@@ -204,6 +205,23 @@ fn error_code(response: &TransportResponse) -> Option<String> {
         _ => xml::error_code(body)?,
     };
     sanitize_sts_code(&code)
+}
+
+impl From<XmlError> for ResponseError {
+    fn from(e: XmlError) -> Self {
+        match e {
+            XmlError::Malformed => Self::Malformed,
+            XmlError::Doctype => Self::Doctype,
+            XmlError::ProcessingInstruction => Self::ProcessingInstruction,
+            XmlError::Entity => Self::Entity,
+            XmlError::UnsupportedNode => Self::UnsupportedNode,
+            XmlError::WrongRoot => Self::WrongRoot,
+            XmlError::WrongNamespace => Self::WrongNamespace,
+            XmlError::UnexpectedAttribute => Self::UnexpectedAttribute,
+            XmlError::UnexpectedElement => Self::UnexpectedElement,
+            XmlError::DuplicateElement => Self::DuplicateElement,
+        }
+    }
 }
 
 /// Checks the fields against each other and builds the [`Identity`]. The ARN

@@ -230,6 +230,7 @@ pub(crate) fn response(status: u16, content_type: &str, body: &str) -> Transport
     TransportResponse {
         status: StatusCode::from_u16(status).expect("status"),
         content_type: Some(content_type.to_owned()),
+        request_id: None,
         body: Bytes::from(body.to_owned()),
     }
 }

@@ -1,108 +1,30 @@
 //! Sending the rebuilt `GetCallerIdentity` request.
 //!
 //! Owns: the [`IdentityTransport`] trait (tests inject a recording fake to prove
-//! when no dial happened) and the production [`HyperTransport`].
+//! when no dial happened) and which schemes the production transport may speak
+//! for the verification target. The client itself, its deadlines, TLS rules and
+//! body cap live in [`crate::upstream::transport`], shared with tvm's own
+//! `AssumeRole`.
 //!
-//! Invariants: the request is sent exactly as the verifier built it (nothing
-//! from the caller is forwarded); TLS is verified against the platform's native
-//! roots; plain `http` is refused unless the configured endpoint is `http`;
-//! redirects are never followed (hyper has no redirect logic, and a 3xx is
-//! classified as an STS error by the verifier); the whole exchange is bounded by
-//! [`TRANSPORT_TIMEOUT`] and the body by [`MAX_RESPONSE_BYTES`].
-
-use std::fmt;
-use std::time::Duration;
+//! Invariant: the request is sent exactly as the verifier built it (a GET with
+//! no body); plain `http` only when the configured endpoint is `http`.
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use http::header::CONTENT_TYPE;
-use http::StatusCode;
-use http_body_util::{BodyExt, Empty, LengthLimitError, Limited};
-use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
+
+pub use crate::upstream::transport::{
+    HyperTransport, TransportError, TransportResponse, MAX_RESPONSE_BYTES, TRANSPORT_TIMEOUT,
+};
 
 use super::hosts::Endpoint;
 use super::url::Scheme;
 use super::VerificationTarget;
-
-/// Deadline for one verification call, connect plus response. A slow or hanging
-/// STS must not hold request slots (and the caller) for long.
-pub const TRANSPORT_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// Deadline for the TCP connect alone, inside [`TRANSPORT_TIMEOUT`].
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
-
-/// Largest STS response body read; beyond it we stop reading and fail. A real
-/// `GetCallerIdentity` answer is well under 1 KiB.
-pub const MAX_RESPONSE_BYTES: usize = 64 * 1024;
-
-/// What came back from STS: status, `Content-Type`, and at most
-/// [`MAX_RESPONSE_BYTES`] of body.
-#[derive(Clone, PartialEq, Eq)]
-pub struct TransportResponse {
-    /// The HTTP status.
-    pub status: StatusCode,
-    /// The `Content-Type` header, if present and visible ASCII.
-    pub content_type: Option<String>,
-    /// The body.
-    pub body: Bytes,
-}
-
-impl fmt::Debug for TransportResponse {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TransportResponse")
-            .field("status", &self.status)
-            .field("content_type", &self.content_type)
-            .field("body_len", &self.body.len())
-            .finish()
-    }
-}
-
-/// Why no response could be obtained.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TransportError {
-    /// Nothing within [`TRANSPORT_TIMEOUT`].
-    #[error("timed out")]
-    Timeout,
-    /// Could not connect (DNS, TCP, TLS handshake, certificate).
-    #[error("connect failed: {0}")]
-    Connect(String),
-    /// The body exceeded [`MAX_RESPONSE_BYTES`].
-    #[error("response body exceeds the size cap")]
-    BodyTooLarge,
-    /// The exchange failed after connecting.
-    #[error("request failed: {0}")]
-    Request(String),
-    /// The client could not be built (e.g. no native root certificates).
-    #[error("transport setup failed: {0}")]
-    Setup(String),
-    /// This replica's cap on concurrent STS calls stayed full: nothing was sent.
-    #[error("too many STS calls in flight")]
-    Busy,
-}
 
 /// Sends one rebuilt `GetCallerIdentity` request.
 #[async_trait]
 pub trait IdentityTransport: Send + Sync {
     /// Sends `request` (a GET with no body) and returns the bounded response.
     async fn send(&self, request: http::Request<()>) -> Result<TransportResponse, TransportError>;
-}
-
-/// The production transport: hyper-util's pooled client over rustls, built once.
-#[derive(Clone)]
-pub struct HyperTransport {
-    client: Client<HttpsConnector<HttpConnector>, Empty<Bytes>>,
-    timeout: Duration,
-}
-
-impl fmt::Debug for HyperTransport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("HyperTransport")
-            .field("timeout", &self.timeout)
-            .finish_non_exhaustive()
-    }
 }
 
 impl HyperTransport {
@@ -119,184 +41,13 @@ impl HyperTransport {
     pub fn for_endpoint(endpoint: &Endpoint) -> Result<Self, TransportError> {
         Self::new(endpoint.scheme() == Scheme::Http)
     }
-
-    /// A transport that speaks https with verified TLS, and http only if `allow_http`.
-    pub fn new(allow_http: bool) -> Result<Self, TransportError> {
-        let provider = rustls::crypto::aws_lc_rs::default_provider();
-        let builder = HttpsConnectorBuilder::new()
-            .with_provider_and_native_roots(provider)
-            .map_err(|e| TransportError::Setup(e.to_string()))?;
-        let builder = if allow_http {
-            builder.https_or_http()
-        } else {
-            builder.https_only()
-        };
-        let mut http = HttpConnector::new();
-        http.enforce_http(false);
-        http.set_connect_timeout(Some(CONNECT_TIMEOUT));
-        let connector = builder.enable_http1().wrap_connector(http);
-        let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(30))
-            .build(connector);
-        Ok(Self {
-            client,
-            timeout: TRANSPORT_TIMEOUT,
-        })
-    }
-
-    async fn exchange(
-        &self,
-        request: http::Request<Empty<Bytes>>,
-    ) -> Result<TransportResponse, TransportError> {
-        let response = self.client.request(request).await.map_err(|e| {
-            if e.is_connect() {
-                TransportError::Connect(error_chain(&e))
-            } else {
-                TransportError::Request(error_chain(&e))
-            }
-        })?;
-        let status = response.status();
-        let content_type = response
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let body = Limited::new(response.into_body(), MAX_RESPONSE_BYTES)
-            .collect()
-            .await
-            .map_err(|e| {
-                if e.downcast_ref::<LengthLimitError>().is_some() {
-                    TransportError::BodyTooLarge
-                } else {
-                    TransportError::Request(e.to_string())
-                }
-            })?
-            .to_bytes();
-        Ok(TransportResponse {
-            status,
-            content_type,
-            body,
-        })
-    }
 }
 
 #[async_trait]
 impl IdentityTransport for HyperTransport {
     async fn send(&self, request: http::Request<()>) -> Result<TransportResponse, TransportError> {
         let (parts, ()) = request.into_parts();
-        let request = http::Request::from_parts(parts, Empty::new());
-        tokio::time::timeout(self.timeout, self.exchange(request))
+        self.send_bytes(http::Request::from_parts(parts, Bytes::new()))
             .await
-            .map_err(|_| TransportError::Timeout)?
-    }
-}
-
-/// The error and its sources, for the operator's log. hyper's messages name the
-/// failure (refused, certificate, reset), never the request URI or headers.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
-}
-
-#[cfg(test)]
-mod tests {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    use tokio::net::TcpListener;
-
-    use super::*;
-
-    /// Serves one canned HTTP/1.1 response on 127.0.0.1 and returns its URL base.
-    async fn serve_once(response: Vec<u8>) -> String {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move {
-            let (mut sock, _) = listener.accept().await.unwrap();
-            let mut buf = vec![0u8; 4096];
-            let _ = sock.read(&mut buf).await;
-            let _ = sock.write_all(&response).await;
-            let _ = sock.shutdown().await;
-        });
-        format!("http://{addr}")
-    }
-
-    fn get(url: &str) -> http::Request<()> {
-        http::Request::get(format!("{url}/?Action=GetCallerIdentity"))
-            .body(())
-            .unwrap()
-    }
-
-    #[tokio::test]
-    async fn reads_status_content_type_and_body() {
-        let base = serve_once(
-            b"HTTP/1.1 200 OK\r\ncontent-type: text/xml\r\ncontent-length: 5\r\n\r\nhello".to_vec(),
-        )
-        .await;
-        let t = HyperTransport::new(true).unwrap();
-        let r = t.send(get(&base)).await.unwrap();
-        assert_eq!(r.status, StatusCode::OK);
-        assert_eq!(r.content_type.as_deref(), Some("text/xml"));
-        assert_eq!(&r.body[..], b"hello");
-    }
-
-    #[tokio::test]
-    async fn does_not_follow_redirects() {
-        let base = serve_once(
-            b"HTTP/1.1 302 Found\r\nlocation: http://169.254.169.254/\r\ncontent-length: 0\r\n\r\n"
-                .to_vec(),
-        )
-        .await;
-        let r = HyperTransport::new(true)
-            .unwrap()
-            .send(get(&base))
-            .await
-            .unwrap();
-        assert_eq!(r.status, StatusCode::FOUND);
-    }
-
-    #[tokio::test]
-    async fn caps_the_body() {
-        let body = vec![b'a'; MAX_RESPONSE_BYTES + 1];
-        let mut resp =
-            format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", body.len()).into_bytes();
-        resp.extend_from_slice(&body);
-        let base = serve_once(resp).await;
-        let err = HyperTransport::new(true)
-            .unwrap()
-            .send(get(&base))
-            .await
-            .unwrap_err();
-        assert_eq!(err, TransportError::BodyTooLarge);
-    }
-
-    #[tokio::test]
-    async fn https_only_refuses_http() {
-        let base = serve_once(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n".to_vec()).await;
-        let err = HyperTransport::new(false)
-            .unwrap()
-            .send(get(&base))
-            .await
-            .unwrap_err();
-        assert!(matches!(err, TransportError::Connect(_)), "{err:?}");
-    }
-
-    #[tokio::test]
-    async fn times_out() {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let hold = tokio::spawn(async move {
-            let (_sock, _) = listener.accept().await.unwrap();
-            tokio::time::sleep(Duration::from_secs(30)).await;
-        });
-        let mut t = HyperTransport::new(true).unwrap();
-        t.timeout = Duration::from_millis(200);
-        let err = t.send(get(&format!("http://{addr}"))).await.unwrap_err();
-        assert_eq!(err, TransportError::Timeout);
-        hold.abort();
     }
 }

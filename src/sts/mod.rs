@@ -1,8 +1,9 @@
 //! AWS STS behind a small trait, so the vending pipeline never depends on the SDK.
 //!
-//! Owns: the [`Sts`] trait and its input/output types, the production adapter on
-//! `aws-sdk-sts` ([`aws::AwsSts`]), and the STS simulator ([`sim`]) used by `tvm
-//! dev` and the tests.
+//! Owns: the [`Sts`] trait and its input/output types, the production client
+//! ([`aws::AwsSts`]: SigV4 over the shared hyper client), the `aws-sdk-sts`
+//! adapter it is tested against ([`sdk::SdkSts`]), and the STS simulator
+//! ([`sim`]) used by `tvm dev` and the tests.
 //!
 //! Invariants: [`Credentials`] never print their secret parts (`Debug` is
 //! redacted); [`StsError`] keeps throttling apart from other failures so the API
@@ -10,6 +11,7 @@
 
 pub mod aws;
 pub mod gate;
+pub mod sdk;
 pub mod sim;
 
 use std::fmt;

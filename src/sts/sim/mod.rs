@@ -45,7 +45,7 @@ mod server;
 mod sigv4;
 mod store;
 mod types;
-mod xml;
+pub(crate) mod xml;
 
 #[cfg(test)]
 mod testkit;

@@ -1,4 +1,7 @@
-//! The production [`Sts`] adapter on `aws-sdk-sts`, built once at start-up.
+//! The [`Sts`] adapter on `aws-sdk-sts`: tvm's AssumeRole client until
+//! [`super::aws::AwsSts`] replaced it on the vend path, kept as the reference
+//! its replacement is tested against (same parameters sent, same answers read,
+//! same errors classified) and for callers that want the SDK's behaviour.
 //!
 //! tvm's own credentials come from the default AWS chain (IRSA / pod identity,
 //! instance profile, environment) unless explicit ones are given (`tvm dev`,
@@ -17,21 +20,18 @@ use jiff::Timestamp;
 
 use super::{AssumeRoleInput, AssumedRole, CallerIdentity, Credentials, Sts, StsError};
 
-/// Time allowed for one AssumeRole call including retries; well inside the
-/// request timeout so the caller gets an STS error, not a generic timeout.
-pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(8);
+use super::aws::{MAX_ATTEMPTS, OPERATION_TIMEOUT};
+
 /// Time allowed to connect to STS.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
-/// Attempts per call (the SDK's standard retry with backoff, throttling included).
-pub const MAX_ATTEMPTS: u32 = 2;
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// `aws-sdk-sts` behind the [`Sts`] trait.
 #[derive(Debug, Clone)]
-pub struct AwsSts {
+pub struct SdkSts {
     client: aws_sdk_sts::Client,
 }
 
-impl AwsSts {
+impl SdkSts {
     /// Builds the client for `region`, optionally at `endpoint_url`, with
     /// explicit credentials or (when `None`) the default credential chain.
     pub async fn new(
@@ -104,7 +104,7 @@ fn timestamp(dt: &aws_smithy_types::DateTime) -> Result<Timestamp, StsError> {
 }
 
 #[async_trait]
-impl Sts for AwsSts {
+impl Sts for SdkSts {
     async fn assume_role(&self, input: AssumeRoleInput) -> Result<AssumedRole, StsError> {
         let tags = input
             .tags
