@@ -11,6 +11,8 @@ use sqlx::{Any, Row, Transaction};
 use super::view::{rfc3339, ApprovalView, RequestView, Status};
 use crate::database::is_id;
 
+/// The columns of `approval_requests` in the order [`Stored::from_row`]
+/// reads them.
 pub(super) const REQUEST_COLUMNS: &str =
     "id, status, profile, rule_name, rule_digest, approvals_needed, \
      grant_seconds, requester_arn, requester_user_id, requester_canonical, requester_username, \
