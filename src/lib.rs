@@ -17,8 +17,8 @@
 //! | 9 commands | `cli`, `policy_cli`, `sim_cli`, `bench`, `dev`, `dev_log`, `config_check` | the `tvm` subcommands: argument structs and `run` functions; `cli` only parses and dispatches |
 //! | 7 wiring | `startup`, `selfcheck` | building the service from a validated config, binding, draining |
 //! | 6 http surface | `http`, `ui` | the routers: the JSON API and the approvers' web page |
-//! | 5 services | `vend`, `approvals`, `client` | the vend pipeline; requests, grants and break-glass; the client side |
-//! | 3 domain | `auth`, `policy`, `sts`, `state`, `reload` | the trust boundary, the policy, STS, shared state, the live policy |
+//! | 5 services | `vend`, `approvals`, `client`, `ledger`, `audit` | the vend pipeline; requests, grants and break-glass; the client side; what was vended; the audit trail |
+//! | 3 domain | `auth`, `policy`, `sts`, `state`, `reload`, `database` | the trust boundary, the policy, STS, shared state, the live policy, the shared database |
 //! | 1 base | `identity`, `config`, `metrics`, `clock`, `telemetry` | ARNs and stamps, config types, metrics, time, logs |
 //!
 //! # Layout
@@ -49,8 +49,14 @@
 //!   verifier's and tvm's own STS calls.
 //! - [`state`]: state kept between requests behind small traits: the replay
 //!   store and the rate buckets, in memory (one replica) or in Redis (several).
-//! - [`approvals`]: approval requests, grants, break-glass records, their
-//!   audit trail and webhooks, in a SQLite or Postgres database (DESIGN §12).
+//! - [`database`]: the SQLite or Postgres pool, its owner-only file and the
+//!   versioned migrations, shared by every service that stores rows.
+//! - [`approvals`]: approval requests, grants, break-glass records and
+//!   webhooks (DESIGN §12).
+//! - [`audit`]: the append-only audit trail every state change writes in its
+//!   own transaction (DESIGN §13's `audit_events` and `GET /audit` go here).
+//! - [`ledger`]: what was vended — today the vends under a grant (DESIGN
+//!   §13's ledger of every vend and `GET /sessions` go here).
 //! - [`vend`]: the pipeline that ties the above together for one request.
 //! - [`http`]: routers for the API and admin listeners, error mapping.
 //! - [`ui`]: the approvers' web page at `/ui/` (sign-in links, sessions, CSRF,
@@ -67,6 +73,7 @@
 //! `auth`, `identity` and `policy` never import axum.
 
 pub mod approvals;
+pub mod audit;
 pub mod auth;
 pub mod bench;
 pub mod cli;
@@ -74,10 +81,12 @@ pub mod client;
 pub mod clock;
 pub mod config;
 pub mod config_check;
+pub mod database;
 pub mod dev;
 pub mod dev_log;
 pub mod http;
 pub mod identity;
+pub mod ledger;
 pub mod metrics;
 pub mod policy;
 pub mod policy_cli;

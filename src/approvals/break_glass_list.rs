@@ -10,7 +10,8 @@
 
 use sqlx::Row;
 
-use super::service::{ApprovalError, Approvals};
+use super::error::ApprovalError;
+use super::service::Approvals;
 use super::view::{rfc3339, BreakGlassView};
 use super::Actor;
 use crate::policy::{Effect, Policy, Rule};

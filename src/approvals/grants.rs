@@ -1,20 +1,30 @@
-//! The vend side of approvals: a grant serving a vend, the vends listed with
-//! their grant, break-glass records, and the audit trail read back.
+//! The vend side of a grant (DESIGN §12): the grant a vend with an
+//! `approval_id` may use, and the vends made under a grant or break-glass
+//! record, listed with it (through the `ledger`, with an audit row).
 //!
 //! Invariants: a grant serves only its requester (same STS ARN and `UserId`)
 //! for its profile, only while approved, its rule unchanged (name and digest)
-//! and at least [`MIN_GRANT_LEFT_SECONDS`] left; a break-glass record and its
-//! `break_glass.used` outbox rows are written in one transaction before the
-//! vend.
+//! and at least [`MIN_GRANT_LEFT_SECONDS`] left; a vend is listed with its
+//! grant in one transaction with its audit row.
 
-use sqlx::Row;
-
-use super::service::{audit, fetch, ApprovalError, Approvals, LiveGrant};
-use super::view::{rfc3339, BreakGlassView, Status};
-use super::webhook::WebhookText;
-use super::{is_id, new_id, Actor, MIN_GRANT_LEFT_SECONDS};
+use super::error::ApprovalError;
+use super::service::Approvals;
+use super::stored::fetch;
+use super::view::Status;
+use super::{Actor, MIN_GRANT_LEFT_SECONDS};
+use crate::database::is_id;
 use crate::identity::RequestId;
 use crate::policy::Rule;
+use crate::{audit, ledger};
+
+/// A grant a vend may use now.
+#[derive(Debug, Clone)]
+pub struct LiveGrant {
+    /// The request id (16 hex).
+    pub id: String,
+    /// The session length to vend.
+    pub duration_seconds: u32,
+}
 
 impl Approvals {
     /// The grant `approval_id` for a vend of `profile` by `actor` under `rule`
@@ -79,19 +89,17 @@ impl Approvals {
     ) -> Result<(), ApprovalError> {
         let now = self.now();
         let mut tx = self.db.pool.begin().await.map_err(|e| self.db_err(e))?;
-        sqlx::query(
-            "INSERT INTO grant_vends (grant_id, http_request_id, source_identity, \
-             duration_seconds, at) VALUES ($1, $2, $3, $4, $5)",
+        ledger::record_grant_vend(
+            &mut tx,
+            grant_id,
+            http,
+            source_identity,
+            duration_seconds,
+            now,
         )
-        .bind(grant_id)
-        .bind(http.as_str())
-        .bind(source_identity)
-        .bind(i64::from(duration_seconds))
-        .bind(now)
-        .execute(&mut *tx)
         .await
         .map_err(|e| self.db_err(e))?;
-        audit(
+        audit::record(
             &mut tx,
             grant_id,
             "vended",
@@ -105,102 +113,10 @@ impl Approvals {
         tx.commit().await.map_err(|e| self.db_err(e))
     }
 
-    /// Writes a break-glass record (and its `break_glass.used` outbox rows)
-    /// before the vend; returns its id.
-    pub async fn break_glass(
-        &self,
-        actor: &Actor,
-        profile: &str,
-        rule: &str,
-        reason: &str,
-        duration_seconds: u32,
-        http: &RequestId,
-    ) -> Result<String, ApprovalError> {
-        if !actor.is_person() {
-            return Err(ApprovalError::Denied);
-        }
-        let now = self.now();
-        let id = new_id();
-        let mut tx = self.db.pool.begin().await.map_err(|e| self.db_err(e))?;
-        sqlx::query(
-            "INSERT INTO break_glass_records (id, profile, rule_name, caller_arn, \
-             caller_user_id, reason, duration_seconds, http_request_id, at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(&id)
-        .bind(profile)
-        .bind(rule)
-        .bind(actor.arn())
-        .bind(actor.user_id())
-        .bind(reason)
-        .bind(i64::from(duration_seconds))
-        .bind(http.as_str())
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| self.db_err(e))?;
-        audit(&mut tx, &id, "break_glass", actor.arn(), reason, http, now)
-            .await
-            .map_err(|e| self.db_err(e))?;
-        let record = BreakGlassView {
-            id: id.clone(),
-            profile: profile.to_owned(),
-            caller: actor.arn().to_owned(),
-            reason: reason.to_owned(),
-            duration_seconds,
-            request_id: http.as_str().to_owned(),
-            at: rfc3339(now),
-        };
-        let text = WebhookText::new()
-            .word("BREAK-GLASS: ")
-            .field(actor.arn())
-            .word(" took ")
-            .field(profile)
-            .word(" for ")
-            .field(&duration_seconds.to_string())
-            .word("s: ")
-            .field(reason);
-        self.webhooks
-            .enqueue(&mut tx, "break_glass.used", &text, &record, now)
-            .await
-            .map_err(|e| self.db_err(e))?;
-        tx.commit().await.map_err(|e| self.db_err(e))?;
-        Ok(id)
-    }
-
-    /// The audit trail of a request or record in the order it was written
-    /// (the monotonic `seq`, so rows of one second keep their order): (action,
-    /// actor ARN, HTTP request id, unix seconds).
-    pub async fn audit_trail(
-        &self,
-        subject: &str,
-    ) -> Result<Vec<(String, String, String, i64)>, ApprovalError> {
-        let rows = sqlx::query(
-            "SELECT action, actor_arn, http_request_id, at FROM approval_audit \
-             WHERE subject_id = $1 ORDER BY seq",
-        )
-        .bind(subject)
-        .fetch_all(&self.db.pool)
-        .await
-        .map_err(|e| self.db_err(e))?;
-        rows.iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(|e| self.db_err(e))
-    }
-
     /// The vends made under a grant or record: (HTTP request id, SourceIdentity).
-    pub async fn vends_of(&self, grant_id: &str) -> Result<Vec<(String, String)>, ApprovalError> {
-        let rows = sqlx::query(
-            "SELECT http_request_id, source_identity FROM grant_vends WHERE grant_id = $1 ORDER BY at",
-        )
-        .bind(grant_id)
-        .fetch_all(&self.db.pool)
-        .await
-        .map_err(|e| self.db_err(e))?;
-        rows.iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-            .collect::<Result<_, sqlx::Error>>()
+    pub async fn vends_of(&self, grant_id: &str) -> Result<Vec<ledger::GrantVend>, ApprovalError> {
+        ledger::vends_of_grant(&self.db.pool, grant_id)
+            .await
             .map_err(|e| self.db_err(e))
     }
 }

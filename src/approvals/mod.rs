@@ -1,14 +1,18 @@
 //! Approvals and break-glass (DESIGN §12): requests, approvals, grants,
-//! break-glass records, their audit trail and the webhook outbox.
+//! break-glass records and the webhook outbox. The database they live in is
+//! [`crate::database`]; their audit rows are written through [`crate::audit`]
+//! and the vends under a grant are listed through [`crate::ledger`].
 //!
-//! Layout: `actor` (who acts; people only; same-person rule) → `db` (pool and
-//! versioned migrations, SQLite or Postgres; `sqlite_file` makes the SQLite
-//! file owner-only) → this file, the service
-//! ([`Approvals`]: create, list, get, approve, deny, and the two vend hooks)
-//! → `break_glass_list` (who sees which break-glass uses)
-//! → `view` (the JSON request object) → `webhook` (outbox and deliverer);
-//! `text` says how caller-written text is shown and measured (web page,
-//! webhook `text`, `reason_min_length`).
+//! Layout: `actor` (who acts; people only; same-person rule) → `error`
+//! ([`ApprovalError`]) → `service` ([`Approvals`]: what every operation
+//! shares) → `stored` (a request row and its view) and `eligibility` (who may
+//! see and decide) → the operations, one file each: `lifecycle` (create,
+//! list, get, expiry, audit trail), `decisions` (approve, deny), `grants` (a
+//! grant serving a vend, its vends), `break_glass` (records) and
+//! `break_glass_list` (who sees which) → `notify` (webhook texts, the
+//! deliverer); `view` is the JSON request object, `webhook` the outbox and
+//! deliverer, `text` how caller-written text is shown and measured (web
+//! page, webhook `text`, `reason_min_length`).
 //!
 //! Invariants:
 //! - every state change runs in one transaction with its append-only audit row
@@ -25,11 +29,16 @@
 //!   its rule is unchanged (digest) and still the first to match.
 
 mod actor;
+mod break_glass;
 mod break_glass_list;
-mod db;
+mod decisions;
+mod eligibility;
+mod error;
 mod grants;
+mod lifecycle;
+mod notify;
 mod service;
-mod sqlite_file;
+mod stored;
 mod text;
 mod view;
 mod webhook;
@@ -39,14 +48,19 @@ mod tests;
 
 pub use actor::{person_key, same_person, Actor};
 pub use break_glass_list::MAX_BREAK_GLASS_LISTED;
-pub use db::{backend_of, connect, Backend, Database, DbError};
-pub use service::{ApprovalError, Approvals, LiveGrant, NewRequest};
-pub use sqlite_file::DATABASE_FILE_MODE;
+pub use error::ApprovalError;
+pub use grants::LiveGrant;
+pub use lifecycle::NewRequest;
+pub use service::Approvals;
 pub use text::{display, is_hidden, visible_len, webhook_field};
 pub use view::{rfc3339, ApprovalView, BreakGlassView, RequestView, Status};
 pub use webhook::{
     sign, Deliverer, WebhookSettings, WebhookTarget, WebhookText, Webhooks, EVENTS,
     MAX_DELIVERY_AGE,
+};
+// The database moved to `crate::database`; these names stay importable here.
+pub use crate::database::{
+    backend_of, connect, is_id, new_id, Backend, Database, DbError, DATABASE_FILE_MODE,
 };
 
 /// Validated `approvals` config.
@@ -95,16 +109,3 @@ pub const MAX_COMMENT_CHARS: usize = 1_000;
 
 /// Most requests `GET /requests` returns.
 pub const MAX_LISTED: i64 = 500;
-
-/// A new 16-lowercase-hex id from the CSPRNG (request and record ids).
-pub fn new_id() -> String {
-    use rand::RngCore;
-    let mut b = [0u8; 8];
-    rand::rng().fill_bytes(&mut b);
-    hex::encode(b)
-}
-
-/// Whether `s` looks like an id (16 lowercase hex).
-pub fn is_id(s: &str) -> bool {
-    s.len() == 16 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-}

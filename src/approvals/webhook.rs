@@ -177,7 +177,7 @@ impl Webhooks {
         request: &T,
         now: i64,
     ) -> Result<(), sqlx::Error> {
-        let id = super::new_id();
+        let id = crate::database::new_id();
         let body = serde_json::to_string(&Envelope {
             id: &id,
             event,
@@ -211,11 +211,17 @@ pub struct Deliverer {
 }
 
 impl Deliverer {
-    /// A deliverer for the service's outbox.
-    pub fn new(approvals: &super::Approvals, clock: Arc<dyn Clock>, metrics: Metrics) -> Self {
+    /// A deliverer over `pool`'s outbox (the service builds one with
+    /// `Deliverer::new`, in `notify`).
+    pub(super) fn from_parts(
+        pool: sqlx::AnyPool,
+        webhooks: Arc<Webhooks>,
+        clock: Arc<dyn Clock>,
+        metrics: Metrics,
+    ) -> Self {
         Self {
-            pool: approvals.database().pool.clone(),
-            webhooks: approvals.webhooks().clone(),
+            pool,
+            webhooks,
             clock,
             metrics,
         }

@@ -1,4 +1,4 @@
-//! The SQLite approvals file on disk: created by tvm itself, owner-only
+//! The SQLite database file on disk: created by tvm itself, owner-only
 //! (0600), before sqlx opens it.
 //!
 //! Invariants: the database holds every request's reason, the audit trail
@@ -16,7 +16,7 @@ use std::str::FromStr;
 
 use sqlx::sqlite::SqliteConnectOptions;
 
-use super::db::DbError;
+use super::error::DbError;
 
 /// The mode of the database file and its companions.
 pub const DATABASE_FILE_MODE: u32 = 0o600;
@@ -112,7 +112,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("approvals.db");
         let url = format!("sqlite://{}", path.display());
-        let db = super::super::connect(&url).await.unwrap();
+        let db = crate::database::connect(&url).await.unwrap();
         // Write something so SQLite has its companions open.
         sqlx::query("INSERT INTO ui_login_codes VALUES ('d', 'a', 'u', '/ui/', 1)")
             .execute(&db.pool)
