@@ -19,7 +19,7 @@
 //! | 6 http surface | `http`, `ui` | the routers: the JSON API and the approvers' web page |
 //! | 5 services | `vend`, `approvals`, `client` | the vend pipeline; requests, grants and break-glass; the client side |
 //! | 3 domain | `auth`, `policy`, `sts`, `state`, `reload` | the trust boundary, the policy, STS, shared state, the live policy |
-//! | 1 base | `identity`, `config`, `metrics`, `clock`, `telemetry` | ARNs and stamps, config types, metrics, time, logs |
+//! | 1 base | `identity`, `net`, `config`, `metrics`, `clock`, `telemetry` | ARNs and stamps; regions, STS hosts, origins, URLs; config types; metrics, time, logs |
 //!
 //! # Layout
 //!
@@ -42,6 +42,8 @@
 //! - [`auth`]: the trust boundary; only it constructs an [`auth::VerifiedCaller`].
 //! - [`identity`]: ARN parsing, canonical principal, username, SourceIdentity and
 //!   RoleSessionName stamps, request ids.
+//! - [`net`]: the validated AWS and HTTP names as plain values: regions and
+//!   their STS hosts, configured endpoints, origins, the strict URL grammar.
 //! - [`policy`]: profiles and rules, evaluated as a pure function.
 //! - [`sts`]: the [`sts::Sts`] trait, the AWS SDK adapter, the STS simulator and
 //!   the per-replica cap on concurrent STS calls.
@@ -77,6 +79,7 @@ pub mod dev_log;
 pub mod http;
 pub mod identity;
 pub mod metrics;
+pub mod net;
 pub mod policy;
 pub mod policy_cli;
 pub mod reload;

@@ -6,12 +6,12 @@
 //!
 //! ```text
 //! Authorization ─▶ token.rs  (step 1: size cap, prefix, nonce, base64url, UTF-8)
-//!               ─▶ url.rs    (strict URL grammar, strict query decoding)
-//!               ─▶ hosts.rs + proof.rs (steps 2–5: destination, parameters,
+//!               ─▶ net::url  (strict URL grammar, strict query decoding)
+//!               ─▶ net::hosts + proof.rs (steps 2–5: destination, parameters,
 //!                              scope, signed headers, time window)
 //!               ─▶ state::replay (step 6: signature reserved once; in memory
 //!                              or shared in Redis)          [no I/O above]
-//!               ─▶ origin.rs (step 7: which configured origin this request names)
+//!               ─▶ net::origin (step 7: which configured origin this request names)
 //!               ─▶ rebuild.rs (step 7: tvm's own request, own header values:
 //!                              origin, body hash, method and path, nonce)
 //!               ─▶ transport.rs (one bounded HTTPS GET, no redirects)
@@ -29,14 +29,11 @@
 
 mod caller;
 mod error;
-mod hosts;
-mod origin;
 mod proof;
 mod rebuild;
 mod response;
 mod token;
 mod transport;
-mod url;
 
 #[cfg(test)]
 mod tests;
@@ -49,6 +46,10 @@ use std::sync::Arc;
 use http::HeaderValue;
 use jiff::{SignedDuration, Timestamp};
 
+pub use crate::net::{
+    is_known_region, is_region_name, Endpoint, EndpointError, Origin, OriginError, Scheme,
+    UrlError, MAX_ORIGIN_LEN, MAX_REGION_LEN,
+};
 use crate::state::replay;
 pub use crate::state::replay::{
     InMemoryReplayStore, ReplayError, ReplayKey, ReplayStore, REPLAY_CACHE_CAPACITY,
@@ -56,9 +57,6 @@ pub use crate::state::replay::{
 };
 pub use caller::VerifiedCaller;
 pub use error::{VerifyError, VerifyErrorKind};
-pub use hosts::is_known_region;
-pub use hosts::{is_region_name, Endpoint, EndpointError, MAX_REGION_LEN};
-pub use origin::{Origin, OriginError, MAX_ORIGIN_LEN};
 pub use proof::MAX_EXPIRES_SECS;
 pub use response::ResponseError;
 pub use token::MAX_TOKEN_LEN;
@@ -66,13 +64,12 @@ pub use transport::{
     HyperTransport, IdentityTransport, TransportError, TransportResponse, MAX_RESPONSE_BYTES,
     TRANSPORT_TIMEOUT,
 };
-pub use url::{Scheme, UrlError};
 
+pub(crate) use crate::net::sigv4_encode;
 pub(crate) use rebuild::body_sha256;
 #[cfg(test)]
 pub(crate) use token::is_nonce;
 pub(crate) use token::{encode_eks, encode_tvm_v1};
-pub(crate) use url::sigv4_encode;
 
 use crate::clock::Clock;
 use crate::identity::Partition;
@@ -182,7 +179,7 @@ impl VerifierSettings {
             }
         }
         if let VerificationTarget::Aws { partition, region } = &self.target {
-            hosts::regional_host(*partition, region).ok_or(SettingsError::Region)?;
+            crate::net::regional_host(*partition, region).ok_or(SettingsError::Region)?;
         }
         if self.max_clock_skew.is_negative() || self.max_clock_skew > MAX_CLOCK_SKEW_LIMIT {
             return Err(SettingsError::ClockSkew);
@@ -239,7 +236,7 @@ fn allowed_target(target: &VerificationTarget) -> AllowedTarget {
     match target {
         VerificationTarget::Endpoint { endpoint, .. } => AllowedTarget::Endpoint(endpoint.clone()),
         VerificationTarget::Aws { partition, .. } => {
-            AllowedTarget::Aws(hosts::Allowlist::for_partition(*partition))
+            AllowedTarget::Aws(crate::net::Allowlist::for_partition(*partition))
         }
     }
 }
@@ -393,7 +390,7 @@ impl Verifier {
         match &self.settings.target {
             VerificationTarget::Endpoint { endpoint, .. } => endpoint.base_url(),
             VerificationTarget::Aws { partition, region } => {
-                format!("https://{}", hosts::sts_host(*partition, region))
+                format!("https://{}", crate::net::sts_host(*partition, region))
             }
         }
     }

@@ -23,9 +23,8 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
-use super::hosts::Endpoint;
-use super::url::Scheme;
 use super::VerificationTarget;
+use crate::net::{Endpoint, Scheme};
 
 /// Deadline for one verification call, connect plus response. A slow or hanging
 /// STS must not hold request slots (and the caller) for long.
