@@ -46,14 +46,8 @@ pub enum DbError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
-/// The backend in use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    /// Embedded, one replica.
-    Sqlite,
-    /// Shared by several replicas.
-    Postgres,
-}
+/// The backend in use (a settings type of [`crate::config`]).
+pub use crate::config::Backend;
 
 /// The pool and which backend it talks to.
 #[derive(Debug, Clone)]
@@ -66,13 +60,7 @@ pub struct Database {
 
 /// The backend a URL names.
 pub fn backend_of(url: &str) -> Result<Backend, DbError> {
-    if url.starts_with("sqlite:") {
-        Ok(Backend::Sqlite)
-    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Backend::Postgres)
-    } else {
-        Err(DbError::Scheme)
-    }
+    Backend::of_url(url).ok_or(DbError::Scheme)
 }
 
 /// Opens the database (creating a SQLite file if missing) and runs the

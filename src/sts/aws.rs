@@ -17,9 +17,9 @@ use jiff::Timestamp;
 
 use super::{AssumeRoleInput, AssumedRole, CallerIdentity, Credentials, Sts, StsError};
 
-/// Time allowed for one AssumeRole call including retries; well inside the
-/// request timeout so the caller gets an STS error, not a generic timeout.
-pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(8);
+/// Time allowed for one AssumeRole call including retries (defined in
+/// [`crate::config`], whose `server.request_timeout` must outlive it).
+pub use crate::config::OPERATION_TIMEOUT;
 /// Time allowed to connect to STS.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// Attempts per call (the SDK's standard retry with backoff, throttling included).
