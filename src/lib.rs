@@ -37,7 +37,9 @@
 //!   policy::Policy::evaluate (pure) ─▶ sts::Sts::assume_role ─▶ credentials
 //! ```
 //!
-//! - [`config`]: the YAML file and `TVM_*` overrides, validated once at start-up;
+//! - [`config`]: the YAML file and `TVM_*` overrides, validated once at start-up,
+//!   and the settings types the domain modules are built from (the verifier's
+//!   settings, the STS call cap and deadlines, Redis, approvals and webhooks);
 //!   [`config_check`]: `tvm serve --check-config`.
 //! - [`auth`]: the trust boundary; only it constructs an [`auth::VerifiedCaller`].
 //! - [`identity`]: ARN parsing, canonical principal, username, SourceIdentity and

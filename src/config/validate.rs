@@ -13,9 +13,9 @@ use jiff::SignedDuration;
 
 use super::duration::duration_in;
 use super::{
-    ApprovalsSettings, Backend, Config, ConfigError, EndpointUrl, OneOrMany, ServerLimits,
-    SettingsError, StateSettings, StsCallCap, TlsConfig, VerificationTarget, VerifierSettings,
-    EVENTS, OPERATION_TIMEOUT, TRANSPORT_TIMEOUT,
+    ApprovalsSettings, Config, ConfigError, EndpointUrl, OneOrMany, ServerLimits, SettingsError,
+    StateSettings, StsCallCap, TlsConfig, VerificationTarget, VerifierSettings, OPERATION_TIMEOUT,
+    TRANSPORT_TIMEOUT,
 };
 use crate::identity::{Partition, StampPrefix};
 use crate::net::{is_known_region, is_region_name, Endpoint, Origin};
@@ -225,7 +225,7 @@ pub(super) fn validate(c: Config) -> Result<ValidatedConfig, ConfigError> {
             "must be between 1000 and 100000000 (about 130 bytes of memory each)",
         ));
     }
-    let approvals = approvals_settings(&c)?;
+    let approvals = super::approvals::validate(c.approvals.as_ref(), c.state.redis_url.is_some())?;
     let s = &c.server;
     // A request must be allowed to outlive both STS calls, or a timeout could drop
     // a vend after AssumeRole succeeded.
@@ -275,58 +275,6 @@ pub(super) fn validate(c: Config) -> Result<ValidatedConfig, ConfigError> {
         state,
         sts_cap,
     })
-}
-
-/// `approvals`: the database URL's scheme, Postgres only with shared replay
-/// state, webhooks with known events and a secret file.
-fn approvals_settings(c: &Config) -> Result<Option<ApprovalsSettings>, ConfigError> {
-    let Some(a) = &c.approvals else {
-        return Ok(None);
-    };
-    let backend = Backend::of_url(&a.database_url).ok_or_else(|| {
-        ConfigError::invalid(
-            "approvals.database_url",
-            "approvals.database_url must start with sqlite:// or postgres://",
-        )
-    })?;
-    if backend == Backend::Postgres && c.state.redis_url.is_none() {
-        return Err(ConfigError::invalid(
-            "approvals.database_url",
-            "a postgres:// database serves several replicas, which must share the replay store too: set state.redis_url",
-        ));
-    }
-    for (i, w) in a.webhooks.iter().enumerate() {
-        let key = |k: &str| format!("approvals.webhooks[{i}].{k}");
-        // The bodies name people, profiles and reasons: https, or plain http
-        // only to a loopback receiver (a local relay). The scheme and host are
-        // checked like an endpoint's; the message never repeats the URL (a
-        // secret).
-        let (scheme, rest) = w.url.split_once("://").unwrap_or_default();
-        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-        EndpointUrl::parse(&format!("{scheme}://{authority}"))
-            .map_err(|m| ConfigError::invalid(&key("url"), m))?;
-        if w.events.is_empty() {
-            return Err(ConfigError::invalid(&key("events"), "must not be empty"));
-        }
-        for (j, e) in w.events.iter().enumerate() {
-            if !EVENTS.contains(&e.as_str()) {
-                return Err(ConfigError::invalid(
-                    &format!("approvals.webhooks[{i}].events[{j}]"),
-                    format!("unknown event; one of {}", EVENTS.join(", ")),
-                ));
-            }
-        }
-        if w.secret_file.as_os_str().is_empty() {
-            return Err(ConfigError::invalid(
-                &key("secret_file"),
-                "must not be empty",
-            ));
-        }
-    }
-    Ok(Some(ApprovalsSettings {
-        database_url: a.database_url.clone(),
-        webhooks: a.webhooks.clone(),
-    }))
 }
 
 #[cfg(test)]
