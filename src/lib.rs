@@ -18,8 +18,8 @@
 //! | 7 wiring | `startup`, `selfcheck` | building the service from a validated config, binding, draining |
 //! | 6 http surface | `http`, `ui` | the routers: the JSON API and the approvers' web page |
 //! | 5 services | `vend`, `approvals`, `client`, `ledger`, `audit` | the vend pipeline; requests, grants and break-glass; the client side; what was vended; the audit trail |
-//! | 3 domain | `auth`, `policy`, `sts`, `state`, `reload`, `database` | the trust boundary, the policy, STS, shared state, the live policy, the shared database |
-//! | 1 base | `identity`, `config`, `metrics`, `clock`, `telemetry` | ARNs and stamps, config types, metrics, time, logs |
+//! | 3 domain | `auth`, `policy`, `sts`, `upstream`, `state`, `reload`, `database` | the trust boundary, the policy, STS, the shared upstream HTTP client, shared state, the live policy, the shared database |
+//! | 1 base | `identity`, `net`, `config`, `metrics`, `clock`, `telemetry` | ARNs and stamps; regions, STS hosts, origins, URLs; config types; metrics, time, logs |
 //!
 //! # Layout
 //!
@@ -37,11 +37,15 @@
 //!   policy::Policy::evaluate (pure) ─▶ sts::Sts::assume_role ─▶ credentials
 //! ```
 //!
-//! - [`config`]: the YAML file and `TVM_*` overrides, validated once at start-up;
+//! - [`config`]: the YAML file and `TVM_*` overrides, validated once at start-up,
+//!   and the settings types the domain modules are built from (the verifier's
+//!   settings, the STS call cap and deadlines, Redis, approvals and webhooks);
 //!   [`config_check`]: `tvm serve --check-config`.
 //! - [`auth`]: the trust boundary; only it constructs an [`auth::VerifiedCaller`].
 //! - [`identity`]: ARN parsing, canonical principal, username, SourceIdentity and
 //!   RoleSessionName stamps, request ids.
+//! - [`net`]: the validated AWS and HTTP names as plain values: regions and
+//!   their STS hosts, configured endpoints, origins, the strict URL grammar.
 //! - [`policy`]: profiles and rules, evaluated as a pure function.
 //! - [`sts`]: the [`sts::Sts`] trait, tvm's SigV4 STS client, the STS simulator and
 //!   the per-replica cap on concurrent STS calls.
@@ -88,6 +92,7 @@ pub mod http;
 pub mod identity;
 pub mod ledger;
 pub mod metrics;
+pub mod net;
 pub mod policy;
 pub mod policy_cli;
 pub mod reload;

@@ -63,23 +63,10 @@ pub use crate::database::{
     backend_of, connect, is_id, new_id, Backend, Database, DbError, DATABASE_FILE_MODE,
 };
 
-/// Validated `approvals` config.
-#[derive(Debug, Clone)]
-pub struct ApprovalsSettings {
-    /// `sqlite://…` or `postgres://…` (a secret when it holds a password: never logged).
-    pub database_url: String,
-    /// Webhooks.
-    pub webhooks: Vec<WebhookSettings>,
-}
+/// Validated `approvals` config (a settings type of [`crate::config`]).
+pub use crate::config::ApprovalsSettings;
 
 impl ApprovalsSettings {
-    /// Whether a webhook is subscribed to `event`.
-    pub fn notifies(&self, event: &str) -> bool {
-        self.webhooks
-            .iter()
-            .any(|w| w.events.iter().any(|e| e == event))
-    }
-
     /// The policy check of DESIGN §12: a `break_glass` rule needs a webhook
     /// for `break_glass.used`.
     pub fn check_policy(&self, policy: &crate::policy::Policy) -> Result<(), String> {

@@ -27,13 +27,9 @@ use sqlx::{Any, Row, Transaction};
 use crate::clock::Clock;
 use crate::metrics::Metrics;
 
-/// The events a webhook may subscribe to.
-pub const EVENTS: [&str; 4] = [
-    "request.created",
-    "request.approved",
-    "request.denied",
-    "break_glass.used",
-];
+/// The events a webhook may subscribe to, and a webhook as configured: settings
+/// types of [`crate::config`].
+pub use crate::config::{WebhookSettings, EVENTS};
 
 /// An event not delivered within this long is given up (DESIGN §12: 24h).
 pub const MAX_DELIVERY_AGE: Duration = Duration::from_secs(24 * 3_600);
@@ -52,18 +48,6 @@ const LEASE_SECS: i64 = 60;
 
 /// Rows taken per poll.
 const BATCH: i64 = 50;
-
-/// `approvals.webhooks[]` as configured.
-#[derive(Debug, Clone, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WebhookSettings {
-    /// Where to POST (a secret: never logged).
-    pub url: String,
-    /// Subscribed events (of [`EVENTS`]).
-    pub events: Vec<String>,
-    /// File holding the HMAC secret (a trailing newline is dropped).
-    pub secret_file: std::path::PathBuf,
-}
 
 /// A webhook ready to deliver to.
 #[derive(Clone)]

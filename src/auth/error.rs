@@ -12,7 +12,7 @@
 //! `Unavailable`), so an STS outage is never reported as a bad token.
 
 use super::response::ResponseError;
-use super::url::UrlError;
+use crate::net::UrlError;
 
 /// The class of a [`VerifyError`], for the HTTP mapping.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -6,12 +6,12 @@
 //!
 //! ```text
 //! Authorization ─▶ token.rs  (step 1: size cap, prefix, nonce, base64url, UTF-8)
-//!               ─▶ url.rs    (strict URL grammar, strict query decoding)
-//!               ─▶ hosts.rs + proof.rs (steps 2–5: destination, parameters,
+//!               ─▶ net::url  (strict URL grammar, strict query decoding)
+//!               ─▶ net::hosts + proof.rs (steps 2–5: destination, parameters,
 //!                              scope, signed headers, time window)
 //!               ─▶ state::replay (step 6: signature reserved once; in memory
 //!                              or shared in Redis)          [no I/O above]
-//!               ─▶ origin.rs (step 7: which configured origin this request names)
+//!               ─▶ net::origin (step 7: which configured origin this request names)
 //!               ─▶ rebuild.rs (step 7: tvm's own request, own header values:
 //!                              origin, body hash, method and path, nonce)
 //!               ─▶ transport.rs (one bounded HTTPS GET, no redirects)
@@ -30,14 +30,11 @@
 
 mod caller;
 mod error;
-mod hosts;
-mod origin;
 mod proof;
 mod rebuild;
 mod response;
 mod token;
 mod transport;
-mod url;
 
 #[cfg(test)]
 mod tests;
@@ -50,6 +47,14 @@ use std::sync::Arc;
 use http::HeaderValue;
 use jiff::{SignedDuration, Timestamp};
 
+pub use crate::config::{
+    is_eks_cluster_id, SettingsError, VerificationTarget, VerifierSettings, DEFAULT_MAX_CLOCK_SKEW,
+    MAX_AUDIENCES, MAX_CLOCK_SKEW_LIMIT, MAX_EKS_CLUSTER_ID_LEN,
+};
+pub use crate::net::{
+    is_known_region, is_region_name, Endpoint, EndpointError, Origin, OriginError, Scheme,
+    UrlError, MAX_ORIGIN_LEN, MAX_REGION_LEN,
+};
 use crate::state::replay;
 pub use crate::state::replay::{
     InMemoryReplayStore, ReplayError, ReplayKey, ReplayStore, REPLAY_CACHE_CAPACITY,
@@ -57,9 +62,6 @@ pub use crate::state::replay::{
 };
 pub use caller::VerifiedCaller;
 pub use error::{VerifyError, VerifyErrorKind};
-pub use hosts::is_known_region;
-pub use hosts::{is_region_name, Endpoint, EndpointError, MAX_REGION_LEN};
-pub use origin::{Origin, OriginError, MAX_ORIGIN_LEN};
 pub use proof::MAX_EXPIRES_SECS;
 pub use response::ResponseError;
 pub use token::MAX_TOKEN_LEN;
@@ -67,140 +69,16 @@ pub use transport::{
     HyperTransport, IdentityTransport, TransportError, TransportResponse, MAX_RESPONSE_BYTES,
     TRANSPORT_TIMEOUT,
 };
-pub use url::{Scheme, UrlError};
 
+pub(crate) use crate::net::sigv4_encode;
 pub(crate) use rebuild::body_sha256;
 #[cfg(test)]
 pub(crate) use token::is_nonce;
 pub(crate) use token::{encode_eks, encode_tvm_v1};
-pub(crate) use url::sigv4_encode;
 
 use crate::clock::Clock;
-use crate::identity::Partition;
 use proof::AllowedTarget;
 use token::TokenKind;
-
-/// Default for `auth.max_clock_skew`.
-pub const DEFAULT_MAX_CLOCK_SKEW: SignedDuration = SignedDuration::from_mins(5);
-
-/// Largest `auth.max_clock_skew` accepted: beyond it the time window, and so the
-/// usefulness of a stolen token, grows past what SigV4 itself allows (15 min).
-pub const MAX_CLOCK_SKEW_LIMIT: SignedDuration = SignedDuration::from_mins(15);
-
-/// Most origins in `auth.audience`. Each one is a name the service answers to;
-/// a long list is a sign of a name shared with another deployment (DESIGN §2).
-pub const MAX_AUDIENCES: usize = 16;
-
-/// Longest `auth.eks_cluster_id` (EKS cluster names are 1–100 characters).
-pub const MAX_EKS_CLUSTER_ID_LEN: usize = 100;
-
-/// Where proofs are verified.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum VerificationTarget {
-    /// A configured endpoint (simulator, VPC endpoint): tokens must name exactly
-    /// its scheme, host and port, and requests go there.
-    Endpoint {
-        /// Where GetCallerIdentity goes.
-        endpoint: Endpoint,
-        /// The partition of `sts.region`: verified ARNs must be in it.
-        partition: Partition,
-    },
-    /// Real AWS STS in `partition`: tokens must name an allowlisted host; `region`
-    /// (`sts.region`) picks the endpoint advertised to clients.
-    Aws {
-        /// The partition whose hosts are allowed.
-        partition: Partition,
-        /// The region advertised in `/.well-known/tvm`.
-        region: String,
-    },
-}
-
-impl VerificationTarget {
-    /// The partition every verified ARN must belong to.
-    pub fn partition(&self) -> Partition {
-        match self {
-            VerificationTarget::Endpoint { partition, .. }
-            | VerificationTarget::Aws { partition, .. } => *partition,
-        }
-    }
-}
-
-/// What the verifier needs from the configuration.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VerifierSettings {
-    /// `auth.audience`: the origins clients reach this service by; a `tvm-v1`
-    /// token must be signed for one of them (`x-tvm-audience`).
-    pub audiences: Vec<Origin>,
-    /// Where proofs are verified.
-    pub target: VerificationTarget,
-    /// `auth.max_clock_skew`: how far `X-Amz-Date` may be from now.
-    pub max_clock_skew: SignedDuration,
-    /// `auth.eks_cluster_id`: when set, `k8s-aws-v1.` tokens signed for this
-    /// cluster id are accepted (plain vends and `GET /profiles` only).
-    pub eks_cluster_id: Option<String>,
-}
-
-/// Settings the verifier cannot work with.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SettingsError {
-    /// No origin, or more than [`MAX_AUDIENCES`].
-    #[error("audience must list 1 to 16 origins")]
-    AudienceCount,
-    /// An origin that is plain `http` on a host that is not loopback.
-    #[error("origin {0} is plain http: use https (http only for loopback hosts)")]
-    InsecureOrigin(String),
-    /// The same origin twice.
-    #[error("origin {0} is listed twice")]
-    DuplicateOrigin(String),
-    /// The EKS cluster id is not a cluster name.
-    #[error("eks_cluster_id must be 1..=100 letters, digits, `-` or `_`, starting with a letter or digit")]
-    EksClusterId,
-    /// `sts.region` is not a known region of the partition.
-    #[error("region is not a known region of the partition")]
-    Region,
-    /// Clock skew negative or above [`MAX_CLOCK_SKEW_LIMIT`].
-    #[error("max_clock_skew must be between 0 and 15 minutes")]
-    ClockSkew,
-}
-
-impl VerifierSettings {
-    /// Checks the settings; config validation calls this at start-up.
-    pub fn validate(&self) -> Result<(), SettingsError> {
-        if self.audiences.is_empty() || self.audiences.len() > MAX_AUDIENCES {
-            return Err(SettingsError::AudienceCount);
-        }
-        for (i, origin) in self.audiences.iter().enumerate() {
-            if origin.scheme() == Scheme::Http && !origin.is_loopback() {
-                return Err(SettingsError::InsecureOrigin(origin.to_string()));
-            }
-            if self.audiences[..i].contains(origin) {
-                return Err(SettingsError::DuplicateOrigin(origin.to_string()));
-            }
-        }
-        if let Some(id) = &self.eks_cluster_id {
-            if !is_eks_cluster_id(id) {
-                return Err(SettingsError::EksClusterId);
-            }
-        }
-        if let VerificationTarget::Aws { partition, region } = &self.target {
-            hosts::regional_host(*partition, region).ok_or(SettingsError::Region)?;
-        }
-        if self.max_clock_skew.is_negative() || self.max_clock_skew > MAX_CLOCK_SKEW_LIMIT {
-            return Err(SettingsError::ClockSkew);
-        }
-        Ok(())
-    }
-}
-
-/// Whether `id` can be an `auth.eks_cluster_id`: an EKS cluster name (1–100
-/// letters, digits, `-`, `_`, starting with a letter or digit).
-pub fn is_eks_cluster_id(id: &str) -> bool {
-    (1..=MAX_EKS_CLUSTER_ID_LEN).contains(&id.len())
-        && id.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
-}
 
 /// The request a proof came with, as tvm received it. Everything here is
 /// hostile input; the verifier only ever *compares* it with configuration or
@@ -240,7 +118,7 @@ fn allowed_target(target: &VerificationTarget) -> AllowedTarget {
     match target {
         VerificationTarget::Endpoint { endpoint, .. } => AllowedTarget::Endpoint(endpoint.clone()),
         VerificationTarget::Aws { partition, .. } => {
-            AllowedTarget::Aws(hosts::Allowlist::for_partition(*partition))
+            AllowedTarget::Aws(crate::net::Allowlist::for_partition(*partition))
         }
     }
 }
@@ -394,7 +272,7 @@ impl Verifier {
         match &self.settings.target {
             VerificationTarget::Endpoint { endpoint, .. } => endpoint.base_url(),
             VerificationTarget::Aws { partition, region } => {
-                format!("https://{}", hosts::sts_host(*partition, region))
+                format!("https://{}", crate::net::sts_host(*partition, region))
             }
         }
     }

@@ -16,12 +16,12 @@ use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 
-use super::hosts::{is_region_name, Allowlist, Endpoint};
 use super::token::{RawToken, TokenKind};
-use super::url::{
-    encode_query, is_ip_literal, parse_query, parse_url, ParsedUrl, Scheme, UrlError,
-};
 use super::VerifyError;
+use crate::net::{
+    encode_query, is_ip_literal, is_region_name, parse_query, parse_url, Allowlist, Endpoint,
+    ParsedUrl, Scheme, UrlError,
+};
 
 /// Longest validity a proof may claim, in seconds (SigV4 presign limit we accept;
 /// clients use 60). Bounds how long a leaked token is useful.

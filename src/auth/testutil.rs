@@ -14,8 +14,8 @@ use http::StatusCode;
 use jiff::Timestamp;
 use sha2::{Digest, Sha256};
 
-use super::url::{encode_query, parse_query};
 use super::{IdentityTransport, TransportError, TransportResponse};
+use crate::net::{encode_query, parse_query};
 
 /// The fixed clock of most tests: 2024-05-01T12:00:00Z.
 pub(crate) fn t0() -> Timestamp {
@@ -65,12 +65,12 @@ pub(crate) fn sign(
         .collect();
     sorted.sort_by(|a, b| {
         (
-            super::url::sigv4_encode(&a.0),
-            super::url::sigv4_encode(&a.1),
+            crate::net::sigv4_encode(&a.0),
+            crate::net::sigv4_encode(&a.1),
         )
             .cmp(&(
-                super::url::sigv4_encode(&b.0),
-                super::url::sigv4_encode(&b.1),
+                crate::net::sigv4_encode(&b.0),
+                crate::net::sigv4_encode(&b.1),
             ))
     });
     let query = encode_query(sorted.iter().map(|(k, v)| (k.as_str(), v.as_str())));

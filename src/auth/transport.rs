@@ -16,9 +16,8 @@ pub use crate::upstream::transport::{
     HyperTransport, TransportError, TransportResponse, MAX_RESPONSE_BYTES, TRANSPORT_TIMEOUT,
 };
 
-use super::hosts::Endpoint;
-use super::url::Scheme;
 use super::VerificationTarget;
+use crate::net::{Endpoint, Scheme};
 
 /// Sends one rebuilt `GetCallerIdentity` request.
 #[async_trait]

@@ -1,4 +1,5 @@
-//! The server's abuse limits, validated: who is a trusted proxy, how many
+//! The `server` section: the file's [`ServerConfig`], and the server's abuse
+//! limits, validated: who is a trusted proxy, how many
 //! connections one address may hold and for how long, and the rate buckets.
 //!
 //! The defaults are sized so that a CI fleet behind one NAT address is not
@@ -9,7 +10,83 @@
 
 use std::time::Duration;
 
-use super::{to_std, Cidr, ConfigError, ServerConfig};
+use jiff::SignedDuration;
+use serde::Deserialize;
+
+use super::{to_std, Cidr, ConfigError, HumanDuration};
+
+/// `server`. The limit keys are documented in `config/tvm.yaml` and validated
+/// into [`ServerLimits`].
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Upper bound for one API request, STS calls included.
+    pub request_timeout: HumanDuration,
+    /// Largest accepted request body.
+    pub max_body_bytes: usize,
+    /// How long in-flight requests may take to finish after SIGTERM.
+    pub shutdown_timeout: HumanDuration,
+    /// How long `/readyz` reports 503 before the listener stops accepting, so that
+    /// load balancers stop sending traffic first.
+    pub shutdown_delay: HumanDuration,
+    /// Networks (CIDR) of proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<String>,
+    /// Most open API connections; further ones are closed at once.
+    pub max_connections: usize,
+    /// Most open API connections from one client address (trusted proxies exempt).
+    pub max_connections_per_address: usize,
+    /// Time a new connection has to send its first byte.
+    pub first_byte_timeout: HumanDuration,
+    /// Time a keep-alive connection may sit idle between requests.
+    pub idle_timeout: HumanDuration,
+    /// Per-client-address average rate for `/vend` and `/profiles` (0 = off;
+    /// then the per-ARN and per-role rates below are off too unless set).
+    pub rate_limit_per_minute: u32,
+    /// Per-client-address burst.
+    pub rate_limit_burst: u32,
+    /// Per-client-address rate for `GET /.well-known/tvm` (0 = off).
+    pub discovery_rate_limit_per_minute: u32,
+    /// Per-client-address burst for discovery.
+    pub discovery_rate_limit_burst: u32,
+    /// Per verified STS ARN (one session) rate, after verification (0 = off;
+    /// unset: the default, or off when `rate_limit_per_minute` is 0).
+    pub caller_rate_limit_per_minute: Option<u32>,
+    /// Per verified STS ARN burst.
+    pub caller_rate_limit_burst: u32,
+    /// Per canonical principal (a role, all its sessions) rate (0 = off;
+    /// unset as for the per-ARN rate).
+    pub role_rate_limit_per_minute: Option<u32>,
+    /// Per canonical principal burst.
+    pub role_rate_limit_burst: u32,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        let d = ServerLimits::default();
+        let secs = |d: std::time::Duration| {
+            HumanDuration(SignedDuration::try_from(d).unwrap_or(SignedDuration::ZERO))
+        };
+        Self {
+            request_timeout: HumanDuration(SignedDuration::from_secs(15)),
+            max_body_bytes: 16 * 1024,
+            shutdown_timeout: HumanDuration(SignedDuration::from_secs(20)),
+            shutdown_delay: HumanDuration(SignedDuration::from_secs(5)),
+            trusted_proxies: Vec::new(),
+            max_connections: d.max_connections,
+            max_connections_per_address: d.max_connections_per_address,
+            first_byte_timeout: secs(d.first_byte_timeout),
+            idle_timeout: secs(d.idle_timeout),
+            rate_limit_per_minute: d.address_rate.per_minute,
+            rate_limit_burst: d.address_rate.burst,
+            discovery_rate_limit_per_minute: d.discovery_rate.per_minute,
+            discovery_rate_limit_burst: d.discovery_rate.burst,
+            caller_rate_limit_per_minute: None,
+            caller_rate_limit_burst: d.caller_rate.burst,
+            role_rate_limit_per_minute: None,
+            role_rate_limit_burst: d.role_rate.burst,
+        }
+    }
+}
 
 /// A token bucket: `per_minute` on average, bursts of `burst`; `per_minute` 0
 /// turns the bucket off.

@@ -1,23 +1,86 @@
-//! Validates `state` (where replay reservations and rate buckets live) and the
-//! STS call cap of `sts`, reading the Redis password and CA files at start-up
-//! so a missing file exits 64 with its key path.
+//! The `state` section (where replay reservations and rate buckets live): the
+//! file's [`StateConfig`] and its validation, reading the Redis password and CA
+//! files at start-up so a missing file exits 64 with its key path.
 //!
-//! Owns [`RedisSettings`] (how to reach Redis; `Debug` redacts) and
-//! [`redact_url`].
+//! Owns [`StateConfig`], [`RateLimitFailure`], [`REPLAY_CACHE_CAPACITY`] (the
+//! default capacity; its sizing is explained in `crate::state::replay`),
+//! [`RedisSettings`] (how to reach Redis; `Debug` redacts) and [`redact_url`].
 //!
 //! Invariants: a Redis URL is `redis://` or `rediss://` with no `#insecure`
 //! fragment (certificates are always verified); no message quotes the URL's
 //! password or the password file's contents.
 
+use std::fmt;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use jiff::SignedDuration;
+use serde::Deserialize;
 
-use std::fmt;
+use super::duration::duration_in;
+use super::{ConfigError, HumanDuration};
 
-use super::validate::duration_in;
-use super::{ConfigError, RateLimitFailure, StateConfig, StsConfig};
-use crate::sts::gate::StsCallCap;
+/// Default `state.replay_capacity`: most live replay-store entries, about
+/// 130 B each in memory (measured and explained in `crate::state::replay`).
+pub const REPLAY_CACHE_CAPACITY: usize = 1_000_000;
+
+/// `state`: where the replay reservations and rate buckets live.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StateConfig {
+    /// Redis for state shared across replicas (`redis://` or `rediss://`);
+    /// `null` = in memory, for one replica. May carry the password; never logged.
+    pub redis_url: Option<String>,
+    /// A file holding the Redis password (overrides one in the URL).
+    pub redis_password_file: Option<PathBuf>,
+    /// PEM CA bundle that `rediss://` certificates must chain to (default: the
+    /// system roots).
+    pub redis_ca_file: Option<PathBuf>,
+    /// Prefix of every Redis key, so several deployments can share one Redis.
+    pub key_prefix: String,
+    /// Most time to open a Redis connection.
+    pub connect_timeout: HumanDuration,
+    /// Most time for one Redis command; past it the call counts as failed.
+    pub command_timeout: HumanDuration,
+    /// `open` (default) or `closed`: what the rate buckets do when Redis cannot
+    /// answer. Replay protection always fails closed.
+    pub rate_limit_failure: RateLimitFailure,
+    /// How long Redis must fail continuously before `/readyz` says 503.
+    pub readiness_grace: HumanDuration,
+    /// Most live replay-store entries (about 130 B each in memory); full means
+    /// 503 for new tokens, never a forgotten live one. In-memory backend only.
+    pub replay_capacity: usize,
+}
+
+/// `state.rate_limit_failure`: what a shared rate bucket does when Redis
+/// cannot decide. The replay store has no such choice: it always fails closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum RateLimitFailure {
+    /// Let the request through (default): replay protection still fails
+    /// closed, so a lost Redis never lets a token be used twice, and the
+    /// per-replica cap on concurrent STS calls still protects STS.
+    #[default]
+    Open,
+    /// Refuse the request with 503 `UNAVAILABLE`.
+    Closed,
+}
+
+impl Default for StateConfig {
+    fn default() -> Self {
+        Self {
+            redis_url: None,
+            redis_password_file: None,
+            redis_ca_file: None,
+            key_prefix: "tvm:".into(),
+            connect_timeout: HumanDuration(SignedDuration::from_secs(2)),
+            command_timeout: HumanDuration(SignedDuration::from_secs(1)),
+            rate_limit_failure: RateLimitFailure::Open,
+            readiness_grace: HumanDuration(SignedDuration::from_secs(30)),
+            replay_capacity: REPLAY_CACHE_CAPACITY,
+        }
+    }
+}
 
 /// Longest `state.key_prefix`.
 const MAX_KEY_PREFIX_LEN: usize = 64;
@@ -191,26 +254,6 @@ pub(super) fn validate(s: &StateConfig) -> Result<StateSettings, ConfigError> {
             rate_limit_failure: s.rate_limit_failure,
         }),
         readiness_grace,
-    })
-}
-
-/// Validates `sts.max_concurrent_calls` and `sts.queue_timeout`.
-pub(super) fn sts_cap(s: &StsConfig) -> Result<StsCallCap, ConfigError> {
-    if !(1..=10_000).contains(&s.max_concurrent_calls) {
-        return Err(ConfigError::invalid(
-            "sts.max_concurrent_calls",
-            "must be between 1 and 10000",
-        ));
-    }
-    let wait = duration_in(
-        "sts.queue_timeout",
-        s.queue_timeout.0,
-        SignedDuration::ZERO,
-        SignedDuration::from_secs(30),
-    )?;
-    Ok(StsCallCap {
-        max: s.max_concurrent_calls,
-        wait,
     })
 }
 

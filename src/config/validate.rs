@@ -1,5 +1,9 @@
 //! Turns a parsed [`Config`] into a [`ValidatedConfig`], or the first error with
-//! its key path.
+//! its key path; each section's own checks live beside its type (`limits`,
+//! `state`, `sts`, `verifier`) and are called from here.
+//!
+//! Invariant: nothing else builds a [`ValidatedConfig`] from a file, so every
+//! value in one has passed these checks.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -7,9 +11,14 @@ use std::time::Duration;
 
 use jiff::SignedDuration;
 
-use super::{to_std, Config, ConfigError, EndpointUrl, OneOrMany, ServerLimits, TlsConfig};
-use crate::auth::{Endpoint, Origin, SettingsError, VerificationTarget, VerifierSettings};
+use super::duration::duration_in;
+use super::{
+    ApprovalsSettings, Config, ConfigError, EndpointUrl, OneOrMany, ServerLimits, SettingsError,
+    StateSettings, StsCallCap, TlsConfig, VerificationTarget, VerifierSettings, OPERATION_TIMEOUT,
+    TRANSPORT_TIMEOUT,
+};
 use crate::identity::{Partition, StampPrefix};
+use crate::net::{is_known_region, is_region_name, Endpoint, Origin};
 
 /// Everything tvm needs to start, already checked.
 #[derive(Debug, Clone)]
@@ -45,33 +54,17 @@ pub struct ValidatedConfig {
     /// Trusted proxies, connection bounds and rate buckets.
     pub limits: ServerLimits,
     /// Approvals and break-glass; `None` when not configured.
-    pub approvals: Option<crate::approvals::ApprovalsSettings>,
+    pub approvals: Option<ApprovalsSettings>,
     /// Where replay reservations and rate buckets live (memory or Redis).
-    pub state: super::StateSettings,
+    pub state: StateSettings,
     /// The per-replica cap on concurrent STS calls.
-    pub sts_cap: crate::sts::gate::StsCallCap,
+    pub sts_cap: StsCallCap,
 }
 
 fn endpoint(key: &str, value: Option<&str>) -> Result<Option<EndpointUrl>, ConfigError> {
     value
         .map(|v| EndpointUrl::parse(v).map_err(|m| ConfigError::invalid(key, m)))
         .transpose()
-}
-
-/// `d` as a std duration, or an error naming `key` when it is outside `min..=max`.
-pub(super) fn duration_in(
-    key: &str,
-    d: SignedDuration,
-    min: SignedDuration,
-    max: SignedDuration,
-) -> Result<Duration, ConfigError> {
-    if d < min || d > max {
-        return Err(ConfigError::invalid(
-            key,
-            format!("must be between {min:#} and {max:#}"),
-        ));
-    }
-    Ok(to_std(d))
 }
 
 /// The partition of an AWS region name.
@@ -174,7 +167,7 @@ pub(super) fn validate(c: Config) -> Result<ValidatedConfig, ConfigError> {
             "must differ from listen.addr",
         ));
     }
-    if !crate::auth::is_region_name(&c.sts.region) {
+    if !is_region_name(&c.sts.region) {
         return Err(ConfigError::invalid(
             "sts.region",
             "must be an AWS region such as us-east-1",
@@ -183,7 +176,7 @@ pub(super) fn validate(c: Config) -> Result<ValidatedConfig, ConfigError> {
     let sts_endpoint = endpoint("sts.endpoint_url", c.sts.endpoint_url.as_deref())?;
     // AssumeRole goes to the regional AWS endpoint unless an endpoint is set: a
     // typo such as `us-eest-1` must stop start-up, not fail every vend.
-    if sts_endpoint.is_none() && !crate::auth::is_known_region(&c.sts.region) {
+    if sts_endpoint.is_none() && !is_known_region(&c.sts.region) {
         return Err(ConfigError::invalid(
             "sts.region",
             format!(
@@ -225,20 +218,18 @@ pub(super) fn validate(c: Config) -> Result<ValidatedConfig, ConfigError> {
         SignedDuration::from_hours(1),
     )?;
     let state = super::state::validate(&c.state)?;
-    let sts_cap = super::state::sts_cap(&c.sts)?;
+    let sts_cap = super::sts::sts_cap(&c.sts)?;
     if !(1_000..=100_000_000).contains(&c.state.replay_capacity) {
         return Err(ConfigError::invalid(
             "state.replay_capacity",
             "must be between 1000 and 100000000 (about 130 bytes of memory each)",
         ));
     }
-    let approvals = approvals_settings(&c)?;
+    let approvals = super::approvals::validate(c.approvals.as_ref(), c.state.redis_url.is_some())?;
     let s = &c.server;
     // A request must be allowed to outlive both STS calls, or a timeout could drop
     // a vend after AssumeRole succeeded.
-    let min_request = crate::auth::TRANSPORT_TIMEOUT
-        + crate::sts::aws::OPERATION_TIMEOUT
-        + std::time::Duration::from_secs(1);
+    let min_request = TRANSPORT_TIMEOUT + OPERATION_TIMEOUT + std::time::Duration::from_secs(1);
     let request_timeout = duration_in(
         "server.request_timeout",
         s.request_timeout.0,
@@ -284,59 +275,6 @@ pub(super) fn validate(c: Config) -> Result<ValidatedConfig, ConfigError> {
         state,
         sts_cap,
     })
-}
-
-/// `approvals`: the database URL's scheme, Postgres only with shared replay
-/// state, webhooks with known events and a secret file.
-fn approvals_settings(
-    c: &Config,
-) -> Result<Option<crate::approvals::ApprovalsSettings>, ConfigError> {
-    let Some(a) = &c.approvals else {
-        return Ok(None);
-    };
-    let backend = crate::approvals::backend_of(&a.database_url)
-        .map_err(|e| ConfigError::invalid("approvals.database_url", e.to_string()))?;
-    if backend == crate::approvals::Backend::Postgres && c.state.redis_url.is_none() {
-        return Err(ConfigError::invalid(
-            "approvals.database_url",
-            "a postgres:// database serves several replicas, which must share the replay store too: set state.redis_url",
-        ));
-    }
-    for (i, w) in a.webhooks.iter().enumerate() {
-        let key = |k: &str| format!("approvals.webhooks[{i}].{k}");
-        // The bodies name people, profiles and reasons: https, or plain http
-        // only to a loopback receiver (a local relay). The scheme and host are
-        // checked like an endpoint's; the message never repeats the URL (a
-        // secret).
-        let (scheme, rest) = w.url.split_once("://").unwrap_or_default();
-        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-        EndpointUrl::parse(&format!("{scheme}://{authority}"))
-            .map_err(|m| ConfigError::invalid(&key("url"), m))?;
-        if w.events.is_empty() {
-            return Err(ConfigError::invalid(&key("events"), "must not be empty"));
-        }
-        for (j, e) in w.events.iter().enumerate() {
-            if !crate::approvals::EVENTS.contains(&e.as_str()) {
-                return Err(ConfigError::invalid(
-                    &format!("approvals.webhooks[{i}].events[{j}]"),
-                    format!(
-                        "unknown event; one of {}",
-                        crate::approvals::EVENTS.join(", ")
-                    ),
-                ));
-            }
-        }
-        if w.secret_file.as_os_str().is_empty() {
-            return Err(ConfigError::invalid(
-                &key("secret_file"),
-                "must not be empty",
-            ));
-        }
-    }
-    Ok(Some(crate::approvals::ApprovalsSettings {
-        database_url: a.database_url.clone(),
-        webhooks: a.webhooks.clone(),
-    }))
 }
 
 #[cfg(test)]

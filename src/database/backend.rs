@@ -2,26 +2,14 @@
 //! Postgres (`postgres://…`, shared by several replicas).
 //!
 //! Invariant: any other scheme is refused ([`DbError::Scheme`]), so a typo
-//! never falls back to a default backend.
+//! never falls back to a default backend. The scheme rule itself is
+//! [`Backend::of_url`], in `config`, which checks `database_url` at start-up.
 
 use super::error::DbError;
 
-/// The backend in use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    /// Embedded, one replica.
-    Sqlite,
-    /// Shared by several replicas.
-    Postgres,
-}
+pub use crate::config::Backend;
 
 /// The backend a URL names.
 pub fn backend_of(url: &str) -> Result<Backend, DbError> {
-    if url.starts_with("sqlite:") {
-        Ok(Backend::Sqlite)
-    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Backend::Postgres)
-    } else {
-        Err(DbError::Scheme)
-    }
+    Backend::of_url(url).ok_or(DbError::Scheme)
 }

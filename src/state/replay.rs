@@ -74,7 +74,7 @@ use sha2::{Digest, Sha256};
 /// memory you give the pod: about 130 B per entry. (A `HashMap` index was
 /// measured too: its deleted-slot markers made it double to 2^22 buckets under
 /// churn at this size, about 234 MB in all.)
-pub const REPLAY_CACHE_CAPACITY: usize = 1_000_000;
+pub use crate::config::REPLAY_CACHE_CAPACITY;
 
 /// Extra time an entry is kept beyond the last instant its token could pass the
 /// time window: a backward step of the clock (NTP) smaller than this cannot

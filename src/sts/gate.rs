@@ -15,28 +15,8 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::metrics::Metrics;
 
-/// Default `sts.max_concurrent_calls`: well above what one replica needs at
-/// hundreds of vends per second with STS answering in tens of milliseconds,
-/// well below what would get tvm's own role throttled by STS.
-pub const DEFAULT_MAX_CONCURRENT_CALLS: usize = 64;
-
-/// The validated cap.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StsCallCap {
-    /// Most calls in flight.
-    pub max: usize,
-    /// Longest wait for a slot.
-    pub wait: Duration,
-}
-
-impl Default for StsCallCap {
-    fn default() -> Self {
-        Self {
-            max: DEFAULT_MAX_CONCURRENT_CALLS,
-            wait: Duration::from_secs(2),
-        }
-    }
-}
+/// The validated cap and its default (settings types of [`crate::config`]).
+pub use crate::config::{StsCallCap, DEFAULT_MAX_CONCURRENT_CALLS};
 
 /// A slot for one STS call; dropping it frees the slot.
 #[derive(Debug)]

@@ -24,9 +24,9 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
-/// Deadline for one STS call, connect plus response. A slow or hanging
-/// STS must not hold request slots (and the caller) for long.
-pub const TRANSPORT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Deadline for one STS call, connect plus response (defined in
+/// [`crate::config`], whose `server.request_timeout` must outlive it).
+pub use crate::config::TRANSPORT_TIMEOUT;
 
 /// Deadline for the TCP connect alone, inside [`TRANSPORT_TIMEOUT`].
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);

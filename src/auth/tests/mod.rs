@@ -9,6 +9,7 @@ use jiff::SignedDuration;
 use super::testutil::{self, gci_xml, presign, t0, FakeSts, Key, Mode, Presign};
 use super::*;
 use crate::clock::ManualClock;
+use crate::identity::Partition;
 
 const AKID: &str = "AKIAIOSFODNN7EXAMPLE";
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";

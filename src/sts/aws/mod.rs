@@ -31,9 +31,10 @@ use rand::Rng;
 use super::{AssumeRoleInput, AssumedRole, CallerIdentity, Sts, StsError};
 use crate::upstream::transport::{HyperTransport, TransportResponse};
 
-/// Time allowed for one call including its retry; well inside the request
-/// timeout so the caller gets an STS error, not a generic timeout.
-pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(8);
+/// Time allowed for one call including its retry (defined in
+/// [`crate::config`], whose `server.request_timeout` must outlive it, so the
+/// caller gets an STS error, not a generic timeout).
+pub use crate::config::OPERATION_TIMEOUT;
 /// Attempts per call: one retry, after throttling or a 5xx.
 pub const MAX_ATTEMPTS: u32 = 2;
 /// The longest pause before the retry (a random part of it, as the SDK's
