@@ -7,8 +7,10 @@
 
 mod approvals;
 mod hot;
+mod labels;
 mod summary;
 pub use approvals::{ApprovalMetrics, APPROVAL_OUTCOMES, WEBHOOK_RESULTS};
+pub use labels::VEND_OUTCOMES;
 
 use std::sync::Arc;
 
@@ -18,19 +20,6 @@ use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
     TextEncoder,
 };
-
-/// The outcomes of `tvm_vend_total`.
-pub const VEND_OUTCOMES: [&str; 9] = [
-    "issued",
-    "approval_required",
-    "denied",
-    "invalid_token",
-    "replayed",
-    "rate_limited",
-    "sts_error",
-    "sts_throttled",
-    "bad_request",
-];
 
 /// The scopes of `tvm_rate_limited_total`: which bucket refused.
 pub const RATE_LIMIT_SCOPES: [&str; 4] = ["address", "discovery", "principal", "role"];

@@ -11,7 +11,7 @@
 //! `Expired`, `Replayed`) stay apart from upstream faults (`Throttled`, `StsError`,
 //! `Unavailable`), so an STS outage is never reported as a bad token.
 
-use super::response::ResponseError;
+use super::response::fields::ResponseError;
 use crate::net::UrlError;
 
 /// The class of a [`VerifyError`], for the HTTP mapping.

@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 
 use prometheus::{Histogram, HistogramVec, IntCounter, IntCounterVec};
 
-use super::VEND_OUTCOMES;
+use super::labels::VEND_OUTCOMES;
 
 /// The operations of `tvm_sts_requests_total` and `..._duration_seconds`.
 const STS_OPERATIONS: [&str; 2] = ["GetCallerIdentity", "AssumeRole"];

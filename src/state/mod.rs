@@ -5,7 +5,8 @@
 //! Layout:
 //!
 //! ```text
-//! mod.rs     the bucket trait (RateBuckets), the backend a server runs on (Backend)
+//! mod.rs     the bucket trait (RateBuckets) and its scopes
+//! backend.rs the backend a server runs on (Backend): memory or Redis
 //! replay.rs  ReplayKey, the ReplayStore trait, the in-memory store, keep_until
 //! memory.rs  in-memory token buckets (one replica)
 //! redis.rs   the shared backend: SET NX PX reservations, one Lua GCRA call per
@@ -21,16 +22,15 @@
 //! (503, nothing vended); a rate bucket that cannot answer follows
 //! `state.rate_limit_failure` ([`crate::config::RateLimitFailure`]).
 
+mod backend;
 pub mod health;
 pub mod memory;
 pub mod redis;
 pub mod replay;
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use crate::config::RateLimit;
-
+pub use backend::Backend;
 pub use health::{BackendHealth, StateMetrics};
 pub use memory::{MemoryBuckets, MAX_TRACKED_KEYS};
 pub use replay::{InMemoryReplayStore, ReplayError, ReplayKey, ReplayStore};
@@ -73,62 +73,5 @@ impl BucketScope {
             BucketScope::Principal => "principal",
             BucketScope::Role => "role",
         }
-    }
-}
-
-/// Where a server keeps its state: the replay store, a maker of rate buckets and,
-/// for a shared backend, its health for `/readyz`.
-#[derive(Clone)]
-pub struct Backend {
-    /// The replay store the verifier reserves signatures in.
-    pub replay: Arc<dyn ReplayStore>,
-    /// `None`: in-memory buckets; `Some`: buckets in the shared store.
-    shared: Option<Arc<redis::RedisState>>,
-}
-
-impl std::fmt::Debug for Backend {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Backend")
-            .field("shared", &self.shared.is_some())
-            .finish_non_exhaustive()
-    }
-}
-
-impl Backend {
-    /// One replica: everything in this process.
-    pub fn in_memory(replay_capacity: usize) -> Self {
-        Self::with_replay(Arc::new(InMemoryReplayStore::with_capacity(
-            replay_capacity,
-        )))
-    }
-
-    /// In-memory buckets around a given replay store (tests, `tvm dev`).
-    pub fn with_replay(replay: Arc<dyn ReplayStore>) -> Self {
-        Self {
-            replay,
-            shared: None,
-        }
-    }
-
-    /// Several replicas: replay store and buckets in Redis.
-    pub fn shared(state: Arc<redis::RedisState>) -> Self {
-        Self {
-            replay: state.clone(),
-            shared: Some(state),
-        }
-    }
-
-    /// The buckets for `scope` sized by `limit`; `None` when the limit is off.
-    pub fn buckets(&self, scope: BucketScope, limit: RateLimit) -> Option<Arc<dyn RateBuckets>> {
-        match &self.shared {
-            None => MemoryBuckets::new(limit).map(|b| Arc::new(b) as Arc<dyn RateBuckets>),
-            Some(s) => redis::RedisBuckets::new(s.clone(), scope, limit)
-                .map(|b| Arc::new(b) as Arc<dyn RateBuckets>),
-        }
-    }
-
-    /// The shared backend's health, when there is one.
-    pub fn health(&self) -> Option<Arc<BackendHealth>> {
-        self.shared.as_ref().map(|s| s.health())
     }
 }

@@ -10,7 +10,7 @@
 use quick_xml::events::Event;
 use quick_xml::NsReader;
 
-use super::{GciFields, ResponseError};
+use super::fields::{GciFields, ResponseError};
 use crate::upstream::xml::{read_strict, GET_CALLER_IDENTITY};
 
 /// Parses a `GetCallerIdentityResponse`.

@@ -27,8 +27,8 @@ use std::io::Read as _;
 use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
 
+use super::error::ExecError;
 use super::profile::{self, ChildProfile, Source};
-use super::ExecError;
 use crate::client::source;
 
 /// Variables removed from the child's environment: each would win over the

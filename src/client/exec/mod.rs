@@ -25,6 +25,7 @@
 
 pub mod endpoint;
 pub mod env;
+mod error;
 pub mod ini;
 pub mod profile;
 pub mod signals;
@@ -35,9 +36,10 @@ use std::process::ExitCode;
 use clap::Args;
 
 pub use env::SCRUBBED;
+pub use error::ExecError;
 
 use super::commands::TvmArgs;
-use super::{source, ClientError};
+use super::source;
 
 /// `tvm exec`.
 #[derive(Debug, Args)]
@@ -51,29 +53,6 @@ pub struct ExecArgs {
     /// The command to run, after `--`.
     #[arg(last = true, required = true, num_args = 1..)]
     pub command: Vec<OsString>,
-}
-
-/// Why `tvm exec` could not run the command.
-#[derive(Debug, thiserror::Error)]
-pub enum ExecError {
-    /// Talking to tvm, or the caller's credentials.
-    #[error(transparent)]
-    Client(#[from] ClientError),
-    /// The caller's AWS file could not be read.
-    #[error("cannot read {0}: {1}")]
-    ReadConfig(String, std::io::Error),
-    /// The caller's profile cannot be copied for the command.
-    #[error(transparent)]
-    Profile(#[from] profile::ProfileError),
-    /// The private directory could not be made.
-    #[error("cannot write the command's AWS config: {0}")]
-    ChildFiles(std::io::Error),
-    /// The signal handlers could not be installed.
-    #[error("cannot handle signals: {0}")]
-    Signals(std::io::Error),
-    /// The command could not be started, or waited for.
-    #[error("cannot run {0}: {1}")]
-    Spawn(String, std::io::Error),
 }
 
 /// Runs `tvm exec`; the exit code is the child's.
