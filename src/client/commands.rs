@@ -12,10 +12,11 @@ use aws_credential_types::Credentials;
 use clap::Args;
 use serde::Serialize;
 
+use super::error::ClientError;
+use super::server::{Server, ServerArgs};
 use super::token::Target;
-use super::{
-    cache, caller_key, source, ClientError, Server, ServerArgs, VendRequest, VendedCredentials,
-};
+use super::wire::{VendRequest, VendedCredentials};
+use super::{cache, caller_key, source};
 
 /// `--audience` help, shared by the commands that sign.
 pub(super) const AUDIENCE_HELP: &str =
