@@ -4,7 +4,7 @@
 //!
 //! Invariants: every message is shown through [`visible`], so a server's words
 //! (serde errors quote them) never reach a terminal raw; a server's error body
-//! is cut to [`MAX_SHOWN_ERROR_BODY`] characters; nothing here holds a token
+//! is cut to `MAX_SHOWN_ERROR_BODY` characters; nothing here holds a token
 //! or a credential.
 
 use super::checked::Refused;

@@ -3,7 +3,7 @@
 //!
 //! Invariants: every call carries a token minted for its own method and path
 //! (an approve token is useless for a deny); a request id goes into a path only
-//! after [`checked_id`] ([`is_request_id`]: 16 lowercase hex), so no input can
+//! after `checked_id` ([`is_request_id`]: 16 lowercase hex), so no input can
 //! steer a token to another route; an answer with another status than the one
 //! expected is an error carrying the server's body only in printable form; every
 //! request object returned passed [`checked::request`].

@@ -3,7 +3,7 @@
 //!
 //! Invariants: the id is checked before it goes into the path
 //! ([`super::api`]); what the server answers is shown only after
-//! [`crate::client::checked::request`], through [`printable`]; a failure is one
+//! [`crate::client::checked::request`], through `printable`; a failure is one
 //! line on stderr and exit 1.
 
 use std::process::ExitCode;

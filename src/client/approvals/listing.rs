@@ -3,7 +3,7 @@
 //!
 //! Invariants: the list is shown only after every entry passed
 //! [`crate::client::checked::requests`]; every cell goes through
-//! [`printable`], and a reason is cut to [`TABLE_REASON_CHARS`] before it is
+//! `printable`, and a reason is cut to `TABLE_REASON_CHARS` before it is
 //! escaped, so an escape is never cut in half; a failure is one line on stderr
 //! and exit 1.
 

@@ -3,10 +3,10 @@
 //! (with `--print-credentials`) vends under the grant.
 //!
 //! Invariants: the id the server gives back is checked before it is shown or
-//! goes into a path; polls slow down to [`POLL_MAX`] and a transient failure
-//! is retried at most [`POLL_MAX_FAILURES`] times in a row, while an answer
+//! goes into a path; polls slow down to `POLL_MAX` and a transient failure
+//! is retried at most `POLL_MAX_FAILURES` times in a row, while an answer
 //! that will not change ends the wait; the outcome's free text is shown only
-//! through [`printable`]; exit 0 only when approved (or, without `--wait`,
+//! through `printable`; exit 0 only when approved (or, without `--wait`,
 //! created); with `--print-credentials` stdout carries nothing but the
 //! `credential_process` JSON, so the command can sit behind
 //! `credential_process`.
@@ -165,7 +165,7 @@ async fn wait_for_decision(
     }
 }
 
-/// The pause after `pause`: ×1.5 up to [`POLL_MAX`].
+/// The pause after `pause`: ×1.5 up to `POLL_MAX`.
 pub(super) fn next_pause(pause: Duration) -> Duration {
     (pause + pause / 2).min(POLL_MAX)
 }
