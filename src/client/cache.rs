@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use sha2::{Digest as _, Sha256};
 
-use super::VendedCredentials;
+use super::wire::VendedCredentials;
 
 /// An entry is used until this long before its expiry, then vended afresh.
 pub const REFRESH_BEFORE_EXPIRY: Duration = Duration::from_secs(5 * 60);

@@ -18,10 +18,8 @@ use crate::approvals::Status;
 use crate::auth::{is_region_name, Endpoint};
 use crate::policy::{check_profile_name, ProfileKind, MAX_SESSION_SECONDS};
 
-use super::approvals::{is_request_id, RequestInfo};
-use super::profiles::ProfileInfo;
 use super::visible::escaped;
-use super::{Discovery, VendedCredentials};
+use super::wire::{Discovery, ProfileInfo, RequestInfo, VendedCredentials};
 
 /// A server answer refused because one of its values breaks its rule.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -85,6 +83,12 @@ pub fn profiles(list: &[ProfileInfo]) -> Result<(), Refused> {
         }
     }
     Ok(())
+}
+
+/// Whether `id` is a request id (16 lowercase hex, DESIGN §12): what a
+/// request id must be before it goes into a path or is shown.
+pub fn is_request_id(id: &str) -> bool {
+    id.len() == 16 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 fn timestamp(what: &str, t: Option<&str>) -> Result<(), Refused> {

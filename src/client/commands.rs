@@ -1,9 +1,13 @@
 //! The commands that print what one tvm gives: `tvm token` (a token for curl
-//! and scripts) and `tvm credentials` (`credential_process` JSON, cached).
+//! and scripts) and `tvm credentials` (`credential_process` JSON, cached), and
+//! the arguments every client command shares ([`TvmArgs`], [`CallerArgs`],
+//! [`VendArgs`]).
 //!
 //! Invariants: nothing secret is printed except the credentials on stdout that
 //! `credential_process` asks for; a failure is one line on stderr with the
-//! server's `Code` and `RequestId`, and exit 1.
+//! server's `Code` and `RequestId`, and exit 1. Like every client command, this
+//! file imports only from the client's lower files and the layers below
+//! (never from `crate::cli`, which parses the command line and calls in here).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -12,10 +16,11 @@ use aws_credential_types::Credentials;
 use clap::Args;
 use serde::Serialize;
 
+use super::error::ClientError;
+use super::server::{Server, ServerArgs};
 use super::token::Target;
-use super::{
-    cache, caller_key, source, ClientError, Server, ServerArgs, VendRequest, VendedCredentials,
-};
+use super::wire::{VendRequest, VendedCredentials};
+use super::{cache, caller_key, source};
 
 /// `--audience` help, shared by the commands that sign.
 pub(super) const AUDIENCE_HELP: &str =

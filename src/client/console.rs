@@ -13,7 +13,8 @@ use bytes::Bytes;
 use clap::Args;
 
 use super::commands::TvmArgs;
-use super::{check_base_url, http, ClientError};
+use super::error::ClientError;
+use super::http::{self, check_base_url};
 use crate::auth::sigv4_encode;
 
 /// The AWS federation endpoint (commercial partition).

@@ -1,6 +1,10 @@
 //! A minimal HTTP client for the tvm API (discovery and vend), over TLS with the
 //! system roots, or plain HTTP to loopback only: vended credentials never cross
 //! a network in clear.
+//!
+//! Invariants: one request, one deadline ([`REQUEST_TIMEOUT`], body included),
+//! at most [`MAX_RESPONSE_BYTES`] read; a server's bytes reach a terminal only
+//! through [`printable`].
 
 use std::time::Duration;
 
@@ -9,73 +13,13 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
-use super::checked::Refused;
-use super::visible::{visible, visible_bytes};
+use super::error::ClientError;
+use super::visible::visible_bytes;
 
 /// Largest response body read from tvm.
 pub(crate) const MAX_RESPONSE_BYTES: usize = 64 * 1024;
 /// Time allowed for one request to tvm.
 pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// A failed request to tvm. Every message is shown through [`visible`]: a
-/// server's words (serde errors quote them) never reach a terminal raw.
-#[derive(Debug, thiserror::Error)]
-pub enum ClientError {
-    /// The URL is not acceptable.
-    #[error("invalid tvm URL: {}", visible(.0))]
-    Url(String),
-    /// Transport failure.
-    #[error("request to tvm failed: {}", visible(.0))]
-    Transport(String),
-    /// tvm answered with an error. Shown as one line with the server's
-    /// `Code`, `Message` and `RequestId` (tvm's errors carry no secrets).
-    #[error("tvm answered {status} {}", describe_error(.body))]
-    Status {
-        /// HTTP status.
-        status: u16,
-        /// The error body (tvm's generic JSON error, no secrets).
-        body: String,
-    },
-    /// The answer could not be understood.
-    #[error("unexpected answer from tvm: {}", visible(.0))]
-    Decode(String),
-    /// The answer held a value that breaks its rule; none of it was used.
-    #[error(transparent)]
-    Refused(#[from] Refused),
-    /// Local credentials could not be loaded or used.
-    #[error("{}", visible(.0))]
-    Credentials(String),
-}
-
-/// Longest part of a non-JSON error body shown to the user.
-const MAX_SHOWN_ERROR_BODY: usize = 200;
-
-/// One line from tvm's JSON error (`Code: Message (RequestId …)`), or the start
-/// of a body that is not one, shown through [`visible`].
-pub(crate) fn describe_error(body: &str) -> String {
-    #[derive(serde::Deserialize)]
-    #[serde(rename_all = "PascalCase")]
-    struct ErrorBody {
-        code: String,
-        #[serde(default)]
-        message: String,
-        #[serde(default)]
-        request_id: String,
-    }
-    let one_line = |s: &str| -> String {
-        let start: String = s.chars().take(MAX_SHOWN_ERROR_BODY).collect();
-        visible(&start).into_owned()
-    };
-    match serde_json::from_str::<ErrorBody>(body) {
-        Ok(e) => format!(
-            "{}: {} (RequestId {})",
-            one_line(&e.code),
-            one_line(&e.message),
-            one_line(&e.request_id)
-        ),
-        Err(_) => one_line(body),
-    }
-}
 
 /// An answer from tvm.
 #[derive(Debug)]
@@ -153,12 +97,13 @@ pub(crate) async fn send(
 #[cfg(test)]
 mod tests {
     use super::printable;
+    use crate::client::error::describe_error;
 
     #[test]
     fn server_text_is_printed_without_control_characters() {
         let shown = printable(b"{\"Code\":\"X\"}\x1b]52;c;ZXZpbA==\x07\r\x1b[2Jok\xff");
         assert!(!shown.chars().any(char::is_control), "{shown:?}");
-        let line = super::describe_error(
+        let line = describe_error(
             "{\"Code\":\"X\\u001b[2J\",\"Message\":\"a\\u2028b\\u202ec\\nd\",\"RequestId\":\"r\"}",
         );
         assert_eq!(line, "X\\u{1b}[2J: a\\u{2028}b\\u{202e}c\\nd (RequestId r)");

@@ -17,24 +17,14 @@ use bytes::Bytes;
 use clap::Args;
 use serde::Deserialize;
 
-use super::commands::TvmArgs;
-use super::http::printable;
-use super::token::Target;
-use super::{checked, ClientError, Server};
+pub use super::wire::ProfileInfo;
 
-/// One entry of `GET /profiles`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct ProfileInfo {
-    /// The profile name.
-    pub name: String,
-    /// The longest session it may have.
-    pub max_duration_seconds: u32,
-    /// The session length when none is asked.
-    pub default_duration_seconds: u32,
-    /// `direct`, `approval` or `break_glass`.
-    pub kind: String,
-}
+use super::checked;
+use super::commands::TvmArgs;
+use super::error::ClientError;
+use super::http::printable;
+use super::server::Server;
+use super::token::Target;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]

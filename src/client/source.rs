@@ -11,7 +11,7 @@
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_credential_types::Credentials;
 
-use super::ClientError;
+use super::error::ClientError;
 
 /// Set by `tvm credentials` for the processes the AWS chain starts; seeing it
 /// set means a `credential_process` called `tvm credentials` again.

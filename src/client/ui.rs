@@ -14,11 +14,12 @@ use bytes::Bytes;
 use clap::Args;
 use serde::{Deserialize, Serialize};
 
-use super::approvals::is_request_id;
+use super::checked::is_request_id;
 use super::commands::TvmArgs;
+use super::error::ClientError;
 use super::http::printable;
+use super::server::Server;
 use super::token::Target;
-use super::{ClientError, Server};
 
 /// `tvm ui`.
 #[derive(Debug, Args)]
