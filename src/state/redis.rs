@@ -36,6 +36,7 @@ use super::{BackendHealth, BucketScope, ReplayError, ReplayKey, ReplayStore, Sta
 use crate::config::{redact_url, RateLimitFailure, RedisSettings};
 
 mod buckets;
+mod scripts;
 pub use buckets::RedisBuckets;
 
 /// Added to every reservation's TTL: replicas whose clocks disagree by less than
@@ -47,13 +48,6 @@ pub const REDIS_DRIFT_MARGIN: Duration = Duration::from_secs(30);
 /// while no requests arrive, and sees it come back.
 pub const PROBE_INTERVAL: Duration = Duration::from_secs(2);
 
-/// The compare-and-delete of a release.
-const RELEASE_LUA: &str = r"
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
-end
-return 0
-";
 
 /// The Redis backend: replay store and the connection the buckets share.
 pub struct RedisState {
@@ -127,8 +121,8 @@ impl RedisState {
             failure: settings.rate_limit_failure,
             health: Arc::new(BackendHealth::default()),
             metrics,
-            release: Script::new(RELEASE_LUA),
-            gcra: Script::new(buckets::GCRA_LUA),
+            release: Script::new(scripts::RELEASE_LUA),
+            gcra: Script::new(scripts::GCRA_LUA),
         })
     }
 

@@ -10,23 +10,6 @@ use super::RedisState;
 use crate::config::{RateLimit, RateLimitFailure};
 use crate::state::{BucketScope, RateBuckets, RateError};
 
-/// One GCRA decision. ARGV: emission interval (ms per request), burst. Returns
-/// 0 when allowed, else the milliseconds until the next request would be.
-pub(super) const GCRA_LUA: &str = r"
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local interval = tonumber(ARGV[1])
-local burst = tonumber(ARGV[2])
-local tat = tonumber(redis.call('GET', KEYS[1])) or now
-if tat < now then tat = now end
-local new_tat = tat + interval
-local allow_at = new_tat - interval * burst
-if now < allow_at then
-  return math.max(1, allow_at - now)
-end
-redis.call('SET', KEYS[1], new_tat, 'PX', math.max(1, new_tat - now))
-return 0
-";
 
 /// One scope's buckets in Redis (GCRA, equivalent to the in-memory token bucket:
 /// `burst` at once, then `per_minute` on average).
