@@ -4,7 +4,7 @@
 //!
 //! Invariants: a refusal by a caller bucket is counted here (its scope in
 //! `tvm_rate_limited_total`); AssumeRole is called only through
-//! [`Vendor::assume_role`], inside a slot of the STS call cap when one is set
+//! `Vendor::assume_role`, inside a slot of the STS call cap when one is set
 //! (a full cap is 503 `sts_busy`, STS not called); empty or already expired
 //! credentials are never handed out.
 

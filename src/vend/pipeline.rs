@@ -2,7 +2,7 @@
 //! the body → the caller proof → the caller's buckets → the policy → the
 //! grant or break-glass record → the stamps → AssumeRole → the credentials
 //! checked → the vend recorded. Each step fills in the decision line
-//! ([`DecisionLog`]) with what it learnt, so the one line a request writes
+//! (`DecisionLog`) with what it learnt, so the one line a request writes
 //! names whatever was known when it ended.
 //!
 //! Invariants: the body and the duration are checked (pure) before any
