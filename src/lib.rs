@@ -15,17 +15,19 @@
 //! | layer | modules | owns |
 //! |---|---|---|
 //! | 9 commands | `cli`, `policy_cli`, `sim_cli`, `bench`, `dev`, `dev_log`, `config_check` | the `tvm` subcommands: argument structs and `run` functions; `cli` only parses and dispatches |
-//! | 7 wiring | `startup`, `selfcheck` | building the service from a validated config, binding, draining |
-//! | 6 http surface | `http`, `ui` | the routers: the JSON API and the approvers' web page |
-//! | 5 services | `vend`, `approvals`, `client`, `ledger`, `audit` | the vend pipeline; requests, grants and break-glass; the client side; what was vended; the audit trail |
+//! | 8 wiring | `startup`, `selfcheck` | building the service from a validated config, binding, draining |
+//! | 7 router owner | `http` | the API and admin routers, middleware, serving, TLS, connection admission |
+//! | 6 routes | `api`, `ui` | the JSON API's handlers and the approvers' web page; siblings that never import each other |
+//! | 5 route state | `web` | what every route shares: app state, client address, `ApiError`, readiness, extractors, header names |
+//! | 4 services | `vend`, `approvals`, `client`, `ledger`, `audit` | the vend pipeline; requests, grants and break-glass; the client side; what was vended; the audit trail |
 //! | 3 domain | `auth`, `policy`, `sts`, `upstream`, `state`, `reload`, `database` | the trust boundary, the policy, STS, the shared upstream HTTP client, shared state, the live policy, the shared database |
 //! | 1 base | `identity`, `net`, `config`, `metrics`, `clock`, `telemetry` | ARNs and stamps; regions, STS hosts, origins, URLs; config types; metrics, time, logs |
 //!
 //! # Layout
 //!
 //! ```text
-//!            ┌──────────── http (axum: router, handlers, ApiError) ───────────┐
-//!  POST /vend│  request id ─▶ vend::Vendor::vend                              │
+//!            ┌─ http (router, middleware: request id) ─▶ api::vend (handler) ─┐
+//!  POST /vend│  web: AppState, ClientAddr, ApiError ─▶ vend::Vendor::vend     │
 //!            └───────────────────────┬────────────────────────────────────────┘
 //!                                    ▼
 //!   auth::Verifier ── token parse (pure) ─▶ replay ─▶ IdentityTransport (GCI)
@@ -62,9 +64,15 @@
 //! - [`ledger`]: what was vended — today the vends under a grant (DESIGN
 //!   §13's ledger of every vend and `GET /sessions` go here).
 //! - [`vend`]: the pipeline that ties the above together for one request.
-//! - [`http`]: routers for the API and admin listeners, error mapping.
+//! - [`http`]: the router owner: the API and admin routers, the request
+//!   middleware, serving (connection slots, timeouts) and TLS.
+//! - [`api`]: the JSON handlers (`/vend`, `/profiles`, `/.well-known/tvm`,
+//!   `/requests…`).
 //! - [`ui`]: the approvers' web page at `/ui/` (sign-in links, sessions, CSRF,
-//!   server-rendered pages), calling the same [`approvals`] service as `http`.
+//!   server-rendered pages), calling the same [`approvals`] service as `api`.
+//! - [`web`]: what `api` and `ui` share: [`web::AppState`], the client
+//!   address, [`web::ApiError`] and its wire format, readiness, the
+//!   per-address rate limits, extractors, body reading and header names.
 //! - [`metrics`], [`telemetry`]: Prometheus registry and log set-up.
 //! - [`client`]: the client side: token minting, `credentials`, `exec`, the
 //!   approval commands and `tvm ui`.
@@ -76,6 +84,7 @@
 //!
 //! `auth`, `identity` and `policy` never import axum.
 
+pub mod api;
 pub mod approvals;
 pub mod audit;
 pub mod auth;
@@ -105,3 +114,4 @@ pub mod telemetry;
 pub mod ui;
 pub mod upstream;
 pub mod vend;
+pub mod web;

@@ -18,9 +18,9 @@ use std::time::Duration;
 
 use tokio::task::JoinHandle;
 
-use crate::http::Readiness;
 use crate::metrics::Metrics;
 use crate::sts::{Sts, StsError};
+use crate::web::Readiness;
 
 /// First wait after a failed check.
 pub const INITIAL_BACKOFF: Duration = Duration::from_secs(1);

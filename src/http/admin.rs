@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 
-use super::AppState;
+use crate::web::AppState;
 
 /// `GET /livez` and `/healthz`: the process answers.
 pub(super) async fn livez() -> &'static str {

@@ -1,20 +1,19 @@
-//! Middleware shared by the API routes: request id, span, timeout, metrics; and
-//! the JSON fallbacks for unknown routes and methods.
+//! Middleware of the API router: request id, span, timeout, metrics; and the
+//! JSON fallbacks for unknown routes and methods.
+//!
+//! Invariant: the route label of a metric is a template of [`crate::api::ROUTES`]
+//! or [`crate::ui::ROUTES`] or `unmatched`, never the raw path.
 
 use std::time::Instant;
 
-use axum::body::{Body, Bytes};
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tracing::Instrument;
 
-use super::{ApiError, ApiErrorKind, AppState};
 use crate::identity::RequestId;
-
-/// The response header carrying the request id.
-pub(super) const REQUEST_ID_HEADER: &str = "x-request-id";
+use crate::web::{ApiError, ApiErrorKind, AppState, REQUEST_ID_HEADER};
 
 /// Wraps every API request: a fresh request id (an incoming one is ignored; it
 /// would end up in AWS stamps), a span carrying it, the request timeout, and the
@@ -35,24 +34,12 @@ pub(super) async fn observe(
     let route = req
         .extensions()
         .get::<MatchedPath>()
-        .map_or("unmatched", |p| match p.as_str() {
-            "/vend" => "/vend",
-            "/profiles" => "/profiles",
-            "/requests" => "/requests",
-            "/requests/{id}" => "/requests/{id}",
-            "/requests/{id}/approve" => "/requests/{id}/approve",
-            "/requests/{id}/deny" => "/requests/{id}/deny",
-            "/.well-known/tvm" => "/.well-known/tvm",
-            p => crate::ui::ROUTES
-                .iter()
-                .find(|r| **r == p)
-                .copied()
-                .unwrap_or("unmatched"),
-        });
+        .and_then(|p| route_label(p.as_str()))
+        .unwrap_or("unmatched");
     req.extensions_mut().insert(id.clone());
     let has_body = declares_body(req.headers());
     let span = tracing::info_span!("request", request_id = %id, route);
-    let timeout = state.0.request_timeout;
+    let timeout = state.request_timeout();
     let mut resp = match tokio::time::timeout(timeout, next.run(req).instrument(span.clone())).await
     {
         Ok(resp) => resp,
@@ -79,6 +66,16 @@ pub(super) async fn observe(
     resp
 }
 
+/// The metrics label of a matched route template: one of the API's or the web
+/// page's own templates (`'static`, so a label is never built from a request).
+fn route_label(matched: &str) -> Option<&'static str> {
+    crate::api::ROUTES
+        .iter()
+        .chain(crate::ui::ROUTES)
+        .find(|r| **r == matched)
+        .copied()
+}
+
 /// Whether a request announces a body (a non-zero `Content-Length`, or any
 /// `Transfer-Encoding`).
 fn declares_body(headers: &axum::http::HeaderMap) -> bool {
@@ -86,40 +83,6 @@ fn declares_body(headers: &axum::http::HeaderMap) -> bool {
         || headers
             .get(header::CONTENT_LENGTH)
             .is_some_and(|v| v.as_bytes() != b"0")
-}
-
-/// Reads at most `limit` bytes of body; `Err(())` when it is larger (or the
-/// client announced a larger `Content-Length`) or could not be read.
-pub(crate) async fn read_body(
-    headers: &axum::http::HeaderMap,
-    body: Body,
-    limit: usize,
-) -> Result<Bytes, BodyError> {
-    let announced = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if announced.is_some_and(|n| n > limit as u64) {
-        return Err(BodyError::TooLarge);
-    }
-    axum::body::to_bytes(body, limit).await.map_err(|e| {
-        let too_large = std::error::Error::source(&e)
-            .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
-        if too_large {
-            BodyError::TooLarge
-        } else {
-            BodyError::Unreadable
-        }
-    })
-}
-
-/// Why a body could not be read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum BodyError {
-    /// Over the configured limit.
-    TooLarge,
-    /// The connection failed while reading.
-    Unreadable,
 }
 
 /// 404 in the API error format.

@@ -29,10 +29,10 @@ use tokio::sync::watch;
 use tower::ServiceExt;
 
 use super::activity::{Activity, ActivityStream, Deadline};
-use super::client_addr::{ClientAddr, TrustedProxies};
 use super::slots::{Slot, SlotLimits, Slots};
 use super::tls::TlsAcceptor;
 use crate::metrics::Metrics;
+use crate::web::{ClientAddr, ListenerInfo, TrustedProxies};
 
 /// Time a client has to send a complete request head (hyper's timer also runs
 /// while a keep-alive connection waits for its next request, so it caps the
@@ -45,17 +45,6 @@ const CLOSE_GRACE: Duration = Duration::from_secs(5);
 
 /// How often the accept loop writes the refusal summary, if one is due.
 const SUMMARY_TICK: Duration = Duration::from_secs(1);
-
-/// What every request learns about the listener it came in on (the web page
-/// is served only over https or on a loopback listener, DESIGN §12).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ListenerInfo {
-    /// The connection is TLS (`listen.tls`).
-    pub tls: bool,
-    /// The listener is bound to a loopback address, so only this machine
-    /// reaches it.
-    pub loopback: bool,
-}
 
 /// How one listener admits and keeps connections.
 #[derive(Debug, Clone)]

@@ -2,7 +2,7 @@
 //! and `Query` and answer a malformed path or query with the page's own 400
 //! ([`UiError::BadRequest`], HTML with the strict headers) where axum would
 //! answer `text/plain` with its parser's text. The JSON API's counterparts are
-//! `crate::http`'s `ApiPath` and `ApiQuery`.
+//! `crate::web`'s `ApiPath` and `ApiQuery`.
 //!
 //! Invariant: no handler under `/ui/` takes axum's `Path` or `Query` directly.
 
@@ -10,7 +10,7 @@ use axum::extract::{FromRequestParts, Path, Query};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
-use super::UiError;
+use super::error::UiError;
 
 /// Path parameters parsed as `T`; a malformed one is the 400 page.
 #[derive(Debug)]

@@ -13,7 +13,7 @@ use axum::http::{header, HeaderMap, HeaderName, HeaderValue};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::http::{ClientAddr, ListenerInfo};
+use crate::web::{ClientAddr, ListenerInfo};
 
 /// The session cookie (DESIGN §12). The `__Host-` prefix makes browsers refuse
 /// it unless `Secure`, `Path=/` and without `Domain`: no sibling host can set

@@ -11,6 +11,8 @@
 //! victim in as someone else; a session id is always fresh (never one the
 //! browser brought); codes appear in no log line.
 
+use std::time::Duration;
+
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
@@ -18,20 +20,30 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 
+use super::backend::Backend;
+use super::error::{rate_refusal, UiError};
 use super::extract::PageQuery;
 use super::guard::{self, LOGIN_COOKIE, SESSION_COOKIE};
+use super::pages;
+use super::respond::{page, redirect};
 use super::store::Principal;
-use super::{
-    page, pages, rate_refusal, redirect, Backend, UiError, LOGIN_CODE_TTL, LOGIN_NONCE_TTL,
-    SESSION_TTL,
-};
 use crate::approvals::Actor;
 use crate::auth::Origin;
-use crate::http::{
+use crate::identity::RequestId;
+use crate::web::{
     log_refusal, read_body, request_context, AddressScope, ApiError, ApiErrorKind, AppState,
     BodyError, ClientAddr, ListenerInfo, AUDIENCE_HINT_HEADER,
 };
-use crate::identity::RequestId;
+
+/// How long a sign-in link works (DESIGN §12: single use, 60 s).
+pub const LOGIN_CODE_TTL: Duration = Duration::from_secs(60);
+
+/// How long a session lasts (DESIGN §12: at most 1 h); no sliding renewal, so
+/// a stolen cookie dies within the hour.
+pub const SESSION_TTL: Duration = Duration::from_secs(3600);
+
+/// How long the sign-in form's nonce cookie lives: long enough to click.
+pub const LOGIN_NONCE_TTL: Duration = Duration::from_secs(300);
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

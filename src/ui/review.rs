@@ -10,6 +10,8 @@
 //! decision needs the session's CSRF token; without a session a page shows the
 //! `tvm ui` command and a post is refused.
 
+use std::time::Duration;
+
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -17,14 +19,19 @@ use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use serde::Deserialize;
 
+use super::backend::Backend;
+use super::error::{rate_refusal, UiError};
 use super::extract::PagePath;
 use super::guard::{self, SESSION_COOKIE};
 use super::pages::{self, Detail, Overview, SignedIn};
-use super::view::AuditEntry;
-use super::{page, redirect, Backend, UiError, BREAK_GLASS_WINDOW};
+use super::respond::{page, redirect};
+use super::view::{AuditEntry, BreakGlassUse};
 use crate::approvals::{rfc3339, Actor, ApprovalError, RequestView, Status};
-use crate::http::{read_body, AddressScope, AppState, ClientAddr, ListenerInfo};
 use crate::identity::RequestId;
+use crate::web::{read_body, AddressScope, AppState, ClientAddr, ListenerInfo};
+
+/// How far back the overview lists break-glass uses.
+pub const BREAK_GLASS_WINDOW: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// A signed-in approver: the raw session id (for the CSRF token), who, and
 /// the service that answers for them.
@@ -142,7 +149,7 @@ type OverviewParts = (
     Vec<RequestView>,
     Vec<RequestView>,
     Vec<RequestView>,
-    Vec<super::view::BreakGlassUse>,
+    Vec<BreakGlassUse>,
 );
 
 async fn overview_parts(s: &Session) -> Result<OverviewParts, UiError> {
@@ -174,7 +181,7 @@ async fn overview_parts(s: &Session) -> Result<OverviewParts, UiError> {
         .await
         .map_err(service_error)?
         .into_iter()
-        .map(|b| super::view::BreakGlassUse {
+        .map(|b| BreakGlassUse {
             caller: b.caller,
             profile: b.profile,
             reason: b.reason,
@@ -279,7 +286,7 @@ pub(super) async fn decide(
         state
             .rate_check(AddressScope::Api, client.as_deref())
             .await
-            .map_err(super::rate_refusal)?;
+            .map_err(rate_refusal)?;
         let bytes = read_body(&headers, body, state.max_body_bytes())
             .await
             .map_err(|_| UiError::BadRequest)?;

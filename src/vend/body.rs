@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 
-use super::VendError;
+use super::outcome::VendError;
 use crate::policy::{MAX_PROFILE_NAME_LEN, MAX_SESSION_SECONDS, MIN_SESSION_SECONDS};
 
 /// A parsed vend request.

@@ -13,7 +13,7 @@
 //! rate limits lost, the STS call cap full, unusable credentials) is a WARN, so
 //! an operator's alert on warnings fires on outages, not on callers' mistakes.
 
-use super::VendError;
+use super::outcome::VendError;
 use crate::auth::VerifyErrorKind;
 
 impl VendError {

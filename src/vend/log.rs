@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use super::{VendError, Vended};
+use super::outcome::{VendError, Vended};
 use crate::auth::VerifiedCaller;
 use crate::identity::RequestId;
 use crate::metrics::Metrics;

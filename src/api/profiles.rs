@@ -7,8 +7,8 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::Serialize;
 
-use super::{request_context, AddressScope, ApiError, AppState, ClientAddr};
 use crate::identity::RequestId;
+use crate::web::{log_refusal, request_context, AddressScope, ApiError, AppState, ClientAddr};
 
 /// One entry of the answer (DESIGN §6, PascalCase like AWS's APIs).
 #[derive(Serialize)]
@@ -65,7 +65,7 @@ pub(super) async fn profiles(
             Json(ProfilesResponse { profiles }).into_response()
         }
         Err(e) => {
-            super::refused::log("profiles refused", &id, &e);
+            log_refusal("profiles refused", &id, &e);
             ApiError::from(&e).with_request_id(&id).into_response()
         }
     }

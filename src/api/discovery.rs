@@ -6,8 +6,8 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 
-use super::{AddressScope, ApiError, AppState, ClientAddr};
 use crate::identity::RequestId;
+use crate::web::{AddressScope, ApiError, AppState, ClientAddr};
 
 /// Returns the static discovery document, or 429 when the client is over its rate.
 pub(super) async fn discovery(
@@ -21,5 +21,5 @@ pub(super) async fn discovery(
     {
         return ApiError::from(&e).with_request_id(&id).into_response();
     }
-    Json(state.0.discovery.clone()).into_response()
+    Json(state.discovery().clone()).into_response()
 }

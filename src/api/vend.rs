@@ -8,10 +8,11 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::Serialize;
 
-use super::middleware::{read_body, BodyError};
-use super::{request_context, AddressScope, ApiError, AppState, ClientAddr};
 use crate::identity::RequestId;
 use crate::vend::{VendError, Vended};
+use crate::web::{
+    read_body, request_context, AddressScope, ApiError, AppState, BodyError, ClientAddr,
+};
 
 /// The 200 body (DESIGN §6).
 #[derive(Serialize)]
@@ -43,7 +44,7 @@ pub(super) async fn vend(
         let e = vendor.reject_early(&id, e);
         return ApiError::from(&e).with_request_id(&id).into_response();
     }
-    let result = match read_body(&headers, body, state.0.max_body_bytes).await {
+    let result = match read_body(&headers, body, state.max_body_bytes()).await {
         Ok(bytes) => {
             let authorization = headers
                 .get(header::AUTHORIZATION)

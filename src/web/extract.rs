@@ -16,7 +16,7 @@ use axum::extract::{FromRequestParts, Path, Query};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
-use super::{ApiError, ApiErrorKind};
+use super::error::{ApiError, ApiErrorKind};
 use crate::identity::RequestId;
 
 /// A query string parsed as `T`; a malformed one is 400 `INVALID_REQUEST`.

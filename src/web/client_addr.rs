@@ -17,7 +17,7 @@ use axum::http::HeaderMap;
 
 use crate::config::{canonical_ip, Cidr};
 
-/// Where a request comes from; put on every request by [`super::serve`].
+/// Where a request comes from; put on every request by `crate::http::serve`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientAddr {
     /// The TCP peer (a proxy, or the client itself).

@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use super::ClientAddr;
+use super::client_addr::ClientAddr;
 use crate::config::{address_key, ServerLimits};
 use crate::metrics::Metrics;
 use crate::state::{Backend, BucketScope, RateBuckets, RateError};

@@ -14,12 +14,13 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 
-use super::extract::{ApiPath, ApiQuery};
-use super::middleware::{read_body, BodyError};
-use super::{request_context, AddressScope, ApiError, ApiErrorKind, AppState, ClientAddr};
 use crate::approvals::{Actor, ApprovalError, NewRequest, RequestView, Status};
 use crate::identity::RequestId;
 use crate::vend::VendError;
+use crate::web::{
+    log_refusal, read_body, request_context, AddressScope, ApiError, ApiErrorKind, ApiPath,
+    ApiQuery, AppState, BodyError, ClientAddr,
+};
 
 /// `POST /requests` body.
 #[derive(Deserialize)]
@@ -75,7 +76,7 @@ async fn read(
     if let Err(e) = state.rate_check(AddressScope::Api, client).await {
         return Err(ApiError::from(&e));
     }
-    match read_body(&parts.headers, body, state.0.max_body_bytes).await {
+    match read_body(&parts.headers, body, state.max_body_bytes()).await {
         Ok(b) => Ok((parts, b)),
         Err(BodyError::TooLarge) => Err(ApiError::from(&VendError::TooLarge)),
         Err(BodyError::Unreadable) => Err(ApiError::new(ApiErrorKind::InvalidRequest)),
@@ -102,7 +103,7 @@ async fn actor(
         .authenticate(authorization, &ctx)
         .await
         .map_err(|e| {
-            super::refused::log("approvals call refused", id, &e);
+            log_refusal("approvals call refused", id, &e);
             ApiError::from(&e)
         })?;
     Ok(Actor::from_caller(&caller))

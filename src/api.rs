@@ -1,0 +1,44 @@
+//! The JSON API (DESIGN §6, §12): `POST /vend`, `GET /profiles`,
+//! `GET /.well-known/tvm` and the approvals API under `/requests`. Each
+//! handler reads as named steps: the per-address bucket, the body within its
+//! limit, the request's shape, then the caller proof and the service's work.
+//!
+//! Invariants: answers are JSON in [`crate::web::ApiError`]'s shape, never
+//! axum's text; a malformed request (query, path, body) is refused before its
+//! token is looked at; nothing here decides policy (the vend pipeline and the
+//! approvals service do). A sibling of [`crate::ui`]: neither imports the
+//! other; both take what they share from [`crate::web`], and `crate::http`
+//! mounts both.
+
+mod discovery;
+mod profiles;
+mod requests;
+mod vend;
+
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::web::AppState;
+
+/// The JSON routes (state added by the API router).
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/vend", post(vend::vend))
+        .route("/profiles", get(profiles::profiles))
+        .route("/requests", post(requests::create).get(requests::list))
+        .route("/requests/{id}", get(requests::show))
+        .route("/requests/{id}/approve", post(requests::approve))
+        .route("/requests/{id}/deny", post(requests::deny))
+        .route("/.well-known/tvm", get(discovery::discovery))
+}
+
+/// The matched route templates of [`router`], for the HTTP metrics label.
+pub const ROUTES: &[&str] = &[
+    "/vend",
+    "/profiles",
+    "/requests",
+    "/requests/{id}",
+    "/requests/{id}/approve",
+    "/requests/{id}/deny",
+    "/.well-known/tvm",
+];
