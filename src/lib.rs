@@ -14,12 +14,13 @@
 //!
 //! | layer | modules | owns |
 //! |---|---|---|
-//! | 9 commands | `cli`, `policy_cli`, `sim_cli`, `bench`, `dev`, `dev_log`, `config_check` | the `tvm` subcommands: argument structs and `run` functions; `cli` only parses and dispatches |
-//! | 7 wiring | `startup`, `selfcheck` | building the service from a validated config, binding, draining |
+//! | 10 cli | `cli` | parsing the command line and dispatching to the subcommands |
+//! | 9 commands | `commands` | the `tvm` subcommands: argument structs and `run` functions, one module each (`serve`, `dev`, `sim`, `policy`, `bench`) and the demo account they share |
+//! | 8 wiring | `startup`, `selfcheck` | building the service from a validated config, binding, draining |
 //! | 6 http surface | `http`, `ui` | the routers: the JSON API and the approvers' web page |
 //! | 5 services | `vend`, `approvals`, `client` | the vend pipeline; requests, grants and break-glass; the client side |
 //! | 3 domain | `auth`, `policy`, `sts`, `state`, `reload` | the trust boundary, the policy, STS, shared state, the live policy |
-//! | 1 base | `identity`, `config`, `metrics`, `clock`, `telemetry` | ARNs and stamps, config types, metrics, time, logs |
+//! | 1 base | `identity`, `config`, `metrics`, `clock`, `telemetry`, `exit` | ARNs and stamps, config types, metrics, time, logs, exit codes |
 //!
 //! # Layout
 //!
@@ -38,7 +39,7 @@
 //! ```
 //!
 //! - [`config`]: the YAML file and `TVM_*` overrides, validated once at start-up;
-//!   [`config_check`]: `tvm serve --check-config`.
+//!   [`commands::config_check`]: `tvm serve --check-config`.
 //! - [`auth`]: the trust boundary; only it constructs an [`auth::VerifiedCaller`].
 //! - [`identity`]: ARN parsing, canonical principal, username, SourceIdentity and
 //!   RoleSessionName stamps, request ids.
@@ -56,32 +57,32 @@
 //! - [`metrics`], [`telemetry`]: Prometheus registry and log set-up.
 //! - [`client`]: the client side: token minting, `credentials`, `exec`, the
 //!   approval commands and `tvm ui`.
-//! - [`startup`], [`dev`]: wiring for `tvm serve` and `tvm dev`; [`selfcheck`]:
-//!   the start-up check of tvm's own AWS identity that gates readiness.
-//!
-//! - [`sim_cli`], [`bench`]: `tvm sim` (the simulator as its own process) and
-//!   `tvm bench` (vends/s, latency and tvm's CPU per vend on loopback).
+//! - [`startup`]: wiring for `tvm serve` and `tvm dev` (build, serve, drain);
+//!   [`selfcheck`]: the start-up check of tvm's own AWS identity that gates
+//!   readiness.
+//! - [`cli`]: parses the command line and dispatches; [`commands`]: one module
+//!   per subcommand — [`commands::serve`], [`commands::dev`] (the service
+//!   with an in-process simulator), [`commands::sim`] (the simulator as its
+//!   own process), [`commands::policy`], [`commands::bench`] (vends/s, latency
+//!   and tvm's CPU per vend on loopback) — and [`commands::demo`], the demo
+//!   account they share; [`exit`]: the exit codes.
 //!
 //! `auth`, `identity` and `policy` never import axum.
 
 pub mod approvals;
 pub mod auth;
-pub mod bench;
 pub mod cli;
 pub mod client;
 pub mod clock;
+pub mod commands;
 pub mod config;
-pub mod config_check;
-pub mod dev;
-pub mod dev_log;
+pub mod exit;
 pub mod http;
 pub mod identity;
 pub mod metrics;
 pub mod policy;
-pub mod policy_cli;
 pub mod reload;
 pub mod selfcheck;
-pub mod sim_cli;
 pub mod startup;
 pub mod state;
 pub mod sts;
