@@ -1,18 +1,18 @@
-//! The command line (DESIGN §9): argument definitions and dispatch to the
-//! library. `main.rs` only parses and calls [`run`].
+//! The command line (DESIGN §9): the list of subcommands, parsed with clap,
+//! and the dispatch to each one's `run` — in [`crate::commands`] for the
+//! service and its tools, in [`crate::client`] for the client commands.
+//! `main.rs` only parses and calls [`run`]. Nothing but parsing and dispatch
+//! lives here: each subcommand's flags are its own module's.
 //!
-//! Exit codes: 0 success, 1 failure, 64 invalid configuration or usage
-//! (`EX_USAGE`, as linkerd2-proxy and sysexits do), 70 internal error.
+//! Exit codes ([`crate::exit`]): 0 success, 1 failure, 64 invalid configuration
+//! or usage (`EX_USAGE`, as linkerd2-proxy and sysexits do), 70 internal error.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 
-use crate::telemetry::LogFormat;
-
-/// Exit code for an invalid configuration or policy file.
-pub const EXIT_CONFIG: u8 = 64;
+use crate::commands::{bench, dev, policy, serve, sim};
+use crate::exit::EXIT_INTERNAL;
 
 /// tvm: a self-hosted AWS Token Vending Machine.
 #[derive(Debug, Parser)]
@@ -27,9 +27,9 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the service.
-    Serve(ServeArgs),
+    Serve(serve::ServeArgs),
     /// Run the service with an in-process STS simulator and a demo policy on loopback.
-    Dev(DevArgs),
+    Dev(dev::DevArgs),
     /// Print a tvm-v1 token made from your AWS credentials (for curl and scripts).
     Token(crate::client::TokenArgs),
     /// Print `credential_process` JSON with credentials vended by tvm.
@@ -54,66 +54,14 @@ pub enum Command {
     Ui(crate::client::ui::UiArgs),
     /// Validate a policy file or explain a decision.
     #[command(subcommand)]
-    Policy(PolicyCommand),
+    Policy(policy::PolicyCommand),
     /// Run the STS simulator on its own (local testing; tvm bench's upstream).
-    Sim(crate::sim_cli::SimArgs),
+    Sim(sim::SimArgs),
     /// Measure vends/s, latency and tvm's CPU and memory per vend on loopback.
-    Bench(crate::bench::BenchArgs),
+    Bench(bench::BenchArgs),
     /// The zero-cost STS responder `tvm bench` starts (checks nothing; loopback only).
     #[command(hide = true)]
-    BenchUpstream {
-        /// Address to listen on.
-        #[arg(long, default_value = "127.0.0.1:0")]
-        listen: std::net::SocketAddr,
-    },
-}
-
-/// `tvm serve`.
-#[derive(Debug, Args)]
-pub struct ServeArgs {
-    /// The YAML config file [default: $TVM_CONFIG, else /etc/tvm/tvm.yaml].
-    #[arg(long, short)]
-    pub config: Option<PathBuf>,
-    /// Log line format.
-    #[arg(long, value_enum, default_value = "json")]
-    pub log_format: LogFormat,
-    /// Check the config (with its TVM_* overrides), the TLS, Redis and webhook
-    /// files it names, and the policy, then exit: 0 when `tvm serve` would start,
-    /// 64 with its message otherwise. Binds, serves and connects to nothing.
-    #[arg(long)]
-    pub check_config: bool,
-}
-
-/// `tvm dev`.
-#[derive(Debug, Args)]
-pub struct DevArgs {
-    /// API port on 127.0.0.1 (0 = any free port).
-    #[arg(long, default_value_t = 8080)]
-    pub port: u16,
-    /// Admin port on 127.0.0.1 (0 = any free port).
-    #[arg(long, default_value_t = 9090)]
-    pub admin_port: u16,
-    /// Skip the vend tvm dev performs itself after start-up.
-    #[arg(long)]
-    pub no_self_test: bool,
-    /// Exit after the self-test instead of serving (for scripts and CI).
-    #[arg(long, hide = true)]
-    pub exit_after_self_test: bool,
-    /// Log line format.
-    #[arg(long, value_enum, default_value = "text")]
-    pub log_format: LogFormat,
-}
-
-/// `tvm policy ...`.
-#[derive(Debug, Subcommand)]
-pub enum PolicyCommand {
-    /// Validate a policy file and print a summary.
-    Check {
-        /// The policy file.
-        file: PathBuf,
-    },
-    /// Explain the decision for a principal and profile.
-    Eval(crate::policy_cli::EvalArgs),
+    BenchUpstream(bench::zero::UpstreamArgs),
 }
 
 /// Runs the parsed command line.
@@ -137,15 +85,12 @@ pub fn run(cli: Cli) -> ExitCode {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("tvm: cannot start the async runtime: {e}");
-            return ExitCode::from(70);
+            return ExitCode::from(EXIT_INTERNAL);
         }
     };
     match cli.command {
-        Command::Serve(args) if args.check_config => {
-            runtime.block_on(crate::config_check::run(&args))
-        }
-        Command::Serve(args) => runtime.block_on(crate::startup::serve_command(args)),
-        Command::Dev(args) => runtime.block_on(crate::dev::run(args)),
+        Command::Serve(args) => runtime.block_on(serve::run(args)),
+        Command::Dev(args) => runtime.block_on(dev::run(args)),
         Command::Token(args) => runtime.block_on(crate::client::token_command(args)),
         Command::Credentials(args) => runtime.block_on(crate::client::credentials_command(args)),
         Command::Exec(args) => runtime.block_on(crate::client::exec::exec_command(args)),
@@ -169,10 +114,9 @@ pub fn run(cli: Cli) -> ExitCode {
             crate::client::approvals::Decision::Deny,
         )),
         Command::Ui(args) => runtime.block_on(crate::client::ui::ui_command(args)),
-        Command::Policy(PolicyCommand::Check { file }) => crate::policy_cli::check(&file),
-        Command::Policy(PolicyCommand::Eval(args)) => crate::policy_cli::eval(&args),
-        Command::Sim(args) => runtime.block_on(crate::sim_cli::run(args)),
-        Command::Bench(args) => runtime.block_on(crate::bench::run(args)),
-        Command::BenchUpstream { listen } => runtime.block_on(crate::bench::zero::run(listen)),
+        Command::Policy(command) => policy::run(&command),
+        Command::Sim(args) => runtime.block_on(sim::run(args)),
+        Command::Bench(args) => runtime.block_on(bench::run(args)),
+        Command::BenchUpstream(args) => runtime.block_on(bench::zero::run(args.listen)),
     }
 }

@@ -14,14 +14,15 @@
 //!
 //! | layer | modules | owns |
 //! |---|---|---|
-//! | 9 commands | `cli`, `policy_cli`, `sim_cli`, `bench`, `dev`, `dev_log`, `config_check` | the `tvm` subcommands: argument structs and `run` functions; `cli` only parses and dispatches |
+//! | 10 cli | `cli` | parsing the command line and dispatching to the subcommands |
+//! | 9 commands | `commands` | the `tvm` subcommands: argument structs and `run` functions, one module each (`serve`, `dev`, `sim`, `policy`, `bench`) and the demo account they share |
 //! | 8 wiring | `startup`, `selfcheck` | building the service from a validated config, binding, draining |
 //! | 7 router owner | `http` | the API and admin routers, middleware, serving, TLS, connection admission |
 //! | 6 routes | `api`, `ui` | the JSON API's handlers and the approvers' web page; siblings that never import each other |
 //! | 5 route state | `web` | what every route shares: app state, client address, `ApiError`, readiness, extractors, header names |
 //! | 4 services | `vend`, `approvals`, `client`, `ledger`, `audit` | the vend pipeline; requests, grants and break-glass; the client side; what was vended; the audit trail |
 //! | 3 domain | `auth`, `policy`, `sts`, `upstream`, `state`, `reload`, `database` | the trust boundary, the policy, STS, the shared upstream HTTP client, shared state, the live policy, the shared database |
-//! | 1 base | `identity`, `net`, `config`, `metrics`, `clock`, `telemetry` | ARNs and stamps; regions, STS hosts, origins, URLs; config types; metrics, time, logs |
+//! | 1 base | `identity`, `net`, `config`, `metrics`, `clock`, `telemetry`, `exit` | ARNs and stamps; regions, STS hosts, origins, URLs; config types; metrics, time, logs; exit codes |
 //!
 //! # Layout
 //!
@@ -42,7 +43,7 @@
 //! - [`config`]: the YAML file and `TVM_*` overrides, validated once at start-up,
 //!   and the settings types the domain modules are built from (the verifier's
 //!   settings, the STS call cap and deadlines, Redis, approvals and webhooks);
-//!   [`config_check`]: `tvm serve --check-config`.
+//!   [`commands::config_check`]: `tvm serve --check-config`.
 //! - [`auth`]: the trust boundary; only it constructs an [`auth::VerifiedCaller`].
 //! - [`identity`]: ARN parsing, canonical principal, username, SourceIdentity and
 //!   RoleSessionName stamps, request ids.
@@ -76,11 +77,15 @@
 //! - [`metrics`], [`telemetry`]: Prometheus registry and log set-up.
 //! - [`client`]: the client side: token minting, `credentials`, `exec`, the
 //!   approval commands and `tvm ui`.
-//! - [`startup`], [`dev`]: wiring for `tvm serve` and `tvm dev`; [`selfcheck`]:
-//!   the start-up check of tvm's own AWS identity that gates readiness.
-//!
-//! - [`sim_cli`], [`bench`]: `tvm sim` (the simulator as its own process) and
-//!   `tvm bench` (vends/s, latency and tvm's CPU per vend on loopback).
+//! - [`startup`]: wiring for `tvm serve` and `tvm dev` (build, serve, drain);
+//!   [`selfcheck`]: the start-up check of tvm's own AWS identity that gates
+//!   readiness.
+//! - [`cli`]: parses the command line and dispatches; [`commands`]: one module
+//!   per subcommand — [`commands::serve`], [`commands::dev`] (the service
+//!   with an in-process simulator), [`commands::sim`] (the simulator as its
+//!   own process), [`commands::policy`], [`commands::bench`] (vends/s, latency
+//!   and tvm's CPU per vend on loopback) — and [`commands::demo`], the demo
+//!   account they share; [`exit`]: the exit codes.
 //!
 //! `auth`, `identity` and `policy` never import axum.
 
@@ -88,25 +93,21 @@ pub mod api;
 pub mod approvals;
 pub mod audit;
 pub mod auth;
-pub mod bench;
 pub mod cli;
 pub mod client;
 pub mod clock;
+pub mod commands;
 pub mod config;
-pub mod config_check;
 pub mod database;
-pub mod dev;
-pub mod dev_log;
+pub mod exit;
 pub mod http;
 pub mod identity;
 pub mod ledger;
 pub mod metrics;
 pub mod net;
 pub mod policy;
-pub mod policy_cli;
 pub mod reload;
 pub mod selfcheck;
-pub mod sim_cli;
 pub mod startup;
 pub mod state;
 pub mod sts;

@@ -5,7 +5,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use tvm::sim_cli::SimKeys;
+use tvm::commands::sim::SimKeys;
 
 const TVM: &str = env!("CARGO_BIN_EXE_tvm");
 

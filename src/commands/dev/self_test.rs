@@ -5,12 +5,13 @@
 
 use aws_credential_types::Credentials as AwsCredentials;
 
-use super::demo::{
-    DEMO_ACCESS_KEY_ID, DEMO_APPROVAL_PROFILE, DEMO_APPROVER_ACCESS_KEY_ID,
-    DEMO_APPROVER_SECRET_ACCESS_KEY, DEMO_SECRET_ACCESS_KEY,
-};
+use super::demo::DEMO_APPROVAL_PROFILE;
 use crate::client::approvals::Decision;
 use crate::client::{self, ClientError, VendRequest};
+use crate::commands::demo::{
+    DEMO_ACCESS_KEY_ID, DEMO_APPROVER_ACCESS_KEY_ID, DEMO_APPROVER_SECRET_ACCESS_KEY,
+    DEMO_SECRET_ACCESS_KEY,
+};
 
 pub(super) async fn self_test(api: &str, sim: &str) -> Result<(), ClientError> {
     println!("Self-test (the same flow, run once by tvm dev itself):");

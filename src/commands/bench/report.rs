@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use super::args::{BenchArgs, Upstream};
 use super::load::LoadResult;
-use super::{BenchArgs, Upstream};
 
 /// One timed run.
 #[derive(Debug, Serialize)]

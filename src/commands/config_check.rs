@@ -10,16 +10,18 @@
 //! connection, no file written — so it is safe in CI, an init container, or
 //! before a rollout.
 
+use std::path::Path;
 use std::process::ExitCode;
 
-use crate::cli::{ServeArgs, EXIT_CONFIG};
+use crate::exit::EXIT_CONFIG;
 use crate::http::TlsAcceptor;
 use crate::metrics::Metrics;
 use crate::reload::PolicyStore;
 
-/// Runs the checks for `args` (the same config lookup as `tvm serve`).
-pub async fn run(args: &ServeArgs) -> ExitCode {
-    match check(args) {
+/// Runs the checks for the config file `--config` names (the same lookup as
+/// `tvm serve`: else `TVM_CONFIG`, else the default path).
+pub async fn run(config: Option<&Path>) -> ExitCode {
+    match check(config) {
         Ok(summary) => {
             println!("tvm: configuration is valid ({summary})");
             ExitCode::SUCCESS
@@ -33,8 +35,8 @@ pub async fn run(args: &ServeArgs) -> ExitCode {
 
 /// A one-line summary, or the message `tvm serve` would exit 64 with. Must run
 /// inside a Tokio runtime (the Redis client is built, not connected).
-fn check(args: &ServeArgs) -> Result<String, String> {
-    let (path, _) = crate::config::config_path(args.config.as_deref(), std::env::vars());
+fn check(config: Option<&Path>) -> Result<String, String> {
+    let (path, _) = crate::config::config_path(config, std::env::vars());
     let config = crate::config::load(&path, std::env::vars()).map_err(|e| e.to_string())?;
     let metrics = Metrics::new();
     if let Some(files) = &config.listen_tls {

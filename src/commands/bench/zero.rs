@@ -22,7 +22,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
-use crate::dev::DEMO_USER_ARN;
+use crate::commands::demo::DEMO_USER_ARN;
 
 /// The GetCallerIdentity answer: the bench caller (the demo user).
 const CALLER_IDENTITY: &str = concat!(
@@ -80,6 +80,14 @@ async fn answer(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infalli
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// `tvm bench-upstream` (hidden).
+#[derive(Debug, clap::Args)]
+pub struct UpstreamArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub listen: SocketAddr,
 }
 
 /// Serves the canned answers on `addr` until the process is stopped; prints

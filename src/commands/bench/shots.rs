@@ -19,11 +19,11 @@ use base64::Engine;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 
+use super::error::BenchError;
 use super::load::{Prepared, Shot};
-use super::BenchError;
 use crate::auth::{body_sha256, Origin};
 use crate::client::token::{mint_tvm_v1, Target};
-use crate::sim_cli::SimKey;
+use crate::commands::sim::SimKey;
 
 /// The region everything is signed for.
 pub(crate) const BENCH_REGION: &str = "us-east-1";

@@ -12,6 +12,7 @@
 //!     └── --direct: the same two calls ─────────────────────────────▶ upstream
 //! ```
 //!
+//! - `args`: the flags and their limits; `error`: why a bench could not run.
 //! - `shots`: tokens (and direct call pairs) minted before the timed phase.
 //! - `load`: the load generator; `procs`: children and `/proc` readings.
 //! - `zero`: the zero-cost upstream; `report`: text and JSON output.
@@ -22,6 +23,8 @@
 //! policy); timing never decides a test (the smoke run asserts only that it
 //! completes without errors); children die with the bench.
 
+mod args;
+mod error;
 mod load;
 mod procs;
 mod report;
@@ -29,100 +32,21 @@ mod run;
 mod shots;
 pub mod zero;
 
+pub use args::{BenchArgs, Upstream, MAX_CONCURRENCY, MAX_DURATION};
+pub use error::BenchError;
+pub use run::BENCH_REPLAY_CAPACITY;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use clap::{Args, ValueEnum};
-
-use crate::sim_cli::{parse_delay, SimKeys};
+use crate::commands::sim::SimKeys;
+use crate::exit::EXIT_CONFIG;
 use procs::Child;
 use report::Report;
 use run::Phase;
 use shots::Signers;
-
-/// Replay-store entries tvm gets in a bench: an entry lives ~90 s (tvm's 60 s
-/// tokens + margin), so this holds ~110,000 vends/s, beyond any loopback rate.
-pub const BENCH_REPLAY_CAPACITY: usize = 10_000_000;
-
-/// Longest timed phase: tokens live 60 s and are minted before it starts.
-pub const MAX_DURATION: Duration = Duration::from_secs(40);
-
-/// Most workers (connections) per run.
-pub const MAX_CONCURRENCY: usize = 1024;
-
-/// The upstream STS.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Upstream {
-    /// `tvm sim`: the STS simulator (verifies every signature).
-    Sim,
-    /// A static responder that checks nothing: tvm's own cost.
-    Zero,
-}
-
-/// `tvm bench`.
-#[derive(Debug, Args)]
-pub struct BenchArgs {
-    /// The STS tvm calls.
-    #[arg(long, value_enum, default_value = "zero")]
-    pub upstream: Upstream,
-    /// With `--upstream sim`: the simulator waits this long per response (e.g. 10ms).
-    #[arg(long, value_parser = parse_delay)]
-    pub delay: Option<Duration>,
-    /// Concurrent connections; a comma-separated list runs each in turn (1,16,64).
-    #[arg(long, short, value_delimiter = ',', default_value = "16")]
-    pub concurrency: Vec<usize>,
-    /// Length of each timed run (at most 40s).
-    #[arg(long, short, value_parser = parse_delay_long, default_value = "10s")]
-    pub duration: Duration,
-    /// Untimed warm-up before each run (also sizes the tokens minted).
-    #[arg(long, value_parser = parse_delay_long, default_value = "1s")]
-    pub warmup: Duration,
-    /// Also send the two STS calls of a vend straight to the upstream: the ceiling.
-    #[arg(long)]
-    pub direct: bool,
-    /// Print one JSON document instead of the table.
-    #[arg(long)]
-    pub json: bool,
-    /// The tvm binary to measure (`tvm serve` is started from it), e.g. an older
-    /// build to compare with [default: this binary].
-    #[arg(long)]
-    pub tvm_bin: Option<PathBuf>,
-    /// A few-second check that everything works (simulator, c=4, 1 s, no warm-up, with --direct);
-    /// exits non-zero on any error.
-    #[arg(long)]
-    pub smoke: bool,
-}
-
-fn parse_delay_long(s: &str) -> Result<Duration, String> {
-    let d = s
-        .parse::<jiff::SignedDuration>()
-        .ok()
-        .and_then(|d| Duration::try_from(d).ok())
-        .ok_or_else(|| format!("`{s}` is not a duration like 500ms or 10s"))?;
-    if d > MAX_DURATION {
-        return Err(format!("at most {}s", MAX_DURATION.as_secs()));
-    }
-    Ok(d)
-}
-
-/// Why a bench could not run.
-#[derive(Debug, thiserror::Error)]
-pub enum BenchError {
-    /// Bad flags.
-    #[error("{0}")]
-    Usage(String),
-    /// A child process did not start or become ready.
-    #[error("{0}: {1}")]
-    Start(&'static str, String),
-    /// Tokens or requests could not be made.
-    #[error("cannot prepare requests: {0}")]
-    Prepare(String),
-    /// Files, threads, runtime.
-    #[error("{0}")]
-    Io(#[from] std::io::Error),
-}
 
 /// `tvm bench`.
 pub async fn run(mut args: BenchArgs) -> ExitCode {
@@ -144,7 +68,7 @@ pub async fn run(mut args: BenchArgs) -> ExitCode {
         }
         Err(BenchError::Usage(e)) => {
             eprintln!("tvm bench: {e}");
-            ExitCode::from(crate::cli::EXIT_CONFIG)
+            ExitCode::from(EXIT_CONFIG)
         }
         Err(e) => {
             eprintln!("tvm bench: {e}");

@@ -1,10 +1,10 @@
 //! `tvm sim`: the STS simulator ([`crate::sts::sim`]) as its own process, for
 //! local testing against a real socket and as the upstream of `tvm bench`.
 //!
-//! Owns: the demo account it serves (a caller, tvm's own identity and two roles
-//! that trust only tvm's identity, as `tvm dev` sets up in-process), the keys
-//! file format ([`SimKeys`]), and the optional per-response delay that stands in
-//! for the round trip to real STS.
+//! Owns: what it serves of the demo account ([`crate::commands::demo`]: a
+//! caller, tvm's own identity and two roles that trust only tvm's identity, as
+//! `tvm dev` sets up in-process), the keys file format ([`SimKeys`]), and the
+//! optional per-response delay that stands in for the round trip to real STS.
 //!
 //! Invariants: the keys work nowhere but this simulator; a keys file is written
 //! with mode 0600; the first line on stdout is always
@@ -22,11 +22,14 @@ use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 
 use crate::clock::SystemClock;
-use crate::dev::{DEMO_ACCESS_KEY_ID, DEMO_ACCOUNT, DEMO_SECRET_ACCESS_KEY, DEMO_USER_ARN};
+use crate::commands::demo::{
+    random_secret, service_access_key_id, DEMO_ACCESS_KEY_ID, DEMO_ACCOUNT, DEMO_SECRET_ACCESS_KEY,
+    DEMO_SERVICE_ARN, DEMO_USER_ARN,
+};
 use crate::sts::sim::{Fault, SimRole, Simulator, ANY_ACTION};
 
 /// tvm's own identity in the simulator (the principal the roles trust).
-pub const SIM_SERVICE_ARN: &str = "arn:aws:iam::111122223333:user/tvm-service";
+pub const SIM_SERVICE_ARN: &str = DEMO_SERVICE_ARN;
 
 /// The roles the simulator knows; each trusts [`SIM_SERVICE_ARN`] only.
 pub const SIM_ROLES: [&str; 2] = [
@@ -103,7 +106,6 @@ pub struct SimKeys {
 impl SimKeys {
     /// The demo caller's fixed keys and a fresh random key for tvm's identity.
     pub fn demo() -> Self {
-        let random = crate::dev::random_secret();
         Self {
             caller: SimKey {
                 arn: DEMO_USER_ARN.into(),
@@ -112,8 +114,8 @@ impl SimKeys {
             },
             service: SimKey {
                 arn: SIM_SERVICE_ARN.into(),
-                access_key_id: format!("AKIATVMSERVICE{}", random[..6].to_uppercase()),
-                secret_access_key: crate::dev::random_secret(),
+                access_key_id: service_access_key_id(),
+                secret_access_key: random_secret(),
             },
         }
     }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-use super::BenchError;
+use super::error::BenchError;
 
 /// How long a child may take to print its address or become ready.
 pub(crate) const START_TIMEOUT: Duration = Duration::from_secs(20);

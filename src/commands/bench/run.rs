@@ -7,12 +7,16 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::error::BenchError;
 use super::load::{self, LoadResult};
 use super::procs::{cpu_time, status_bytes};
 use super::report::RunReport;
 use super::shots::Signers;
-use super::{BenchError, BENCH_REPLAY_CAPACITY};
 use crate::client::token::TOKEN_EXPIRES;
+
+/// Replay-store entries tvm gets in a bench: an entry lives ~90 s (tvm's 60 s
+/// tokens + margin), so this holds ~110,000 vends/s, beyond any loopback rate.
+pub const BENCH_REPLAY_CAPACITY: usize = 10_000_000;
 
 /// The bench policy: the demo caller may have the `bench` profile.
 pub(crate) const BENCH_POLICY: &str = r#"version: 1

@@ -9,12 +9,32 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::Args;
+use clap::{Args, Subcommand};
 use jiff::Timestamp;
 
-use crate::cli::EXIT_CONFIG;
+use crate::exit::EXIT_CONFIG;
 use crate::identity::Identity;
 use crate::policy::{Outcome, Policy, PolicyError, VendRequest};
+
+/// `tvm policy ...`.
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Validate a policy file and print a summary.
+    Check {
+        /// The policy file.
+        file: PathBuf,
+    },
+    /// Explain the decision for a principal and profile.
+    Eval(EvalArgs),
+}
+
+/// Runs `tvm policy check` or `tvm policy eval`.
+pub fn run(command: &PolicyCommand) -> ExitCode {
+    match command {
+        PolicyCommand::Check { file } => check(file),
+        PolicyCommand::Eval(args) => eval(args),
+    }
+}
 
 /// `tvm policy eval` arguments.
 #[derive(Debug, Args)]

@@ -1,7 +1,8 @@
 //! `tvm dev`: the whole flow on one machine with no AWS account. Starts the STS
-//! simulator with a demo account, the service on loopback with a demo policy,
-//! prints the demo keys and ready-to-paste commands, and (unless
-//! `--no-self-test`) vends once itself to prove the path works end to end.
+//! simulator with the demo account ([`crate::commands::demo`]), the service on
+//! loopback with a demo policy, prints the demo keys and ready-to-paste
+//! commands, and (unless `--no-self-test`) vends once itself to prove the path
+//! works end to end.
 //!
 //! Everything listens on 127.0.0.1 only. The demo keys are fixed so the printed
 //! commands stay valid across runs; they work nowhere but this simulator.
@@ -9,42 +10,63 @@
 //! private temporary directory removed at exit, and a break-glass webhook
 //! points at tvm dev's own receiver ([`webhook`]).
 //!
-//! Layout: this file (start-up), `demo` (people, policy, banner),
-//! `self_test`, `webhook`.
+//! Layout: this file (the arguments and start-up), `demo` (roles, policy,
+//! banner), `log` (the human log lines of `--log-format text`), `self_test`,
+//! `webhook`.
 
 mod demo;
+pub mod log;
 mod self_test;
 pub mod webhook;
-
-pub use demo::{
-    DEMO_ACCESS_KEY_ID, DEMO_ACCOUNT, DEMO_APPROVAL_PROFILE, DEMO_APPROVER_ACCESS_KEY_ID,
-    DEMO_APPROVER_ARN, DEMO_APPROVER_SECRET_ACCESS_KEY, DEMO_POLICY, DEMO_SECRET_ACCESS_KEY,
-    DEMO_USER_ARN,
-};
 
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
 use aws_credential_types::Credentials as AwsCredentials;
+use clap::Args;
 use tokio::net::TcpListener;
 
 use crate::auth::{
     Endpoint, HyperTransport, InMemoryReplayStore, VerificationTarget, VerifierSettings,
     DEFAULT_MAX_CLOCK_SKEW,
 };
-use crate::cli::DevArgs;
 use crate::clock::SystemClock;
+use crate::commands::demo::{
+    random_secret, service_access_key_id, DEMO_ACCESS_KEY_ID, DEMO_ACCOUNT,
+    DEMO_APPROVER_ACCESS_KEY_ID, DEMO_APPROVER_ARN, DEMO_APPROVER_SECRET_ACCESS_KEY,
+    DEMO_SECRET_ACCESS_KEY, DEMO_SERVICE_ARN, DEMO_USER_ARN,
+};
 use crate::config::{ServerLimits, ValidatedConfig};
+use crate::exit::EXIT_INTERNAL;
 use crate::identity::StampPrefix;
 use crate::metrics::Metrics;
 use crate::policy::Policy;
 use crate::reload::PolicyStore;
 use crate::startup::{self, Dependencies, Drain};
 use crate::sts::sim::{SimRole, Simulator};
+use crate::telemetry::LogFormat;
+use demo::DEMO_POLICY;
 
-/// tvm's own identity in the simulator.
-const SERVICE_USER_ARN: &str = "arn:aws:iam::111122223333:user/tvm-service";
+/// `tvm dev`.
+#[derive(Debug, Args)]
+pub struct DevArgs {
+    /// API port on 127.0.0.1 (0 = any free port).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Admin port on 127.0.0.1 (0 = any free port).
+    #[arg(long, default_value_t = 9090)]
+    pub admin_port: u16,
+    /// Skip the vend tvm dev performs itself after start-up.
+    #[arg(long)]
+    pub no_self_test: bool,
+    /// Exit after the self-test instead of serving (for scripts and CI).
+    #[arg(long, hide = true)]
+    pub exit_after_self_test: bool,
+    /// Log line format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+}
 
 /// How long the self-test waits for the break-glass webhook to arrive.
 const WEBHOOK_WAIT: Duration = Duration::from_secs(30);
@@ -67,16 +89,6 @@ impl Drop for WorkDir {
     }
 }
 
-/// 60 hex characters from the OS CSPRNG (simulator-only secrets).
-pub fn random_secret() -> String {
-    use rand::TryRngCore;
-    let mut b = [0u8; 30];
-    rand::rngs::OsRng
-        .try_fill_bytes(&mut b)
-        .expect("operating system random number generator failed");
-    hex::encode(b)
-}
-
 async fn bind(port: u16) -> std::io::Result<TcpListener> {
     match TcpListener::bind(("127.0.0.1", port)).await {
         Ok(l) => Ok(l),
@@ -91,12 +103,12 @@ async fn bind(port: u16) -> std::io::Result<TcpListener> {
 /// `tvm dev`.
 pub async fn run(args: DevArgs) -> ExitCode {
     let logging = match args.log_format {
-        crate::telemetry::LogFormat::Text => crate::dev_log::init(std::io::stderr),
+        LogFormat::Text => log::init(std::io::stderr),
         json => crate::telemetry::init(json, std::io::stderr),
     };
     if let Err(e) = logging {
         eprintln!("tvm dev: cannot set up logging: {e}");
-        return ExitCode::from(70);
+        return ExitCode::from(EXIT_INTERNAL);
     }
     match run_inner(args).await {
         Ok(code) => code,
@@ -110,7 +122,7 @@ pub async fn run(args: DevArgs) -> ExitCode {
 async fn run_inner(args: DevArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let clock = Arc::new(SystemClock);
     let sim = Simulator::new(clock.clone());
-    let service_key = format!("AKIATVMSERVICE{}", &random_secret()[..6].to_uppercase());
+    let service_key = service_access_key_id();
     let service_secret = random_secret();
     sim.add_user(DEMO_USER_ARN, DEMO_ACCESS_KEY_ID, DEMO_SECRET_ACCESS_KEY)?;
     sim.add_user(
@@ -118,12 +130,12 @@ async fn run_inner(args: DevArgs) -> Result<ExitCode, Box<dyn std::error::Error>
         DEMO_APPROVER_ACCESS_KEY_ID,
         DEMO_APPROVER_SECRET_ACCESS_KEY,
     )?;
-    sim.add_user(SERVICE_USER_ARN, &service_key, &service_secret)?;
+    sim.add_user(DEMO_SERVICE_ARN, &service_key, &service_secret)?;
     for role in demo::DEMO_ROLES {
         // The protected roles trust tvm's identity only, as in a real account.
         sim.add_role(SimRole::new(
             format!("arn:aws:iam::{DEMO_ACCOUNT}:role/{role}"),
-            vec![SERVICE_USER_ARN.to_owned()],
+            vec![DEMO_SERVICE_ARN.to_owned()],
         ))?;
     }
     let sim_handle = sim.clone().spawn().await?;

@@ -1,27 +1,19 @@
-//! What `tvm dev` demonstrates: the demo account, its two people (alice, who
-//! requests, and bob, who approves), the demo policy (a direct profile, a
-//! denied one, and one that needs an approval or break-glass), and the banner
-//! of ready-to-paste commands.
+//! What `tvm dev` demonstrates with the demo account
+//! ([`crate::commands::demo`]: alice, who requests, and bob, who approves):
+//! the demo roles, the demo policy (a direct profile, a denied one, and one
+//! that needs an approval or break-glass), and the banner of ready-to-paste
+//! commands.
 //!
 //! The demo keys are fixed so the printed commands stay valid across runs;
 //! they work nowhere but this simulator.
 
-/// The demo account.
-pub const DEMO_ACCOUNT: &str = "111122223333";
-/// The demo caller.
-pub const DEMO_USER_ARN: &str = "arn:aws:iam::111122223333:user/demo/alice";
-/// The demo caller's access key id (simulator only).
-pub const DEMO_ACCESS_KEY_ID: &str = "AKIATVMDEMOALICE0001";
-/// The demo caller's secret (simulator only).
-pub const DEMO_SECRET_ACCESS_KEY: &str = "tvmDemoSecretForAliceValidOnlyInTheSimulator";
-/// The demo approver: another person, so he may approve alice's requests.
-pub const DEMO_APPROVER_ARN: &str = "arn:aws:iam::111122223333:user/demo/bob";
-/// The demo approver's access key id (simulator only).
-pub const DEMO_APPROVER_ACCESS_KEY_ID: &str = "AKIATVMDEMOBOB000001";
-/// The demo approver's secret (simulator only).
-pub const DEMO_APPROVER_SECRET_ACCESS_KEY: &str = "tvmDemoSecretForBobValidOnlyInTheSimulator";
+use crate::commands::demo::{
+    DEMO_ACCESS_KEY_ID, DEMO_APPROVER_ACCESS_KEY_ID, DEMO_APPROVER_ARN,
+    DEMO_APPROVER_SECRET_ACCESS_KEY, DEMO_SECRET_ACCESS_KEY, DEMO_USER_ARN,
+};
+
 /// The profile that needs an approval (or break-glass).
-pub const DEMO_APPROVAL_PROFILE: &str = "demo-prod";
+pub(super) const DEMO_APPROVAL_PROFILE: &str = "demo-prod";
 
 /// The demo roles (each trusts tvm's identity only).
 pub(super) const DEMO_ROLES: [&str; 3] = ["TvmDemoReadOnly", "TvmDemoAdmin", "TvmDemoProd"];
@@ -29,7 +21,7 @@ pub(super) const DEMO_ROLES: [&str; 3] = ["TvmDemoReadOnly", "TvmDemoAdmin", "Tv
 /// The demo policy: the IAM users under /demo/ may have the read-only
 /// profile; nobody may have the admin profile; demo-prod needs another demo
 /// user's approval, or a break-glass reason (notified).
-pub const DEMO_POLICY: &str = r#"version: 1
+pub(super) const DEMO_POLICY: &str = r#"version: 1
 profiles:
   demo-readonly:
     role_arn: arn:aws:iam::111122223333:role/TvmDemoReadOnly
