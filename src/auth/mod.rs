@@ -29,7 +29,9 @@
 //! callers only learn the [`VerifyErrorKind`].
 
 mod caller;
+mod context;
 mod error;
+mod prepare;
 mod proof;
 mod rebuild;
 mod response;
@@ -44,8 +46,7 @@ pub(crate) mod testutil;
 use std::fmt;
 use std::sync::Arc;
 
-use http::HeaderValue;
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 
 pub use crate::config::{
     is_eks_cluster_id, SettingsError, VerificationTarget, VerifierSettings, DEFAULT_MAX_CLOCK_SKEW,
@@ -61,6 +62,7 @@ pub use crate::state::replay::{
     REPLAY_CLOCK_MARGIN,
 };
 pub use caller::VerifiedCaller;
+pub use context::RequestContext;
 pub use error::{VerifyError, VerifyErrorKind};
 pub use proof::MAX_EXPIRES_SECS;
 pub use response::ResponseError;
@@ -77,154 +79,10 @@ pub(crate) use token::is_nonce;
 pub(crate) use token::{encode_eks, encode_tvm_v1};
 
 use crate::clock::Clock;
+use context::target_header;
+use prepare::{allowed_target, Prepared};
 use proof::AllowedTarget;
 use token::TokenKind;
-
-/// The request a proof came with, as tvm received it. Everything here is
-/// hostile input; the verifier only ever *compares* it with configuration or
-/// hashes it, and sends STS values it computed itself.
-#[derive(Debug, Clone, Copy)]
-pub struct RequestContext<'a> {
-    /// The HTTP method (`POST`).
-    pub method: &'a str,
-    /// The path as received, without the query string (`/vend`).
-    pub path: &'a str,
-    /// The exact body bytes received.
-    pub body: &'a [u8],
-    /// The `X-Tvm-Audience` header, if any: a hint naming the origin signed for.
-    pub audience_hint: Option<&'a [u8]>,
-    /// The `Host` header, or `X-Forwarded-Host` when the peer is a trusted proxy.
-    pub host: Option<&'a [u8]>,
-}
-
-impl<'a> RequestContext<'a> {
-    /// A request with no hint and no `Host` (tests, single-origin services).
-    pub fn new(method: &'a str, path: &'a str, body: &'a [u8]) -> Self {
-        Self {
-            method,
-            path,
-            body,
-            audience_hint: None,
-            host: None,
-        }
-    }
-}
-
-/// The only targets an EKS token (no target or body binding) may be used for.
-const EKS_TARGETS: [(&str, &str); 2] = [("POST", "/vend"), ("GET", "/profiles")];
-
-/// The destinations a token may name, built once from the target.
-fn allowed_target(target: &VerificationTarget) -> AllowedTarget {
-    match target {
-        VerificationTarget::Endpoint { endpoint, .. } => AllowedTarget::Endpoint(endpoint.clone()),
-        VerificationTarget::Aws { partition, .. } => {
-            AllowedTarget::Aws(crate::net::Allowlist::for_partition(*partition))
-        }
-    }
-}
-
-/// Header values precomputed from the settings, so that a bad setting fails
-/// every proof closed instead of panicking, and the hot path allocates nothing.
-struct Prepared {
-    /// Each configured origin with its `x-tvm-audience` value.
-    origins: Vec<(Origin, HeaderValue)>,
-    /// The `x-k8s-aws-id` value, when EKS tokens are on.
-    eks: Option<HeaderValue>,
-}
-
-impl Prepared {
-    fn new(settings: &VerifierSettings) -> Result<Self, VerifyError> {
-        let bad = || VerifyError::Misconfigured("audience is not a valid header value");
-        let origins = settings
-            .audiences
-            .iter()
-            .map(|o| {
-                Ok((
-                    o.clone(),
-                    HeaderValue::from_str(o.as_str()).map_err(|_| bad())?,
-                ))
-            })
-            .collect::<Result<Vec<_>, VerifyError>>()?;
-        if origins.is_empty() {
-            return Err(VerifyError::Misconfigured("no audience configured"));
-        }
-        let eks = match &settings.eks_cluster_id {
-            Some(id) if is_eks_cluster_id(id) => {
-                Some(HeaderValue::from_str(id).map_err(|_| bad())?)
-            }
-            Some(_) => return Err(VerifyError::Misconfigured("eks_cluster_id is invalid")),
-            None => None,
-        };
-        Ok(Self { origins, eks })
-    }
-
-    /// Steps 1–5 (pure): the token's kind and its validated proof. EKS tokens
-    /// are refused for anything but the targets they may serve.
-    fn proof(
-        &self,
-        allowed: &AllowedTarget,
-        authorization: Option<&[u8]>,
-        ctx: &RequestContext<'_>,
-        skew: SignedDuration,
-        now: Timestamp,
-    ) -> Result<(TokenKind, proof::ValidatedProof), VerifyError> {
-        let token = token::bearer_token(authorization)?;
-        let raw = token::parse_token(token, self.eks.is_some())?;
-        if raw.kind == TokenKind::Eks && !EKS_TARGETS.contains(&(ctx.method, ctx.path)) {
-            return Err(VerifyError::EksTargetRefused);
-        }
-        let proof = proof::validate(&raw, allowed, skew, now)?;
-        Ok((raw.kind, proof))
-    }
-
-    /// Step 7's values for a proof of `kind`: tvm's own, never the caller's.
-    fn binding<'a>(
-        &'a self,
-        kind: &TokenKind,
-        ctx: &RequestContext<'a>,
-        target: &'a HeaderValue,
-    ) -> Result<rebuild::Binding<'a>, VerifyError> {
-        Ok(match kind {
-            TokenKind::Eks => rebuild::Binding {
-                audience: self.eks.as_ref().ok_or(VerifyError::EksTokensDisabled)?,
-                target: &EMPTY_HEADER,
-                body: b"",
-            },
-            TokenKind::TvmV1 { .. } => rebuild::Binding {
-                audience: self.audience(ctx)?,
-                target,
-                body: ctx.body,
-            },
-        })
-    }
-
-    /// DESIGN §2 step 7, which audience: the hint if it names a configured
-    /// origin (a hint naming anything else is refused); else the only origin;
-    /// else the one whose `host[:port]` the request's host names.
-    fn audience(&self, ctx: &RequestContext<'_>) -> Result<&HeaderValue, VerifyError> {
-        if let Some(hint) = ctx.audience_hint {
-            let hint = std::str::from_utf8(hint)
-                .ok()
-                .and_then(|h| Origin::parse(h.trim()).ok())
-                .ok_or(VerifyError::UnknownAudienceHint)?;
-            return self
-                .origins
-                .iter()
-                .find(|(o, _)| *o == hint)
-                .map(|(_, v)| v)
-                .ok_or(VerifyError::UnknownAudienceHint);
-        }
-        if let [(_, only)] = self.origins.as_slice() {
-            return Ok(only);
-        }
-        let host = ctx.host.ok_or(VerifyError::AudienceUnresolved)?;
-        self.origins
-            .iter()
-            .find(|(o, _)| o.matches_host(host))
-            .map(|(_, v)| v)
-            .ok_or(VerifyError::AudienceUnresolved)
-    }
-}
 
 /// Verifies caller proofs. Cheap to share (`Arc`); holds no per-request state.
 pub struct Verifier {
@@ -370,15 +228,6 @@ impl Verifier {
             kind == TokenKind::Eks,
         ))
     }
-}
-
-static EMPTY_HEADER: HeaderValue = HeaderValue::from_static("");
-
-/// `{METHOD} {path}` as received. The router only hands over methods and paths
-/// that are valid HTTP, hence printable ASCII; anything else is refused.
-fn target_header(ctx: &RequestContext<'_>) -> Result<HeaderValue, VerifyError> {
-    HeaderValue::from_str(&format!("{} {}", ctx.method, ctx.path))
-        .map_err(|_| VerifyError::Misconfigured("request target is not a valid header value"))
 }
 
 /// Runs every check of DESIGN §2 that needs no I/O (steps 1–5: bearer header,

@@ -29,6 +29,7 @@
 //! back to a line and column of the source.
 
 mod approval;
+mod decision;
 mod duration;
 mod error;
 mod eval;
@@ -63,14 +64,14 @@ pub use approval::{
     ApprovalSpec, Approvers, BreakGlassSpec, DEFAULT_GRANT_SECONDS, DEFAULT_REASON_MIN_LENGTH,
     MAX_APPROVALS_NEEDED, MAX_BREAK_GLASS_SECONDS, MAX_REASON_CHARS,
 };
+pub use decision::{
+    AllowedProfile, Decision, Explanation, Grant, MatchedRule, Outcome, ProfileKind, Reason,
+    RuleStep,
+};
 pub use duration::{
     DEFAULT_DEFAULT_SECONDS, DEFAULT_MAX_SECONDS, MAX_SESSION_SECONDS, MIN_SESSION_SECONDS,
 };
 pub use error::PolicyError;
-pub use eval::{
-    AllowedProfile, Decision, Explanation, Grant, MatchedRule, Outcome, ProfileKind, Reason,
-    RuleStep,
-};
 pub use load::{MAX_POLICY_BYTES, MAX_PROFILES, MAX_RULES};
 pub use model::Day;
 pub use patterns::MAX_RULE_NAME_LEN;

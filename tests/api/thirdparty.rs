@@ -192,8 +192,14 @@ async fn eks_style_token_only_when_enabled() {
     assert_eq!(gci[0].signed_header("x-k8s-aws-id"), Some(CLUSTER));
     // Not for anything but a plain vend or a profile listing: refused before STS.
     let token = botocore_token(&py, &app.alice, &app.verify_url, CLUSTER, "", "eks");
+    // A well-formed request body, so the refusal is the token's (shapes are
+    // checked before authentication).
     let resp = app
-        .post("/requests", Some(&format!("Bearer {token}")), READONLY)
+        .post(
+            "/requests",
+            Some(&format!("Bearer {token}")),
+            r#"{"profile": "readonly", "reason": "rotate the keys"}"#,
+        )
         .await;
     assert_eq!((resp.status, resp.code().as_str()), (401, "INVALID_TOKEN"));
     assert_eq!(app.sim.calls_for("GetCallerIdentity").len(), 1);
