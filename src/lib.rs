@@ -87,6 +87,12 @@
 //!   and tvm's CPU per vend on loopback) — and [`commands::demo`], the demo
 //!   account they share; [`exit`]: the exit codes.
 //!
+//! Where DESIGN §13 (sessions, revocation, audit) lands: the ledger of every
+//! vend in [`ledger`], `audit_events` in [`audit`], both on [`database`];
+//! revocations and blocks in a `revocation` module of layer 4 beside them,
+//! which [`vend`] and every authenticated route consult; their JSON routes
+//! in [`api`] and their pages in [`ui`] — never inside `approvals` or `vend`.
+//!
 //! `auth`, `identity` and `policy` never import axum.
 
 pub mod api;
