@@ -51,7 +51,7 @@ pub struct Dependencies {
     pub policy: Arc<PolicyStore>,
     /// Metrics registry.
     pub metrics: Metrics,
-    /// The approvals database and webhooks, when `approvals` is configured.
+    /// The database and webhooks, when `database` is configured.
     pub approvals: Option<(
         crate::approvals::Database,
         Vec<crate::approvals::WebhookTarget>,
@@ -59,23 +59,22 @@ pub struct Dependencies {
 }
 
 /// The start-up and reload check a policy must pass against the config:
-/// approval and break-glass rules need `approvals`, break-glass a webhook.
+/// approval and break-glass rules need `database`, break-glass a webhook.
 pub fn policy_check(
-    settings: Option<crate::approvals::ApprovalsSettings>,
+    settings: Option<crate::approvals::DatabaseSettings>,
 ) -> crate::reload::PolicyCheck {
     Arc::new(move |p| match &settings {
         None if p.needs_approvals() => {
-            Err("require_approval and break_glass rules need `approvals` in the config".into())
+            Err("require_approval and break_glass rules need `database.url` in the config".into())
         }
         None => Ok(()),
         Some(s) => s.check_policy(p),
     })
 }
 
-/// Opens the approvals database (running migrations) and reads the webhook
-/// secrets.
+/// Opens the database (running migrations) and reads the webhook secrets.
 pub async fn open_approvals(
-    settings: &crate::approvals::ApprovalsSettings,
+    settings: &crate::approvals::DatabaseSettings,
 ) -> Result<
     (
         crate::approvals::Database,
@@ -83,14 +82,14 @@ pub async fn open_approvals(
     ),
     String,
 > {
-    let db = crate::approvals::connect(&settings.database_url)
+    let db = crate::approvals::connect(&settings.url)
         .await
         .map_err(|e| e.to_string())?;
     let mut targets = Vec::new();
     for (i, w) in settings.webhooks.iter().enumerate() {
         targets.push(
             crate::approvals::WebhookTarget::load(w)
-                .map_err(|e| format!("approvals.webhooks[{i}].secret_file: {e}"))?,
+                .map_err(|e| format!("webhooks[{i}].secret_file: {e}"))?,
         );
     }
     Ok((db, targets))
@@ -375,7 +374,7 @@ pub async fn serve_command(args: ServeArgs) -> ExitCode {
         }
     };
     let policy = match PolicyStore::load(&config.policy_file, metrics.clone())
-        .and_then(|p| p.with_check(policy_check(config.approvals.clone())))
+        .and_then(|p| p.with_check(policy_check(config.database.clone())))
     {
         Ok(p) => Arc::new(p.with_poll_interval(config.policy_poll_interval)),
         Err(e) => {
@@ -399,13 +398,13 @@ pub async fn serve_command(args: ServeArgs) -> ExitCode {
             return ExitCode::from(EXIT_CONFIG);
         }
     };
-    let approvals = match &config.approvals {
+    let approvals = match &config.database {
         None => None,
         Some(settings) => match open_approvals(settings).await {
             Ok(a) => Some(a),
             Err(e) => {
-                tracing::error!(error = %e, "approvals database unavailable");
-                eprintln!("tvm: invalid config at `approvals`: {e}");
+                tracing::error!(error = %e, "database unavailable");
+                eprintln!("tvm: invalid config at `database`: {e}");
                 return ExitCode::from(EXIT_CONFIG);
             }
         },

@@ -48,7 +48,6 @@ pub const REDIS_DRIFT_MARGIN: Duration = Duration::from_secs(30);
 /// while no requests arrive, and sees it come back.
 pub const PROBE_INTERVAL: Duration = Duration::from_secs(2);
 
-
 /// The Redis backend: replay store and the connection the buckets share.
 pub struct RedisState {
     conn: ConnectionManager,

@@ -10,7 +10,6 @@ use super::RedisState;
 use crate::config::{RateLimit, RateLimitFailure};
 use crate::state::{BucketScope, RateBuckets, RateError};
 
-
 /// One scope's buckets in Redis (GCRA, equivalent to the in-memory token bucket:
 /// `burst` at once, then `per_minute` on average).
 #[derive(Debug)]
