@@ -185,7 +185,8 @@ def schema_rejects_bad_values():
         ("config.auth.audience[0]=http://tvm.example.com",),
         ("config.auth.audience[0]=https://tvm.example.com/path",),
         ("config.auth.audience=tvm.example.com",),
-        ("approvals.database.type=mysql",),
+        ("database.type=mysql",),
+        ("database.type=sqlite", "database.retention=1h"),
         ("networkPolicy.stsCidrs[0]=everywhere",),
         ("image.digest=latest",),
     ]
@@ -226,19 +227,38 @@ def several_replicas_need_shared_state():
 
 
 @test
-def sqlite_approvals_get_a_volume_and_recreate():
-    objs = render("approvals.database.type=sqlite")
+def sqlite_database_gets_a_volume_and_recreate():
+    objs = render("database.type=sqlite")
     pvc = one(objs, "PersistentVolumeClaim")
     dep = one(objs, "Deployment")
     assert dep["spec"]["strategy"] == {"type": "Recreate"}
     claim = [v for v in pod(objs)["spec"]["volumes"] if v["name"] == "data"][0]
     assert claim["persistentVolumeClaim"]["claimName"] == pvc["metadata"]["name"]
-    assert tvm_yaml(objs)["approvals"]["database_url"].startswith("sqlite:///var/lib/tvm/")
-    assert "one replica" in render("approvals.database.type=sqlite", "replicaCount=2", *REDIS, ok=False)
-    objs = render("approvals.database.type=postgres", "approvals.database.postgres.existingSecret=pg")
+    # The same file as before the key moved, so an upgrade keeps its data.
+    assert tvm_yaml(objs)["database"] == {"url": "sqlite:///var/lib/tvm/approvals.db", "retention": "90d"}
+    assert "approvals" not in tvm_yaml(objs)
+    assert "one replica" in render("database.type=sqlite", "replicaCount=2", *REDIS, ok=False)
+    objs = render("database.type=postgres", "database.postgres.existingSecret=pg", "database.retention=36h")
     assert "PersistentVolumeClaim" not in kinds(objs)
-    assert env(objs)["TVM_APPROVALS__DATABASE_URL"]["valueFrom"]["secretKeyRef"]["name"] == "pg"
+    assert env(objs)["TVM_DATABASE__URL"]["valueFrom"]["secretKeyRef"] == {"name": "pg", "key": "url"}
+    assert "TVM_APPROVALS__DATABASE_URL" not in env(objs)
+    # The URL (a password) only from the Secret, never the ConfigMap.
+    assert tvm_yaml(objs)["database"] == {"retention": "36h"}
     assert one(objs, "Deployment")["spec"]["strategy"]["type"] == "RollingUpdate"
+    assert "database" not in tvm_yaml(render()), "no database by default"
+
+
+@test
+def the_old_approvals_values_name_the_new_ones():
+    """approvals.database moved to database (DESIGN §13); the chart says so
+    rather than rendering a tvm without its database."""
+    err = render("approvals.database.type=sqlite", ok=False)
+    assert "approvals.database moved to database" in err, err
+    err = render("--skip-schema-validation", "approvals.database.type=sqlite", ok=False)
+    assert "approvals.database moved to database" in err, err
+    for name in ["TVM_DATABASE__URL", "TVM_APPROVALS__DATABASE_URL"]:
+        err = render(values={"extraEnv": [{"name": name, "value": "sqlite:///tmp/x.db"}]}, ok=False)
+        assert name in err and "database.postgres.existingSecret" in err, err
 
 
 @test
@@ -350,7 +370,8 @@ def free_port():
 def rendered_config_starts_tvm():
     """The chart and the binary agree on every key: `tvm serve` loads the rendered
     tvm.yaml and policy.yaml (moved to a temporary directory and loopback ports;
-    TLS left out, its files being a Secret)."""
+    TLS left out, its files being a Secret, and a Postgres database, its URL
+    being one: check_config covers both with the Secrets filled in)."""
     all_features = yaml.safe_load(open(f"{CHART}/ci/all-features-values.yaml"))
     for objs in [render(), render(values=all_features)]:
         cm = [o for o in objs if o["kind"] == "ConfigMap" and "tvm.yaml" in o["data"]][0]
@@ -359,6 +380,8 @@ def rendered_config_starts_tvm():
             with open(f"{d}/policy.yaml", "w") as f:
                 f.write(cm["data"]["policy.yaml"])
             cfg["policy"]["file"] = f"{d}/policy.yaml"
+            if "url" not in cfg.get("database", {"url": None}):
+                del cfg["database"]
             cfg["listen"] = {"addr": f"127.0.0.1:{free_port()}"}
             admin = free_port()
             cfg["admin"]["addr"] = f"127.0.0.1:{admin}"
@@ -390,7 +413,7 @@ def check_config(objs):
     cm = [o for o in objs if o["kind"] == "ConfigMap" and "tvm.yaml" in o["data"]][0]
     cfg = yaml.safe_load(cm["data"]["tvm.yaml"])
     secrets = {"TVM_STATE__REDIS_URL": "redis://:pw@redis.tvm.svc:6379",
-               "TVM_APPROVALS__DATABASE_URL": "postgres://tvm:pw@postgres.tvm.svc/tvm"}
+               "TVM_DATABASE__URL": "postgres://tvm:pw@postgres.tvm.svc/tvm"}
     with tempfile.TemporaryDirectory() as d:
         with open(f"{d}/policy.yaml", "w") as f:
             f.write(cm["data"]["policy.yaml"])
@@ -424,7 +447,7 @@ def all_features():
 VALUE_SETS = [
     ("default", (), None),
     ("all-features", (), "all-features"),
-    ("sqlite approvals", ("approvals.database.type=sqlite",), None),
+    ("sqlite database", ("database.type=sqlite", "database.retention=36h"), None),
     ("replicas with redis", ("replicaCount=3", *REDIS, "state.redis.rateLimitFailure=closed",
                              "state.redis.readinessGrace=0s", "state.redis.commandTimeout=10s"), None),
     ("limits at their bounds", ("config.auth.maxClockSkew=15m", "config.policy.pollInterval=100ms",
@@ -492,6 +515,9 @@ MIRRORED = [
     ("config.server.maxConnections=0", False),
     ("config.server.rateLimitBurst=0", False),
     ("state.redis.keyPrefix=a b", False),
+    ("database.retention=36h", True), ("database.retention=2d", True), ("database.retention=3650d", True),
+    ("database.retention=35h", False), ("database.retention=1d", False), ("database.retention=1h", False),
+    ("database.retention=3651d", False),
 ]
 
 
@@ -502,6 +528,8 @@ def schema_mirrors_what_tvm_accepts():
     expectation, so a schema looser or stricter than tvm fails here."""
     for sets, ok in MIRRORED:
         extra = REDIS if sets.startswith("state.redis.") else []
+        if sets.startswith("database."):
+            extra = ["database.type=sqlite"]
         schema_ok = True
         try:
             render(sets, *extra)

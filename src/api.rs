@@ -32,6 +32,16 @@ pub fn router() -> Router<AppState> {
         .route("/.well-known/tvm", get(discovery::discovery))
 }
 
+/// The routes of [`router`] that need the database (DESIGN §12, §13): on a
+/// tvm without `database.url` they answer 501 `NOT_CONFIGURED` before
+/// anything else (`crate::http` applies this).
+pub const DATABASE_ROUTES: &[&str] = &[
+    "/requests",
+    "/requests/{id}",
+    "/requests/{id}/approve",
+    "/requests/{id}/deny",
+];
+
 /// The matched route templates of [`router`], for the HTTP metrics label.
 pub const ROUTES: &[&str] = &[
     "/vend",

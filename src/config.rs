@@ -3,7 +3,8 @@
 //!
 //! Owns the settings *types* every other module is built from (so the domain
 //! modules import them from below): the file as written (`file`, and each
-//! section beside its validation: `sts`, `limits`, `state`, `approvals`), the
+//! section beside its validation: `sts`, `limits`, `state`, `database`; the
+//! keys that moved, `moved`), the
 //! verifier's settings (`verifier`), and their validation (`validate`).
 //!
 //! Invariants: unknown keys are errors (in the file and in `TVM_*` variables);
@@ -18,14 +19,15 @@ use std::path::Path;
 
 use serde_yaml_ng::Value;
 
-mod approvals;
 mod cidr;
+mod database;
 mod duration;
 mod endpoint;
 mod error;
 mod file;
 mod limits;
 mod merge;
+mod moved;
 mod proxies;
 mod source;
 mod state;
@@ -33,10 +35,11 @@ mod sts;
 mod validate;
 mod verifier;
 
-pub use approvals::{
-    ApprovalsConfig, ApprovalsSettings, Backend, WebhookSettings, DEFAULT_DATABASE_URL, EVENTS,
-};
 pub use cidr::{address_key, canonical_ip, Cidr};
+pub use database::{
+    Backend, DatabaseConfig, DatabaseSettings, RetentionDuration, WebhookSettings,
+    DEFAULT_RETENTION, EVENTS, MAX_RETENTION, MIN_RETENTION,
+};
 pub(crate) use duration::to_std;
 pub use duration::HumanDuration;
 pub use endpoint::EndpointUrl;
@@ -92,6 +95,9 @@ pub fn from_yaml(
     for (key, raw) in overrides {
         merge::apply_override(&mut value, &key, &raw)?;
     }
+    // Before anything else looks at values: an old key is refused with its
+    // new name, even when its value would be refused too.
+    moved::refuse_approvals_section(value.get("approvals"))?;
     merge::refuse_blank_strings(&value)?;
     let config: Config = serde_path_to_error::deserialize(value).map_err(|e| {
         let key = e.path().to_string();

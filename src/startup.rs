@@ -52,7 +52,7 @@ pub struct Dependencies {
     pub policy: Arc<PolicyStore>,
     /// Metrics registry.
     pub metrics: Metrics,
-    /// The approvals database and webhooks, when `approvals` is configured.
+    /// The database and webhooks, when `database` is configured.
     pub approvals: Option<(
         crate::approvals::Database,
         Vec<crate::approvals::WebhookTarget>,
@@ -60,23 +60,22 @@ pub struct Dependencies {
 }
 
 /// The start-up and reload check a policy must pass against the config:
-/// approval and break-glass rules need `approvals`, break-glass a webhook.
+/// approval and break-glass rules need `database`, break-glass a webhook.
 pub fn policy_check(
-    settings: Option<crate::approvals::ApprovalsSettings>,
+    settings: Option<crate::approvals::DatabaseSettings>,
 ) -> crate::reload::PolicyCheck {
     Arc::new(move |p| match &settings {
         None if p.needs_approvals() => {
-            Err("require_approval and break_glass rules need `approvals` in the config".into())
+            Err("require_approval and break_glass rules need `database.url` in the config".into())
         }
         None => Ok(()),
         Some(s) => s.check_policy(p),
     })
 }
 
-/// Opens the approvals database (running migrations) and reads the webhook
-/// secrets.
+/// Opens the database (running migrations) and reads the webhook secrets.
 pub async fn open_approvals(
-    settings: &crate::approvals::ApprovalsSettings,
+    settings: &crate::approvals::DatabaseSettings,
 ) -> Result<
     (
         crate::approvals::Database,
@@ -84,14 +83,14 @@ pub async fn open_approvals(
     ),
     String,
 > {
-    let db = crate::approvals::connect(&settings.database_url)
+    let db = crate::approvals::connect(&settings.url)
         .await
         .map_err(|e| e.to_string())?;
     let mut targets = Vec::new();
     for (i, w) in settings.webhooks.iter().enumerate() {
         targets.push(
             crate::approvals::WebhookTarget::load(w)
-                .map_err(|e| format!("approvals.webhooks[{i}].secret_file: {e}"))?,
+                .map_err(|e| format!("webhooks[{i}].secret_file: {e}"))?,
         );
     }
     Ok((db, targets))

@@ -138,7 +138,7 @@ macro_rules! service_or_deny {
         match $state.vendor().approvals() {
             Some(s) => s.clone(),
             None => {
-                return ApiError::new(ApiErrorKind::PolicyDeny)
+                return ApiError::new(ApiErrorKind::NotConfigured)
                     .with_request_id(&$id)
                     .into_response()
             }

@@ -63,17 +63,18 @@ pub use crate::database::{
     backend_of, connect, is_id, new_id, Backend, Database, DbError, DATABASE_FILE_MODE,
 };
 
-/// Validated `approvals` config (a settings type of [`crate::config`]).
-pub use crate::config::ApprovalsSettings;
+/// Validated `database` and `webhooks` config (a settings type of
+/// [`crate::config`]).
+pub use crate::config::DatabaseSettings;
 
-impl ApprovalsSettings {
+impl DatabaseSettings {
     /// The policy check of DESIGN §12: a `break_glass` rule needs a webhook
     /// for `break_glass.used`.
     pub fn check_policy(&self, policy: &crate::policy::Policy) -> Result<(), String> {
         if policy.has_break_glass() && !self.notifies("break_glass.used") {
             return Err(
                 "a break_glass rule needs a webhook subscribed to break_glass.used \
-                 (approvals.webhooks)"
+                 (webhooks)"
                     .into(),
             );
         }

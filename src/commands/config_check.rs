@@ -48,15 +48,14 @@ fn check(config: Option<&Path>) -> Result<String, String> {
         crate::state::redis::RedisState::new(settings, crate::state::StateMetrics::new(&metrics))
             .map_err(|e| format!("invalid config at `state.redis_url`: {e}"))?;
     }
-    if let Some(approvals) = &config.approvals {
-        for (i, w) in approvals.webhooks.iter().enumerate() {
-            crate::approvals::WebhookTarget::load(w).map_err(|e| {
-                format!("invalid config at `approvals`: approvals.webhooks[{i}].secret_file: {e}")
-            })?;
+    if let Some(database) = &config.database {
+        for (i, w) in database.webhooks.iter().enumerate() {
+            crate::approvals::WebhookTarget::load(w)
+                .map_err(|e| format!("invalid config at `webhooks[{i}].secret_file`: {e}"))?;
         }
     }
     let policy = PolicyStore::load(&config.policy_file, metrics)
-        .and_then(|p| p.with_check(crate::startup::policy_check(config.approvals.clone())))
+        .and_then(|p| p.with_check(crate::startup::policy_check(config.database.clone())))
         .map_err(|e| format!("invalid config at `policy.file`: {e}"))?;
     let current = policy.current();
     Ok(format!(

@@ -1,7 +1,8 @@
 //! The config file as written (DESIGN §5): [`Config`] and the sections that
 //! have no validation file of their own (`listen`, `admin`, `auth`, `stamp`,
-//! `policy`). `sts`, `server`, `state` and `approvals` are declared next to
-//! their validation, in `sts.rs`, `limits.rs`, `state.rs` and `approvals.rs`.
+//! `policy`). `sts`, `server`, `state`, `database` and `webhooks` are declared
+//! next to their validation, in `sts.rs`, `limits.rs`, `state.rs` and
+//! `database.rs`.
 //!
 //! Invariants: every struct denies unknown fields, and defaults here are the
 //! documented ones of `config/tvm.yaml`; nothing here is trusted before
@@ -14,7 +15,7 @@ use jiff::SignedDuration;
 use serde::Deserialize;
 use serde_yaml_ng::Value;
 
-use super::{ApprovalsConfig, HumanDuration, ServerConfig, StateConfig, StsConfig};
+use super::{DatabaseConfig, HumanDuration, ServerConfig, StateConfig, StsConfig, WebhookSettings};
 
 /// The file, as written. See `config/tvm.yaml` for the documented example.
 #[derive(Debug, Deserialize)]
@@ -42,10 +43,14 @@ pub struct Config {
     /// Shared state (replay cache, rate limits).
     #[serde(default)]
     pub state: StateConfig,
-    /// Approvals and break-glass (DESIGN §12); absent = neither is available,
-    /// and a policy using them is refused.
+    /// The database (DESIGN §13): turns on approvals and break-glass (§12);
+    /// absent = neither is available (their routes answer 501), and a policy
+    /// using them is refused.
     #[serde(default)]
-    pub approvals: Option<ApprovalsConfig>,
+    pub database: Option<DatabaseConfig>,
+    /// Notifications (DESIGN §12); they need `database`.
+    #[serde(default)]
+    pub webhooks: Vec<WebhookSettings>,
 }
 
 /// `listen`.

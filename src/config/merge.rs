@@ -44,6 +44,7 @@ pub(super) fn apply_override(root: &mut Value, var: &str, raw: &str) -> Result<(
             format!("malformed variable {var}"),
         ));
     }
+    super::moved::refuse_variable(var, &path)?;
     if raw.trim().is_empty() {
         return Err(ConfigError::invalid(
             &dotted,
@@ -164,7 +165,7 @@ mod tests {
             "TVM_STATE__KEY_PREFIX",
             "TVM_SERVER__TRUSTED_PROXIES",
             "TVM_SERVER__MAX_CONNECTIONS",
-            "TVM_APPROVALS__DATABASE_URL",
+            "TVM_DATABASE__URL",
         ] {
             let (key, _) = refused(REDIS_FILE, &[(var, "")]);
             let want = var["TVM_".len()..].to_ascii_lowercase().replace("__", ".");
@@ -193,7 +194,11 @@ mod tests {
                 "server: {trusted_proxies: [10.0.0.0/8, '']}",
                 "server.trusted_proxies[1]",
             ),
-            ("approvals: {database_url: ''}", "approvals.database_url"),
+            ("database: {url: ''}", "database.url"),
+            (
+                "database: {url: 'sqlite://x', retention: ' '}",
+                "database.retention",
+            ),
         ] {
             let yaml = if extra.starts_with("auth:") {
                 format!("{extra}\npolicy: {{file: p}}\n")

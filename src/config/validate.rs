@@ -13,7 +13,7 @@ use jiff::SignedDuration;
 
 use super::duration::duration_in;
 use super::{
-    ApprovalsSettings, Config, ConfigError, EndpointUrl, OneOrMany, ServerLimits, SettingsError,
+    Config, ConfigError, DatabaseSettings, EndpointUrl, OneOrMany, ServerLimits, SettingsError,
     StateSettings, StsCallCap, TlsConfig, VerificationTarget, VerifierSettings, OPERATION_TIMEOUT,
     TRANSPORT_TIMEOUT,
 };
@@ -53,8 +53,9 @@ pub struct ValidatedConfig {
     pub replay_capacity: usize,
     /// Trusted proxies, connection bounds and rate buckets.
     pub limits: ServerLimits,
-    /// Approvals and break-glass; `None` when not configured.
-    pub approvals: Option<ApprovalsSettings>,
+    /// The database and webhooks (approvals and break-glass); `None` when
+    /// `database` is not configured.
+    pub database: Option<DatabaseSettings>,
     /// Where replay reservations and rate buckets live (memory or Redis).
     pub state: StateSettings,
     /// The per-replica cap on concurrent STS calls.
@@ -225,7 +226,11 @@ pub(super) fn validate(c: Config) -> Result<ValidatedConfig, ConfigError> {
             "must be between 1000 and 100000000 (about 130 bytes of memory each)",
         ));
     }
-    let approvals = super::approvals::validate(c.approvals.as_ref(), c.state.redis_url.is_some())?;
+    let database = super::database::validate(
+        c.database.as_ref(),
+        &c.webhooks,
+        c.state.redis_url.is_some(),
+    )?;
     let s = &c.server;
     // A request must be allowed to outlive both STS calls, or a timeout could drop
     // a vend after AssumeRole succeeded.
@@ -271,7 +276,7 @@ pub(super) fn validate(c: Config) -> Result<ValidatedConfig, ConfigError> {
         shutdown_delay,
         replay_capacity: c.state.replay_capacity,
         limits,
-        approvals,
+        database,
         state,
         sts_cap,
     })

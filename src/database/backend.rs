@@ -3,7 +3,7 @@
 //!
 //! Invariant: any other scheme is refused ([`DbError::Scheme`]), so a typo
 //! never falls back to a default backend. The scheme rule itself is
-//! [`Backend::of_url`], in `config`, which checks `database_url` at start-up.
+//! [`Backend::of_url`], in `config`, which checks `database.url` at start-up.
 
 use super::error::DbError;
 

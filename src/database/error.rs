@@ -8,17 +8,17 @@
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
     /// The URL is not `sqlite://…` or `postgres://…`.
-    #[error("approvals.database_url must start with sqlite:// or postgres://")]
+    #[error("database.url must start with sqlite:// or postgres://")]
     Scheme,
     /// Connecting or migrating failed (the message never holds the URL).
-    #[error("approvals database: {0}")]
+    #[error("database: {0}")]
     Sql(#[from] sqlx::Error),
     /// A migration failed.
-    #[error("approvals database migration: {0}")]
+    #[error("database migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     /// The SQLite file could not be created or made owner-only (the message
     /// names the path, which is not a secret, and the OS error).
-    #[error("approvals database file {path}: {source}")]
+    #[error("database file {path}: {source}")]
     File {
         /// The database file.
         path: std::path::PathBuf,

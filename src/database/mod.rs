@@ -3,9 +3,8 @@
 //! replicas), opened once at start-up with the migrations applied.
 //!
 //! Today it holds approvals (DESIGN §12) and the approvers' web page; with
-//! DESIGN §13 the ledger, the audit events and the revocations share it (and
-//! its URL moves to the top-level `database.url` key — the config still
-//! reads `approvals.database_url` today).
+//! DESIGN §13 the ledger, the audit events and the revocations share it. Its
+//! URL is the config's `database.url`.
 //!
 //! Layout: `backend` (which backend a URL names) and `error` ([`DbError`])
 //! below everything; `sqlite_file` (the SQLite file, owner-only);

@@ -7,15 +7,17 @@
 //! Owns: request ids (always generated here from a CSPRNG; an incoming
 //! `X-Request-Id` is ignored because the id ends up in AWS stamps), the request
 //! span, per-request timeout, HTTP metrics, the JSON fallbacks for unknown
-//! routes and methods, and how each listener admits connections.
+//! routes and methods, the 501 `NOT_CONFIGURED` of the routes that need a
+//! database on a tvm without one, and how each listener admits connections.
 //! What the routes share (state, client address, error format, readiness,
 //! rate limits, extractors) is [`crate::web`]'s, one layer below.
 //! Invariant: nothing here decides policy or answers a route of its own
-//! besides the fallbacks and the admin probes.
+//! besides the fallbacks, the admin probes and `NOT_CONFIGURED`.
 
 mod activity;
 mod admin;
 mod middleware;
+mod not_configured;
 mod serve;
 mod slots;
 mod tls;
@@ -94,6 +96,10 @@ pub fn api_router(state: AppState) -> Router {
         .merge(crate::ui::router())
         .fallback(middleware::not_found)
         .method_not_allowed_fallback(middleware::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            not_configured::require_database,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::observe,

@@ -55,7 +55,7 @@ pub async fn serve(config_flag: Option<&Path>) -> ExitCode {
         }
     };
     let policy = match PolicyStore::load(&config.policy_file, metrics.clone())
-        .and_then(|p| p.with_check(policy_check(config.approvals.clone())))
+        .and_then(|p| p.with_check(policy_check(config.database.clone())))
     {
         Ok(p) => Arc::new(p.with_poll_interval(config.policy_poll_interval)),
         Err(e) => {
@@ -79,13 +79,13 @@ pub async fn serve(config_flag: Option<&Path>) -> ExitCode {
             return ExitCode::from(EXIT_CONFIG);
         }
     };
-    let approvals = match &config.approvals {
+    let approvals = match &config.database {
         None => None,
         Some(settings) => match open_approvals(settings).await {
             Ok(a) => Some(a),
             Err(e) => {
-                tracing::error!(error = %e, "approvals database unavailable");
-                eprintln!("tvm: invalid config at `approvals`: {e}");
+                tracing::error!(error = %e, "database unavailable");
+                eprintln!("tvm: invalid config at `database`: {e}");
                 return ExitCode::from(EXIT_CONFIG);
             }
         },

@@ -48,6 +48,9 @@ pub enum ApiErrorKind {
     StsThrottled,
     /// 503 `UNAVAILABLE`.
     Unavailable,
+    /// 501 `NOT_CONFIGURED`: a route of DESIGN §12 or §13 on a tvm without
+    /// `database.url`.
+    NotConfigured,
 }
 
 impl ApiErrorKind {
@@ -65,6 +68,7 @@ impl ApiErrorKind {
             RateLimited => StatusCode::TOO_MANY_REQUESTS,
             StsError | CredentialError => StatusCode::BAD_GATEWAY,
             StsThrottled | Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            NotConfigured => StatusCode::NOT_IMPLEMENTED,
         }
     }
 
@@ -88,6 +92,7 @@ impl ApiErrorKind {
             CredentialError => "CREDENTIAL_ERROR",
             StsThrottled => "STS_THROTTLED",
             Unavailable => "UNAVAILABLE",
+            NotConfigured => "NOT_CONFIGURED",
         }
     }
 
@@ -112,6 +117,7 @@ impl ApiErrorKind {
             CredentialError => "the upstream credential service returned unusable credentials",
             StsThrottled => "the upstream credential service is throttling; retry later",
             Unavailable => "the service is unavailable; retry later",
+            NotConfigured => "this tvm has no database (database.url): approvals are not available",
         }
     }
 }

@@ -43,49 +43,65 @@ fn serve_refuses_break_glass_without_webhook_and_postgres_without_redis() {
         "auth: {{audience: https://tvm.example.com}}\npolicy: {{file: {}}}\n",
         policy.display()
     );
+    let hook = |url: &str, event: &str| {
+        format!(
+            "webhooks: [{{url: \"{url}\", events: [{event}], secret_file: {}}}]\n",
+            secret.display()
+        )
+    };
+    let sqlite = format!("database: {{url: \"{db}\"}}\n");
     let cases = [
-        (base.clone(), "approvals"),
-        (
-            format!("{base}approvals: {{database_url: \"{db}\"}}\n"),
-            "break_glass.used",
-        ),
+        (base.clone(), "database.url"),
+        (format!("{base}{sqlite}"), "break_glass.used"),
         (
             format!(
-                "{base}approvals: {{database_url: \"{db}\", webhooks: [{{url: \"http://127.0.0.1:9/h\", events: [request.created], secret_file: {}}}]}}\n",
-                secret.display()
+                "{base}{sqlite}{}",
+                hook("http://127.0.0.1:9/h", "request.created")
             ),
             "break_glass.used",
         ),
         (
-            format!("{base}approvals: {{database_url: \"postgres://tvm@127.0.0.1:1/x\"}}\n"),
+            format!("{base}database: {{url: \"postgres://tvm@127.0.0.1:1/x\"}}\n"),
             "state.redis_url",
         ),
         (
             format!(
-                "{base}approvals: {{database_url: \"{db}\", webhooks: [{{url: \"http://127.0.0.1:9/h\", events: [request.eaten], secret_file: {}}}]}}\n",
-                secret.display()
+                "{base}{sqlite}{}",
+                hook("http://127.0.0.1:9/h", "request.eaten")
             ),
-            "approvals.webhooks[0].events[0]",
+            "webhooks[0].events[0]",
         ),
         (
-            format!("{base}approvals: {{database_url: \"mysql://x\"}}\n"),
-            "approvals.database_url",
+            format!("{base}database: {{url: \"mysql://x\"}}\n"),
+            "database.url",
+        ),
+        (
+            format!("{base}database: {{url: \"{db}\", retention: 1h}}\n"),
+            "database.retention",
+        ),
+        // Webhooks need the database their outbox lives in.
+        (
+            format!("{base}{}", hook("http://127.0.0.1:9/h", "break_glass.used")),
+            "webhooks",
         ),
         // Webhook bodies name people and reasons: no plain http off loopback,
         // no credentials in the authority; the URL itself is never echoed.
         (
             format!(
-                "{base}approvals: {{database_url: \"{db}\", webhooks: [{{url: \"http://hooks.example.com/T0KEN-SECRET\", events: [break_glass.used], secret_file: {}}}]}}\n",
-                secret.display()
+                "{base}{sqlite}{}",
+                hook("http://hooks.example.com/T0KEN-SECRET", "break_glass.used")
             ),
-            "approvals.webhooks[0].url",
+            "webhooks[0].url",
         ),
         (
             format!(
-                "{base}approvals: {{database_url: \"{db}\", webhooks: [{{url: \"https://user:T0KEN-SECRET@hooks.example.com/x\", events: [break_glass.used], secret_file: {}}}]}}\n",
-                secret.display()
+                "{base}{sqlite}{}",
+                hook(
+                    "https://user:T0KEN-SECRET@hooks.example.com/x",
+                    "break_glass.used"
+                )
             ),
-            "approvals.webhooks[0].url",
+            "webhooks[0].url",
         ),
     ];
     for (yaml, needle) in cases {

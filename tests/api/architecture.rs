@@ -112,6 +112,20 @@ fn sibling_files_importing_each_other_are_a_circle() {
     );
 }
 
+#[test]
+fn use_trees_expand_with_aliases_and_names_that_contain_as() {
+    let got = expand_use("crate::config::{DatabaseSettings, file::Config as FileConfig, self}");
+    let want: Vec<(String, Option<String>)> = vec![
+        ("crate::config::DatabaseSettings".into(), None),
+        (
+            "crate::config::file::Config".into(),
+            Some("FileConfig".into()),
+        ),
+        ("crate::config".into(), None),
+    ];
+    assert_eq!(got, want);
+}
+
 /// Reads every `.rs` file under `dir` into `out` as (path under src, text).
 fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) {
     let mut entries: Vec<_> = std::fs::read_dir(dir)
@@ -368,10 +382,11 @@ fn parse_file(rel: &str, text: &str) -> SourceFile {
         let end = start + end;
         let reexport = before.ends_with("pub") || before.ends_with(')');
         let line = code[..start].matches('\n').count() + 1;
-        let tree: String = code[start + 4..end]
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect();
+        // Whitespace folded to single spaces: ` as ` must stay a word.
+        let tree = code[start + 4..end]
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
         for (path, alias) in expand_use(&tree) {
             let path = anchored(&path);
             if let Some(segments) = absolute(&module, &path) {
@@ -527,7 +542,8 @@ fn strip_comments_and_tests(text: &str) -> String {
     result
 }
 
-/// Expands a `use` tree (whitespace removed) into (path, alias) pairs.
+/// Expands a `use` tree (whitespace folded to single spaces) into
+/// (path, alias) pairs.
 fn expand_use(tree: &str) -> Vec<(String, Option<String>)> {
     let mut out = Vec::new();
     expand_into("", tree, &mut out);
@@ -535,8 +551,12 @@ fn expand_use(tree: &str) -> Vec<(String, Option<String>)> {
 }
 
 fn expand_into(prefix: &str, tree: &str, out: &mut Vec<(String, Option<String>)>) {
+    let tree = tree.trim();
     if let Some(open) = tree.find('{') {
-        let head = &tree[..open];
+        let head: String = tree[..open]
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
         let inner = &tree[open + 1..tree.rfind('}').unwrap_or(tree.len())];
         let base = format!("{prefix}{head}");
         let mut depth = 0;
@@ -558,15 +578,11 @@ fn expand_into(prefix: &str, tree: &str, out: &mut Vec<(String, Option<String>)>
     if tree.is_empty() {
         return;
     }
-    let (path, alias) = match tree.split_once("as") {
-        Some((p, a))
-            if p.ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == '*')
-                && !a.contains(':') =>
-        {
-            (p.to_string(), Some(a.to_string()))
-        }
-        _ => (tree.to_string(), None),
+    let (path, alias) = match tree.split_once(" as ") {
+        Some((p, a)) => (p.trim().to_string(), Some(a.trim().to_string())),
+        None => (tree.to_string(), None),
     };
+    let path: String = path.chars().filter(|c| !c.is_whitespace()).collect();
     let full = format!("{prefix}{path}");
     let full = full.strip_suffix("::self").unwrap_or(&full).to_string();
     out.push((full, alias));

@@ -109,6 +109,61 @@ fn a_blank_redis_url_override_stops_start_up_instead_of_going_in_memory() {
     );
 }
 
+/// DESIGN §13: `approvals.database_url` and `approvals.webhooks` moved to
+/// `database.url` and the top-level `webhooks`; a config still using them
+/// stops (never a silent "no database"), naming what to write instead.
+#[test]
+fn the_old_approvals_keys_stop_start_up_naming_the_new_ones() {
+    let s = Setup::new();
+    let db = format!("sqlite://{}", s.dir.path().join("t.db").display());
+    let hook = "[{url: 'https://hooks.example.com/T0KEN-SECRET', events: [break_glass.used], \
+                secret_file: /etc/tvm/hook}]";
+    let file_cases = [
+        (
+            format!("approvals: {{database_url: '{db}'}}\n"),
+            "approvals.database_url moved to database.url",
+        ),
+        (
+            format!("approvals: {{webhooks: {hook}}}\n"),
+            "approvals.webhooks moved to webhooks",
+        ),
+    ];
+    for (extra, needle) in &file_cases {
+        let config = s.config(extra);
+        for check in [false, true] {
+            let mut args = vec!["serve", "--config", &config];
+            if check {
+                args.push("--check-config");
+            }
+            let out = run(&args, &[]);
+            refused_with(&out, &[needle]);
+            assert!(!String::from_utf8_lossy(&out.stderr).contains("T0KEN-SECRET"));
+        }
+    }
+    // The variable says which variable to set instead, whatever the file holds.
+    let config = s.config(&format!("database: {{url: '{db}'}}\n"));
+    for (var, needle) in [
+        ("TVM_APPROVALS__DATABASE_URL", "TVM_DATABASE__URL"),
+        ("TVM_APPROVALS__WEBHOOKS", "top-level webhooks"),
+    ] {
+        for check in [false, true] {
+            let mut args = vec!["serve", "--config", &config];
+            if check {
+                args.push("--check-config");
+            }
+            let out = run(&args, &[(var, "postgres://tvm:pw@127.0.0.1:1/tvm")]);
+            refused_with(&out, &[var, needle]);
+            assert!(!String::from_utf8_lossy(&out.stderr).contains("pw@"));
+        }
+    }
+    // A retention shorter than 36 h.
+    let config = s.config(&format!("database: {{url: '{db}', retention: 1h}}\n"));
+    refused_with(
+        &run(&["serve", "--config", &config], &[]),
+        &["database.retention"],
+    );
+}
+
 #[test]
 fn trusting_every_proxy_stops_start_up() {
     let s = Setup::new();

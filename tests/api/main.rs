@@ -28,6 +28,7 @@ mod fleet;
 mod hostile;
 mod limits;
 mod moto;
+mod not_configured;
 mod ops;
 mod origins;
 mod postgres;

@@ -339,7 +339,7 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
             .replay_capacity
             .unwrap_or(tvm::auth::REPLAY_CACHE_CAPACITY),
         limits: opts.limits.clone(),
-        approvals: None,
+        database: None,
         state: tvm::config::StateSettings::default(),
         sts_cap: opts.sts_cap,
     };
@@ -363,8 +363,9 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
             .map(|(u, e, s)| tvm::approvals::WebhookTarget::new(u.clone(), e.clone(), s.clone()))
             .collect();
         approvals = Some((db, targets));
-        config.approvals = Some(tvm::approvals::ApprovalsSettings {
-            database_url: url,
+        config.database = Some(tvm::approvals::DatabaseSettings {
+            url,
+            retention: tvm::config::DEFAULT_RETENTION,
             webhooks: Vec::new(),
         });
     }
@@ -382,7 +383,7 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         policy: Arc::new(match &opts.policy_file {
             Some(path) => PolicyStore::load(path, metrics.clone())
                 .unwrap()
-                .with_check(startup::policy_check(config.approvals.clone()))
+                .with_check(startup::policy_check(config.database.clone()))
                 .unwrap()
                 .with_poll_interval(opts.poll_interval)
                 .with_settle_interval(opts.settle_interval),

@@ -68,22 +68,28 @@ did not check); fail at install time. */}}
 {{- if and .Values.service.publishAdminPort (eq (int .Values.service.port) (int .Values.service.metricsPort)) }}
 {{- fail "service.metricsPort must differ from service.port when service.publishAdminPort puts both on one Service" }}
 {{- end }}
+{{- if hasKey .Values "approvals" }}
+{{- fail "approvals.database moved to database (database.type, database.sqlite, database.postgres): the database now turns on approvals and more" }}
+{{- end }}
 {{- range .Values.extraEnv }}
-{{- if has .name (list "TVM_STATE__REDIS_URL" "TVM_APPROVALS__DATABASE_URL") }}
-{{- fail (printf "extraEnv must not set %s: the chart sets it from the Secret named by state.redis.existingSecret or approvals.database.postgres.existingSecret" .name) }}
+{{- if has .name (list "TVM_STATE__REDIS_URL" "TVM_DATABASE__URL") }}
+{{- fail (printf "extraEnv must not set %s: the chart sets it from the Secret named by state.redis.existingSecret or database.postgres.existingSecret" .name) }}
+{{- end }}
+{{- if eq .name "TVM_APPROVALS__DATABASE_URL" }}
+{{- fail "extraEnv: TVM_APPROVALS__DATABASE_URL moved to TVM_DATABASE__URL, which the chart sets from database.postgres.existingSecret" }}
 {{- end }}
 {{- end }}
 {{- if and (kindIs "map" .Values.config.extra.state) (hasKey (.Values.config.extra.state | default dict) "redis_url") }}
 {{- fail "config.extra.state.redis_url: the Redis URL (and its password) comes from a Secret, state.redis.existingSecret, never the ConfigMap" }}
 {{- end }}
-{{- if and (eq .Values.approvals.database.type "sqlite") (include "tvm.multiReplica" .) }}
-{{- fail "approvals.database.type sqlite allows one replica only; use postgres" }}
+{{- if and (eq .Values.database.type "sqlite") (include "tvm.multiReplica" .) }}
+{{- fail "database.type sqlite allows one replica only; use postgres" }}
 {{- end }}
 {{- if and .Values.state.redis.enabled (not (trim .Values.state.redis.existingSecret)) }}
 {{- fail "state.redis.enabled needs state.redis.existingSecret" }}
 {{- end }}
-{{- if and (eq .Values.approvals.database.type "postgres") (not (trim .Values.approvals.database.postgres.existingSecret)) }}
-{{- fail "approvals.database.type postgres needs approvals.database.postgres.existingSecret" }}
+{{- if and (eq .Values.database.type "postgres") (not (trim .Values.database.postgres.existingSecret)) }}
+{{- fail "database.type postgres needs database.postgres.existingSecret" }}
 {{- end }}
 {{- if and .Values.tls.enabled (not (trim .Values.tls.secretName)) }}
 {{- fail "tls.enabled needs tls.secretName" }}
@@ -153,8 +159,11 @@ did not check); fail at install time. */}}
 {{- if $state }}
 {{- $_ := set $out "state" $state }}
 {{- end }}
-{{- if eq .Values.approvals.database.type "sqlite" }}
-{{- $_ := set $out "approvals" (dict "database_url" "sqlite:///var/lib/tvm/approvals.db") }}
+{{- /* The URL of a postgres database comes from its Secret as TVM_DATABASE__URL. */}}
+{{- if eq .Values.database.type "sqlite" }}
+{{- $_ := set $out "database" (dict "url" "sqlite:///var/lib/tvm/approvals.db" "retention" .Values.database.retention) }}
+{{- else if eq .Values.database.type "postgres" }}
+{{- $_ := set $out "database" (dict "retention" .Values.database.retention) }}
 {{- end }}
 {{- toYaml (mergeOverwrite $out (deepCopy $c.extra)) }}
 {{- end }}

@@ -180,14 +180,15 @@ async fn run_inner(args: DevArgs) -> Result<ExitCode, Box<dyn std::error::Error>
             max_connections: 256,
             ..ServerLimits::default()
         },
-        approvals: None,
+        database: None,
     };
     // Approvals: a SQLite file and the webhook secret in a private directory,
     // every event sent to tvm dev's own receiver (break_glass needs one).
     let work = WorkDir::create()?;
     let sink = webhook::start(&work.0).await?;
-    let settings = crate::approvals::ApprovalsSettings {
-        database_url: format!("sqlite://{}", work.0.join("approvals.db").display()),
+    let settings = crate::approvals::DatabaseSettings {
+        url: format!("sqlite://{}", work.0.join("approvals.db").display()),
+        retention: crate::config::DEFAULT_RETENTION,
         webhooks: vec![crate::approvals::WebhookSettings {
             url: sink.url.clone(),
             events: crate::approvals::EVENTS
@@ -200,7 +201,7 @@ async fn run_inner(args: DevArgs) -> Result<ExitCode, Box<dyn std::error::Error>
     settings.check_policy(&policy)?;
     let approvals = startup::open_approvals(&settings).await?;
     let mut config = config;
-    config.approvals = Some(settings);
+    config.database = Some(settings);
     let service_creds = AwsCredentials::new(&service_key, &service_secret, None, None, "tvm-dev");
     let sts = crate::sts::aws::AwsSts::new("us-east-1", Some(&sim_url), Some(service_creds)).await;
     let deps = Dependencies {
