@@ -180,8 +180,10 @@ async fn eks_style_token_only_when_enabled() {
     assert_eq!((resp.status, resp.code().as_str()), (401, "INVALID_TOKEN"));
     assert_eq!(app.sim.calls().len(), 0);
 
+    // With a database, so /requests answers for the token rather than 501.
     let app = spawn_app_with(Options {
         eks_cluster_id: Some(CLUSTER.into()),
+        approvals: true,
         ..Options::default()
     })
     .await;
