@@ -9,7 +9,9 @@
 //! declarations), no processing instruction other than a leading XML
 //! declaration, no comments or CDATA, no entity references beyond XML's five
 //! predefined ones and character references; every element is in the STS
-//! namespace and is one the schema names under its parent, each at most once;
+//! namespace and is one the schema names under its parent, each at most once
+//! (under an [`Element::open_node`], an element the schema does not name is
+//! skipped whole: AWS may add fields to an answer tvm only reads from);
 //! no attributes other than namespace declarations; no text outside leaves.
 //! Depth is bounded by the schema's, so hostile nesting costs nothing.
 
@@ -68,6 +70,10 @@ pub(crate) struct Element {
     pub(crate) parent: Option<usize>,
     /// A leaf holds text and no elements.
     pub(crate) leaf: bool,
+    /// Elements below this one that the schema does not name are skipped
+    /// whole (with everything inside them) instead of refused: for answers
+    /// AWS may extend, where tvm reads only what it needs.
+    pub(crate) open: bool,
 }
 
 impl Element {
@@ -77,6 +83,7 @@ impl Element {
             name,
             parent: None,
             leaf: false,
+            open: false,
         }
     }
 
@@ -86,6 +93,15 @@ impl Element {
             name,
             parent: Some(parent),
             leaf: false,
+            open: false,
+        }
+    }
+
+    /// [`Element::node`] whose unnamed children are skipped, not refused.
+    pub(crate) const fn open_node(name: &'static str, parent: usize) -> Self {
+        Self {
+            open: true,
+            ..Self::node(name, parent)
         }
     }
 
@@ -95,6 +111,7 @@ impl Element {
             name,
             parent: Some(parent),
             leaf: true,
+            open: false,
         }
     }
 }
@@ -154,10 +171,21 @@ pub(crate) fn read_strict<const N: usize>(
                     None if doc.seen[0] => return Err(XmlError::Malformed),
                     None if name == schema[0].name.as_bytes() => 0,
                     None => return Err(XmlError::WrongRoot),
-                    Some(&parent) => schema
-                        .iter()
-                        .position(|e| e.parent == Some(parent) && e.name.as_bytes() == name)
-                        .ok_or(XmlError::UnexpectedElement)?,
+                    Some(&parent) => {
+                        match schema
+                            .iter()
+                            .position(|e| e.parent == Some(parent) && e.name.as_bytes() == name)
+                        {
+                            Some(index) => index,
+                            None if schema[parent].open => {
+                                reader
+                                    .read_to_end(start.name())
+                                    .map_err(|_| XmlError::Malformed)?;
+                                continue;
+                            }
+                            None => return Err(XmlError::UnexpectedElement),
+                        }
+                    }
                 };
                 if std::mem::replace(&mut doc.seen[index], true) {
                     return Err(XmlError::DuplicateElement);

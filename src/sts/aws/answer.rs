@@ -19,15 +19,18 @@ use crate::upstream::xml::{error_fields, read_strict, Element, GET_CALLER_IDENTI
 /// The codes the SDK's adapter classified as throttling.
 const THROTTLING_CODES: [&str; 2] = ["Throttling", "RequestLimitExceeded"];
 
-/// `AssumeRoleResponse`, by index.
+/// `AssumeRoleResponse`, by index. The result and its parts are open: AWS
+/// has added fields to this answer before (`SourceIdentity`,
+/// `PackedPolicySize`), and a new one must not stop every vend; what tvm
+/// reads is still required exactly once.
 const ASSUME_ROLE: [Element; 14] = [
     Element::root("AssumeRoleResponse"),
-    Element::node("AssumeRoleResult", 0),
+    Element::open_node("AssumeRoleResult", 0),
     Element::leaf("SourceIdentity", 1),
-    Element::node("AssumedRoleUser", 1),
+    Element::open_node("AssumedRoleUser", 1),
     Element::leaf("AssumedRoleId", 3),
     Element::leaf("Arn", 3),
-    Element::node("Credentials", 1),
+    Element::open_node("Credentials", 1),
     Element::leaf("AccessKeyId", 6),
     Element::leaf("SecretAccessKey", 6),
     Element::leaf("SessionToken", 6),

@@ -185,6 +185,18 @@ async fn both_clients_read_the_same_answers() {
         "  </AssumeRoleResult>",
         "    <PackedPolicySize>6</PackedPolicySize>\n  </AssumeRoleResult>",
     );
+    // Elements this client does not know, with children and entities inside,
+    // in every part it reads from: skipped, as the SDK skips them.
+    let extended = assume_role_doc(None)
+        .replace(
+            "  </AssumeRoleResult>",
+            "    <NewField><Inner>x &amp; y</Inner><Inner/></NewField>\n  </AssumeRoleResult>",
+        )
+        .replacen("<AccessKeyId>", "<CredentialScope>global</CredentialScope><AccessKeyId>", 1)
+        .replacen("<Arn>", "<PrincipalTags><Tag>t</Tag></PrincipalTags><Arn>", 1);
+    for added in ["<NewField>", "<CredentialScope>", "<PrincipalTags>"] {
+        assert!(extended.contains(added), "{added} not placed in {extended}");
+    }
     let no_header = Canned {
         headers: vec![("content-type", "text/xml".into())],
         ..Canned::xml(200, assume_role_doc(None))
@@ -197,6 +209,7 @@ async fn both_clients_read_the_same_answers() {
             1,
         ),
         ("moto's success", Canned::xml(200, moto_success), 1),
+        ("fields AWS may add later", Canned::xml(200, extended), 1),
         ("no request id header", no_header, 1),
         (
             "denied",

@@ -47,6 +47,26 @@ fn reads_the_fields_of_a_good_answer() {
     assert_eq!(bare.assumed_role_arn, None);
 }
 
+/// AWS has added fields to this answer before; a new one, anywhere tvm reads
+/// from, is skipped whole — its children and entities too — while every field
+/// tvm needs is still required exactly once.
+#[test]
+fn skips_fields_aws_may_add() {
+    let good = format!("{USER}{CREDS}")
+        .replace(
+            "<AccessKeyId>",
+            "<New><Deep>x &amp; &e;</Deep></New><AccessKeyId>",
+        )
+        .replace("<Arn>", "<Other/><Arn>");
+    let body = doc(&format!("{good}<Later>1</Later>"));
+    let out = assumed_role(&response(200, &body)).unwrap();
+    assert_eq!(out.credentials.access_key_id, "ASIAX");
+    assert_eq!(
+        out.assumed_role_arn.as_deref(),
+        Some("arn:aws:sts::111122223333:assumed-role/R/s")
+    );
+}
+
 #[test]
 fn refuses_every_bad_shape() {
     let good = format!("{USER}{CREDS}");
@@ -60,7 +80,20 @@ fn refuses_every_bad_shape() {
             doc(&good).replace("<SessionToken>t", "<SessionToken>&e;"),
         ),
         ("comment", doc(&format!("<!-- c -->{good}"))),
-        ("unknown element", doc(&format!("{good}<Extra>1</Extra>"))),
+        (
+            "unknown element outside the result",
+            doc(&good).replace(
+                "</AssumeRoleResponse>",
+                "<Extra>1</Extra></AssumeRoleResponse>",
+            ),
+        ),
+        (
+            "unknown element skipped, but the field inside it is not read",
+            doc(&good).replace(
+                "<SessionToken>t</SessionToken>",
+                "<Wrapper><SessionToken>t</SessionToken></Wrapper>",
+            ),
+        ),
         ("duplicate credentials", doc(&format!("{good}{CREDS}"))),
         (
             "duplicate field",
