@@ -257,8 +257,14 @@ fn hex_val(c: u8) -> Option<u8> {
 
 /// SigV4 URI encoding: every byte except unreserved ones as `%XX` (uppercase hex).
 pub(crate) fn sigv4_encode(s: &str) -> String {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut out = String::with_capacity(s.len());
+    sigv4_encode_into(&mut out, s);
+    out
+}
+
+/// Appends `s`, [`sigv4_encode`]d, to `out`.
+fn sigv4_encode_into(out: &mut String, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for b in s.bytes() {
         if is_unreserved(b) {
             out.push(char::from(b));
@@ -268,16 +274,23 @@ pub(crate) fn sigv4_encode(s: &str) -> String {
             out.push(char::from(HEX[usize::from(b & 0xf)]));
         }
     }
-    out
 }
 
-/// Joins pairs into a query string with [`sigv4_encode`].
+/// Joins pairs into a query string with [`sigv4_encode`], into one buffer
+/// (no string per name, value or pair).
 pub(crate) fn encode_query<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
-    pairs
-        .into_iter()
-        .map(|(k, v)| format!("{}={}", sigv4_encode(k), sigv4_encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
+    let mut out = String::new();
+    for (k, v) in pairs {
+        // Room for the pair unencoded; escapes grow it (amortised).
+        out.reserve(k.len() + v.len() + 2);
+        if !out.is_empty() {
+            out.push('&');
+        }
+        sigv4_encode_into(&mut out, k);
+        out.push('=');
+        sigv4_encode_into(&mut out, v);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -387,6 +400,19 @@ mod tests {
         fn parsers_never_panic(s in ".{0,300}") {
             let _ = parse_url(&s);
             let _ = parse_query(&s);
+        }
+
+        #[test]
+        fn encode_query_is_the_encoded_pairs_joined(
+            pairs in proptest::collection::vec((".{0,12}", ".{0,12}"), 0..6)
+        ) {
+            let joined = pairs
+                .iter()
+                .map(|(k, v)| format!("{}={}", sigv4_encode(k), sigv4_encode(v)))
+                .collect::<Vec<_>>()
+                .join("&");
+            let q = encode_query(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+            prop_assert_eq!(q, joined);
         }
 
         #[test]

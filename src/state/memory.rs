@@ -53,17 +53,24 @@ impl MemoryBuckets {
     /// Takes one token for `key` at `now`; `Err(retry_after)` when none is left.
     pub fn take_at(&self, key: &str, now: Instant) -> Result<(), Duration> {
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
-        if !buckets.contains_key(key) && buckets.len() >= self.max_keys {
-            let (rate, burst) = (self.per_second, self.burst);
-            buckets.retain(|_, b| refill(rate, burst, *b, now).tokens < burst);
-            if buckets.len() >= self.max_keys {
-                return Err(Duration::from_secs(1));
+        // A known key (every request of a caller after its first): one hash,
+        // no allocation. A new key is hashed again to insert it.
+        let bucket = match buckets.get_mut(key) {
+            Some(bucket) => bucket,
+            None => {
+                if buckets.len() >= self.max_keys {
+                    let (rate, burst) = (self.per_second, self.burst);
+                    buckets.retain(|_, b| refill(rate, burst, *b, now).tokens < burst);
+                    if buckets.len() >= self.max_keys {
+                        return Err(Duration::from_secs(1));
+                    }
+                }
+                buckets.entry(key.to_owned()).or_insert(Bucket {
+                    tokens: self.burst,
+                    updated: now,
+                })
             }
-        }
-        let bucket = buckets.entry(key.to_owned()).or_insert(Bucket {
-            tokens: self.burst,
-            updated: now,
-        });
+        };
         *bucket = refill(self.per_second, self.burst, *bucket, now);
         if bucket.tokens >= 1.0 {
             bucket.tokens -= 1.0;
@@ -137,6 +144,20 @@ mod tests {
         // A second later all buckets are full again, so they can be dropped.
         assert!(rl.take_at("new", t0 + Duration::from_secs(1)).is_ok());
         assert!(rl.tracked() <= 2);
+    }
+
+    #[test]
+    fn a_full_table_still_serves_the_keys_it_tracks() {
+        let rl = MemoryBuckets::with_max_keys(limit(60, 2), 2).unwrap();
+        let t0 = Instant::now();
+        assert!(rl.take_at("a", t0).is_ok());
+        assert!(rl.take_at("b", t0).is_ok());
+        // Both buckets are active (not refilled): a newcomer is refused...
+        assert!(rl.take_at("c", t0).is_err());
+        // ...while a tracked key still spends its own tokens, and then waits.
+        assert!(rl.take_at("a", t0).is_ok());
+        assert_eq!(rl.take_at("a", t0).unwrap_err(), Duration::from_secs(1));
+        assert_eq!(rl.tracked(), 2);
     }
 
     #[test]
