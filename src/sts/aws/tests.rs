@@ -192,8 +192,16 @@ async fn both_clients_read_the_same_answers() {
             "  </AssumeRoleResult>",
             "    <NewField><Inner>x &amp; y</Inner><Inner/></NewField>\n  </AssumeRoleResult>",
         )
-        .replacen("<AccessKeyId>", "<CredentialScope>global</CredentialScope><AccessKeyId>", 1)
-        .replacen("<Arn>", "<PrincipalTags><Tag>t</Tag></PrincipalTags><Arn>", 1);
+        .replacen(
+            "<AccessKeyId>",
+            "<CredentialScope>global</CredentialScope><AccessKeyId>",
+            1,
+        )
+        .replacen(
+            "<Arn>",
+            "<PrincipalTags><Tag>t</Tag></PrincipalTags><Arn>",
+            1,
+        );
     for added in ["<NewField>", "<CredentialScope>", "<PrincipalTags>"] {
         assert!(extended.contains(added), "{added} not placed in {extended}");
     }
