@@ -121,7 +121,13 @@ fn answer(id: &RequestId, status: StatusCode, r: Result<RequestView, ApprovalErr
     match r {
         Ok(view) => (status, no_store(Json(view).into_response())).into_response(),
         Err(e) => {
-            tracing::info!(request_id = %id, error = %e, "approvals call refused");
+            // One line, like every refusal: a database fault is tvm's (WARN),
+            // anything else the caller's (INFO).
+            if matches!(e, ApprovalError::Database(_)) {
+                tracing::warn!(request_id = %id, error = %e, "approvals call refused");
+            } else {
+                tracing::info!(request_id = %id, error = %e, "approvals call refused");
+            }
             api_error(&e).with_request_id(id).into_response()
         }
     }
