@@ -47,6 +47,12 @@ const MIGRATIONS: &[Step] = &[
         sqlite: include_str!("../../migrations/0003_audit_seq.sqlite.sql"),
         postgres: include_str!("../../migrations/0003_audit_seq.postgres.sql"),
     },
+    Step {
+        version: 4,
+        description: "ledger and revocations",
+        sqlite: include_str!("../../migrations/0004_ledger_revocations.sql"),
+        postgres: include_str!("../../migrations/0004_ledger_revocations.sql"),
+    },
 ];
 
 /// Applies the migrations `pool` has not seen yet, in order, with the SQL of
