@@ -11,9 +11,11 @@
 //! [`CallerArn`] re-serialises to exactly the string it was parsed from.
 
 mod arn;
+mod owner;
 mod stamp;
 
 pub use arn::{AccountId, ArnError, CallerArn, Partition, PrincipalType, MAX_ARN_LEN};
+pub use owner::{exact_key, role_id_of, role_key, sso_key, OwnerKeys, SSO_ROLE_PREFIX};
 pub use stamp::{
     Marker, ParsedSourceIdentity, RequestId, RoleSessionName, SourceIdentity, StampError,
     StampPrefix, MARKER_ID_HEX_LEN, MAX_STAMP_LEN, REQUEST_ID_HEX_LEN, TRUNCATION_TAG_LEN,

@@ -8,6 +8,7 @@
 //! [`MAX_POLICY_BYTES`]. Everything a request needs (globs, time zones, tag
 //! templates) is compiled here, never per request.
 
+use crate::identity::AccountId;
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::path::Path;
@@ -128,10 +129,19 @@ fn compile(raw: RawPolicy) -> Result<Policy, PolicyError> {
         }
         rules.push(rule);
     }
+    let mut sso_accounts: Vec<AccountId> = Vec::with_capacity(raw.sso_accounts.len());
+    for (i, a) in raw.sso_accounts.iter().enumerate() {
+        let account = AccountId::parse(&a.0)
+            .map_err(|e| invalid(format!("sso_accounts[{i}]"), e.to_string()))?;
+        if !sso_accounts.contains(&account) {
+            sso_accounts.push(account);
+        }
+    }
     Ok(Policy {
         profiles,
         by_name,
         rules,
+        sso_accounts,
     })
 }
 

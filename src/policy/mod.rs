@@ -57,6 +57,7 @@ mod tests_locate;
 #[cfg(test)]
 mod tests_props;
 
+use crate::identity::AccountId;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -92,9 +93,18 @@ pub struct Policy {
     by_name: HashMap<String, usize>,
     /// Rules in file order; the first match wins.
     rules: Vec<Rule>,
+    /// `sso_accounts`: where an `AWSReservedSSO_*` session names a person
+    /// (DESIGN §13), in file order without duplicates.
+    sso_accounts: Vec<AccountId>,
 }
 
 impl Policy {
+    /// The accounts whose IAM Identity Center sessions name a person across
+    /// permission sets (DESIGN §13's identity rules).
+    pub fn sso_accounts(&self) -> &[AccountId] {
+        &self.sso_accounts
+    }
+
     /// The rule at `index` (from a [`MatchedRule`]).
     pub fn rule(&self, index: usize) -> Option<&Rule> {
         self.rules.get(index)

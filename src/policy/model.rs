@@ -24,6 +24,10 @@ pub(crate) struct RawPolicy {
     pub(crate) profiles: UniqueMap<RawProfile>,
     #[serde(default)]
     pub(crate) rules: Vec<RawRule>,
+    /// The accounts whose IAM Identity Center sessions name a person
+    /// (DESIGN §13).
+    #[serde(default)]
+    pub(crate) sso_accounts: Vec<AccountText>,
 }
 
 /// One entry of `profiles`.

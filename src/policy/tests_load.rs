@@ -370,3 +370,20 @@ fn profile_duration_defaults() {
     assert!(p.profile("nope").is_none());
     assert!(p.rules().is_empty());
 }
+
+#[test]
+fn sso_accounts_are_quoted_twelve_digit_accounts_without_duplicates() {
+    let p = Policy::from_yaml(
+        "version: 1\nsso_accounts: [\"111111111111\", \"222222222222\", \"111111111111\"]\n",
+    )
+    .unwrap();
+    let got: Vec<&str> = p.sso_accounts().iter().map(|a| a.as_str()).collect();
+    assert_eq!(got, ["111111111111", "222222222222"]);
+    assert!(Policy::from_yaml("version: 1\n")
+        .unwrap()
+        .sso_accounts()
+        .is_empty());
+    let err = Policy::from_yaml("version: 1\nsso_accounts: [\"12345\"]\n").unwrap_err();
+    assert!(err.to_string().contains("sso_accounts[0]"), "{err}");
+    assert!(Policy::from_yaml("version: 1\nsso_accounts: [111111111111]\n").is_err());
+}
