@@ -73,6 +73,24 @@ pub fn policy_check(
     })
 }
 
+/// The whole start-up and reload check of a policy against `config`:
+/// [`policy_check`], and no profile may vend the revoker role
+/// (`revocation.role_name`, DESIGN §13) in any account.
+pub fn config_policy_check(config: &ValidatedConfig) -> crate::reload::PolicyCheck {
+    let database = policy_check(config.database.clone());
+    let revocation = config.revocation.clone();
+    Arc::new(move |p| {
+        database(p)?;
+        match p
+            .profiles()
+            .find_map(|profile| revocation.refuses_profile_role(&profile.role_arn))
+        {
+            Some(refusal) => Err(refusal),
+            None => Ok(()),
+        }
+    })
+}
+
 /// Opens the database (running migrations) and reads the webhook secrets.
 pub async fn open_approvals(
     settings: &crate::approvals::DatabaseSettings,
