@@ -50,7 +50,8 @@
 //! - [`net`]: the validated AWS and HTTP names as plain values: regions and
 //!   their STS hosts, configured endpoints, origins, the strict URL grammar.
 //! - [`policy`]: profiles and rules, evaluated as a pure function.
-//! - [`sts`]: the [`sts::Sts`] trait, tvm's SigV4 STS client, the STS simulator and
+//! - [`sts`]: the [`sts::Sts`] trait, tvm's SigV4 STS client, its IAM
+//!   role-policy client ([`sts::iam`], for revocations), the STS simulator and
 //!   the per-replica cap on concurrent STS calls.
 //! - [`upstream`]: the HTTP client and strict XML reader shared by the
 //!   verifier's and tvm's own STS calls.

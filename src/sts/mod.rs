@@ -1,7 +1,8 @@
 //! AWS STS behind a small trait, so the vending pipeline never depends on the SDK.
 //!
 //! Owns: the [`Sts`] trait and its input/output types, the production client
-//! ([`aws::AwsSts`]: SigV4 over the shared hyper client), the `aws-sdk-sts`
+//! ([`aws::AwsSts`]: SigV4 over the shared hyper client), tvm's IAM client for
+//! the revocation policy ([`iam::AwsIam`]), the `aws-sdk-sts`
 //! adapter it is tested against ([`sdk::SdkSts`]), and the STS simulator
 //! ([`sim`]) used by `tvm dev` and the tests.
 //!
@@ -11,6 +12,7 @@
 
 pub mod aws;
 pub mod gate;
+pub mod iam;
 pub mod sdk;
 pub mod sim;
 

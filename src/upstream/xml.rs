@@ -1,5 +1,6 @@
 //! Strict XML reading of STS answers with quick-xml, shared by the verifier
-//! (`GetCallerIdentity`) and tvm's own `AssumeRole` / `GetCallerIdentity`.
+//! (`GetCallerIdentity`) and tvm's own `AssumeRole` / `GetCallerIdentity`,
+//! and of IAM's answers to tvm's role-policy calls ([`crate::sts::iam`]).
 //!
 //! Owns: [`read_strict`], a reader driven by a closed [`Element`] schema, and
 //! [`error_fields`], which reads an STS error document the way the AWS SDK does
@@ -9,7 +10,7 @@
 //! declarations), no processing instruction other than a leading XML
 //! declaration, no comments or CDATA, no entity references beyond XML's five
 //! predefined ones and character references; every element is in the STS
-//! namespace and is one the schema names under its parent, each at most once
+//! namespace (or IAM's, for [`read_strict_in`]) and is one the schema names under its parent, each at most once
 //! (under an [`Element::open_node`], an element the schema does not name is
 //! skipped whole: AWS may add fields to an answer tvm only reads from);
 //! no attributes other than namespace declarations; no text outside leaves.
@@ -21,6 +22,9 @@ use quick_xml::NsReader;
 
 /// The XML namespace of STS 2011-06-15 responses.
 pub(crate) const STS_NAMESPACE: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
+
+/// The XML namespace of IAM 2010-05-08 responses.
+pub(crate) const IAM_NAMESPACE: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
 
 /// Most levels an error document is read to; deeper ones make it unreadable.
 const MAX_ERROR_DEPTH: usize = 4;
@@ -142,6 +146,16 @@ pub(crate) fn read_strict<const N: usize>(
     body: &str,
     schema: &[Element; N],
 ) -> Result<Document<N>, XmlError> {
+    read_strict_in(body, STS_NAMESPACE, schema)
+}
+
+/// [`read_strict`] for a document in `namespace` (IAM's answers are in
+/// [`IAM_NAMESPACE`]), with the same rules.
+pub(crate) fn read_strict_in<const N: usize>(
+    body: &str,
+    namespace: &str,
+    schema: &[Element; N],
+) -> Result<Document<N>, XmlError> {
     let mut reader = NsReader::from_str(body);
     reader.config_mut().expand_empty_elements = true;
     let mut stack: Vec<usize> = Vec::with_capacity(8);
@@ -161,7 +175,7 @@ pub(crate) fn read_strict<const N: usize>(
             Event::DocType(_) => return Err(XmlError::Doctype),
             Event::Comment(_) | Event::CData(_) => return Err(XmlError::UnsupportedNode),
             Event::Start(start) => {
-                if ns != ResolveResult::Bound(Namespace(STS_NAMESPACE.as_bytes())) {
+                if ns != ResolveResult::Bound(Namespace(namespace.as_bytes())) {
                     return Err(XmlError::WrongNamespace);
                 }
                 check_attributes(&start)?;

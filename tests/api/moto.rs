@@ -15,6 +15,7 @@ use aws_credential_types::Credentials;
 use aws_sdk_sts::error::ProvideErrorMetadata;
 use aws_sdk_sts::types::Tag;
 
+mod iam;
 mod oracle;
 mod peer;
 

@@ -55,7 +55,7 @@ pub(crate) fn assume_role(input: &AssumeRoleInput) -> Result<String, StsError> {
 }
 
 /// Appends `&name=value`, both encoded.
-fn param(body: &mut String, name: &str, value: &str) {
+pub(crate) fn param(body: &mut String, name: &str, value: &str) {
     body.push('&');
     encode(body, name);
     body.push('=');

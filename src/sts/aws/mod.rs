@@ -16,8 +16,8 @@
 
 mod answer;
 mod creds;
-mod form;
-mod sign;
+pub(super) mod form;
+pub(super) mod sign;
 
 use std::fmt;
 use std::time::Duration;

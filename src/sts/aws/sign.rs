@@ -13,6 +13,9 @@
 //! A test proves the `Authorization` header is byte-for-byte the one
 //! `aws-sigv4`'s `sign` produces for the same request, time and credentials.
 //!
+//! [`sign_for`] signs the same shape for another service (tvm's IAM calls,
+//! [`crate::sts::iam`]).
+//!
 //! Invariants: the key, the secret and the session token never reach `Debug`
 //! or a log; the date of the scope is the date of `x-amz-date`.
 
@@ -66,8 +69,22 @@ impl fmt::Debug for KeyCache {
 }
 
 impl KeyCache {
-    /// The key for `date` (`YYYYMMDD`, the date of `time`), derived on first use.
+    /// The STS key for `date` (`YYYYMMDD`, the date of `time`), derived on first use.
+    #[cfg(test)]
     fn key(&self, creds: &AwsCredentials, date: &str, time: Timestamp, region: &str) -> [u8; 32] {
+        self.key_for(SERVICE, creds, date, time, region)
+    }
+
+    /// The key of `service` for `date`, derived on first use. One cache serves
+    /// one (credentials, region, service): only the day is remembered.
+    fn key_for(
+        &self,
+        service: &str,
+        creds: &AwsCredentials,
+        date: &str,
+        time: Timestamp,
+        region: &str,
+    ) -> [u8; 32] {
         let day: [u8; 8] = date.as_bytes().try_into().expect("YYYYMMDD");
         // A poisoned lock only means another thread panicked mid-write of a
         // Copy value: derive afresh rather than trust or propagate it.
@@ -85,7 +102,7 @@ impl KeyCache {
             creds.secret_access_key(),
             std::time::SystemTime::from(time),
             region,
-            SERVICE,
+            service,
         );
         let key: [u8; 32] = derived
             .as_ref()
@@ -96,8 +113,22 @@ impl KeyCache {
     }
 }
 
-/// Signs `POST /` to `host` with `body` at `time`, for `region`.
+/// Signs `POST /` to `host` with `body` at `time`, for STS in `region`.
 pub(crate) fn sign(
+    creds: &AwsCredentials,
+    keys: &KeyCache,
+    region: &str,
+    host: &str,
+    body: &[u8],
+    time: Timestamp,
+) -> SignedHeaders {
+    sign_for(SERVICE, creds, keys, region, host, body, time)
+}
+
+/// Signs `POST /` to `host` with `body` at `time`, for `service` in `region`
+/// (`keys` must be used for that service only).
+pub(crate) fn sign_for(
+    service: &str,
     creds: &AwsCredentials,
     keys: &KeyCache,
     region: &str,
@@ -130,12 +161,12 @@ pub(crate) fn sign(
     canonical.push_str(signed_headers);
     canonical.push('\n');
     canonical.push_str(&hex::encode(Sha256::digest(body)));
-    let scope = format!("{date}/{region}/{SERVICE}/aws4_request");
+    let scope = format!("{date}/{region}/{service}/aws4_request");
     let string_to_sign = format!(
         "{ALGORITHM}\n{amz_date}\n{scope}\n{}",
         hex::encode(Sha256::digest(canonical.as_bytes()))
     );
-    let key = keys.key(creds, date, time, region);
+    let key = keys.key_for(service, creds, date, time, region);
     let signature = calculate_signature(key, string_to_sign.as_bytes());
     let authorization = format!(
         "{ALGORITHM} Credential={}/{scope}, SignedHeaders={signed_headers}, Signature={signature}",

@@ -136,7 +136,7 @@ pub async fn moto_with_user(py: &str) -> (Moto, Credentials) {
 
 /// One unsigned IAM query call (moto routes it by the credential scope of an
 /// `Authorization` header it does not check yet); returns the XML body.
-async fn iam(moto: &Moto, form: &str) -> String {
+pub async fn iam(moto: &Moto, form: &str) -> String {
     let scope = "Credential=AKIAIOSFODNN7EXAMPLE/20260101/us-east-1/iam/aws4_request";
     let headers = [
         (
@@ -161,7 +161,7 @@ async fn iam(moto: &Moto, form: &str) -> String {
 }
 
 /// The text of the first `<tag>` element.
-fn xml_text(xml: &str, tag: &str) -> String {
+pub fn xml_text(xml: &str, tag: &str) -> String {
     let open = format!("<{tag}>");
     let start = xml.find(&open).unwrap_or_else(|| panic!("no <{tag}>")) + open.len();
     let len = xml[start..].find("</").unwrap();
