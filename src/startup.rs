@@ -160,13 +160,22 @@ pub fn build(config: &ValidatedConfig, deps: Dependencies) -> AppState {
     let mut vendor = Vendor::new(
         verifier,
         deps.policy,
-        deps.sts,
+        deps.sts.clone(),
         config.stamp_prefix.clone(),
         deps.clock.clone(),
         deps.metrics.clone(),
     )
     .with_caller_limits(CallerLimits::new(&deps.state, &config.limits))
     .with_sts_gate(gate);
+    let revocation_iam = approvals.as_ref().map(|a| {
+        crate::revocation::iam::IamPolicies::from_settings(
+            a.database().pool.clone(),
+            config.stamp_prefix.clone(),
+            &config.revocation,
+            deps.sts.clone(),
+            deps.clock.clone(),
+        )
+    });
     if let Some(a) = approvals {
         vendor = vendor.with_approvals(a);
     }
@@ -179,6 +188,7 @@ pub fn build(config: &ValidatedConfig, deps: Dependencies) -> AppState {
         request_timeout: config.request_timeout,
         address_limits: AddressLimits::new(&deps.state, &config.limits),
         server_limits: config.limits.clone(),
+        revocation_iam,
     })
 }
 

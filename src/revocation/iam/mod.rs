@@ -20,7 +20,8 @@
 //! ```
 //!
 //! Layout: `document` (naming, derivation), `client` (the [`Iam`] and
-//! [`IamAccess`] traits, [`IamError`]), `revoker` (the revoker role),
+//! [`IamAccess`] traits, [`IamError`]), `revoker` (the revoker role), `aws`
+//! (the traits on tvm's own IAM client, `crate::sts::iam`),
 //! `store` (the SQL), `applier` (the worker), `service` ([`IamPolicies`]),
 //! `status`, `check`, `manual`.
 //!
@@ -28,6 +29,7 @@
 //! and every replica derives the same document from the same rows.
 
 mod applier;
+mod aws;
 mod check;
 mod client;
 mod document;
@@ -43,6 +45,7 @@ mod tests;
 use std::time::Duration;
 
 pub use applier::Applier;
+pub use aws::aws_client_factory;
 pub use check::{CheckError, CheckState, RoleCheck};
 pub use client::{Iam, IamAccess, IamError, OnBehalf, RoleRef};
 pub use document::{

@@ -8,11 +8,16 @@
 use std::sync::Arc;
 
 use super::applier::Applier;
+use super::aws::aws_client_factory;
 use super::client::IamAccess;
 use super::document::Naming;
+use super::revoker::RevokerAccess;
 use crate::approvals::Webhooks;
 use crate::clock::Clock;
+use crate::config::RevocationSettings;
+use crate::identity::StampPrefix;
 use crate::metrics::Metrics;
+use crate::sts::Sts;
 
 /// The IAM side of revocation.
 #[derive(Clone)]
@@ -37,6 +42,28 @@ impl IamPolicies {
             access,
             clock,
         }
+    }
+
+    /// The IAM side as configured: `revocation.role_name` set, writes go
+    /// through the revoker role assumed with `sts` and tvm's own IAM client;
+    /// unset, manual mode.
+    pub fn from_settings(
+        pool: sqlx::AnyPool,
+        prefix: StampPrefix,
+        settings: &RevocationSettings,
+        sts: Arc<dyn Sts>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        let access = settings.role_name.as_ref().map(|role_name| {
+            Arc::new(RevokerAccess::new(
+                sts,
+                prefix.clone(),
+                role_name.clone(),
+                aws_client_factory(settings.iam_endpoint.as_ref()),
+            )) as Arc<dyn IamAccess>
+        });
+        let naming = Naming::new(prefix, settings.deployment_id.clone());
+        Self::new(pool, naming, access, clock)
     }
 
     /// This deployment's policy name and Sid.
