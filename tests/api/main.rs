@@ -37,6 +37,7 @@ mod refusal_logs;
 mod rejections;
 mod reload;
 mod replicas;
+mod revocation_iam;
 mod startup;
 mod support;
 mod thirdparty;

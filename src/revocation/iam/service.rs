@@ -12,7 +12,7 @@ use super::aws::aws_client_factory;
 use super::client::IamAccess;
 use super::document::Naming;
 use super::revoker::RevokerAccess;
-use crate::approvals::Webhooks;
+use crate::approvals::{WebhookTarget, Webhooks};
 use crate::clock::Clock;
 use crate::config::RevocationSettings;
 use crate::identity::StampPrefix;
@@ -87,5 +87,11 @@ impl IamPolicies {
             self.clock.clone(),
             metrics,
         )
+    }
+
+    /// [`Self::applier`] over webhook targets of its own (tools and tests
+    /// running a worker without the approvals service).
+    pub fn applier_with_targets(&self, targets: Vec<WebhookTarget>, metrics: Metrics) -> Applier {
+        self.applier(Arc::new(Webhooks::new(targets)), metrics)
     }
 }
