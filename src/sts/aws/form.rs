@@ -63,7 +63,7 @@ pub(crate) fn param(body: &mut String, name: &str, value: &str) {
 }
 
 /// Percent-encodes every byte but `A-Z a-z 0-9 - _ . ~`.
-fn encode(out: &mut String, s: &str) {
+pub(crate) fn encode(out: &mut String, s: &str) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {

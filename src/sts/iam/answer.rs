@@ -118,9 +118,12 @@ pub(crate) fn policy_document(
     let doc = read_strict_in(body(response, WHAT)?, IAM_NAMESPACE, &GET)
         .map_err(|e| malformed(WHAT, e))?;
     let [_, _, role, policy, document, _, _] = doc.text;
-    if role.as_deref().map(str::trim) != Some(role_name)
-        || policy.as_deref().map(str::trim) != Some(policy_name)
-    {
+    // Role names are unique without case in IAM, which answers with the
+    // role's own spelling.
+    let same_role = role
+        .as_deref()
+        .is_some_and(|r| r.trim().eq_ignore_ascii_case(role_name));
+    if !same_role || policy.as_deref().map(str::trim) != Some(policy_name) {
         return Err(malformed(WHAT, "not the role and policy asked for"));
     }
     let document = document.ok_or_else(|| malformed(WHAT, "no PolicyDocument"))?;

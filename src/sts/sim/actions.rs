@@ -1,4 +1,5 @@
-//! The simulated STS actions: `GetCallerIdentity` and `AssumeRole` for an
+//! The simulated STS actions: `GetCallerIdentity`, `GetAccessKeyInfo` and
+//! `AssumeRole` for an
 //! already authenticated caller, and the unsigned `AssumeRoleWithWebIdentity`
 //! for a registered web identity token (authorization and session issuing).
 //!
@@ -33,6 +34,36 @@ pub(crate) fn get_caller_identity(caller: &Principal, request_id: &str, format: 
         request_id,
         format,
     )
+}
+
+/// `GetAccessKeyInfo`: the account of a key the simulator knows (AWS decodes
+/// it from any key id; the simulator's ids are random, so an unknown one is
+/// a `ValidationError`). The key need not be the caller's, as in AWS.
+pub(crate) fn get_access_key_info(
+    store: &Store,
+    params: &super::params::Params,
+    request_id: &str,
+    format: Format,
+) -> Result<String, StsFault> {
+    let key = params.get("AccessKeyId").unwrap_or_default();
+    if !(16..=128).contains(&key.len()) || !key.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(StsFault::validation(format!(
+            "1 validation error detected: Value '{}' at 'accessKeyId' failed to satisfy \
+             constraint: Member must have length 16..=128 and match [\\w]+",
+            echo(key)
+        )));
+    }
+    let entry = store.keys.get(key).ok_or_else(|| {
+        StsFault::validation(format!(
+            "The access key {} is not known to the simulator.",
+            echo(key)
+        ))
+    })?;
+    Ok(xml::get_access_key_info(
+        entry.principal.account(),
+        request_id,
+        format,
+    ))
 }
 
 /// What `AssumeRole` issued.
@@ -178,6 +209,7 @@ fn issue(
         session_name: req.role_session_name.clone(),
         source_identity,
         expiration,
+        issued_at: now,
         session_token: random_session_token(),
     };
     let secret = random_secret();

@@ -4,13 +4,17 @@
 //! Invariants: every request yields exactly one [`RecordedCall`], rejected ones
 //! included; no action runs unless the signature verified with the secret of a
 //! known, unexpired key whose session token (if any) matched in constant time;
-//! a long-term key presenting a session token is refused.
+//! a long-term key presenting a session token is refused; a call made with a
+//! session its role's inline policies deny is refused before it acts
+//! (GetCallerIdentity excepted); IAM calls ([`iam`]) are told apart by their
+//! `Version` and answer in IAM's namespace.
 
 use std::collections::BTreeMap;
 
 use http::{HeaderMap, StatusCode};
 
 use super::actions;
+use super::iam;
 use super::params::{decode_form, Params};
 use super::rules::parse_assume_role;
 use super::sigv4::{self, Claim, Received};
@@ -21,6 +25,11 @@ use super::Simulator;
 
 /// The only API version STS speaks.
 pub(crate) const API_VERSION: &str = "2011-06-15";
+
+/// Whether the request names IAM's API version: an IAM call (see [`iam`]).
+fn is_iam(call: &RecordedCall) -> bool {
+    call.params.get("Version").map(String::as_str) == Some(iam::IAM_API_VERSION)
+}
 
 /// A received request, as bytes.
 pub(crate) struct Incoming<'a> {
@@ -90,6 +99,8 @@ impl Simulator {
         };
         let reply = match self.run(&req, request_id, &mut call).await {
             Ok(reply) => reply,
+            // IAM's errors come in IAM's namespace, whatever step refused.
+            Err(fault) if is_iam(&call) => Reply::Fault(fault.in_iam()),
             Err(fault) => Reply::Fault(fault),
         };
         match &reply {
@@ -175,7 +186,9 @@ impl Simulator {
             call.caller_arn = Some(issued.assumed_role_arn.clone());
             return Ok(Reply::Doc(issued.body));
         }
+        let iam_call = is_iam(call);
         let received = Received {
+            service: if iam_call { "iam" } else { "sts" },
             method: req.method.as_str(),
             path: req.path,
             raw_query: req.raw_query,
@@ -185,8 +198,36 @@ impl Simulator {
         };
         let caller = self.authenticate(&received, call)?;
         call.caller_arn = Some(caller.arn());
+        self.enforce_role_policies(&caller, call, iam_call)?;
+        if iam_call {
+            let mut inner = self.lock();
+            return iam::act(&mut inner.store, &caller, &params, request_id).map(Reply::Doc);
+        }
         self.act(&caller, &params, request_id, req.format)
             .map(|a| Reply::Doc(a.body))
+    }
+
+    /// Refuses a call made with a session whose role's inline policies deny
+    /// it (DESIGN §13) — every call but STS's `GetCallerIdentity`, which AWS
+    /// answers even for a denied session.
+    fn enforce_role_policies(
+        &self,
+        caller: &Principal,
+        call: &RecordedCall,
+        iam_call: bool,
+    ) -> Result<(), StsFault> {
+        let action = call.action.as_deref().unwrap_or_default();
+        if !iam_call && action == "GetCallerIdentity" {
+            return Ok(());
+        }
+        let Some(session) = caller.session() else {
+            return Ok(());
+        };
+        if iam::session_denied(&self.lock().store, session) {
+            let service = if iam_call { "iam" } else { "sts" };
+            return Err(iam::explicit_deny(caller, &format!("{service}:{action}")));
+        }
+        Ok(())
     }
 
     /// Applies the fault injected for `action`: `Ok(None)` to go on (after any
@@ -287,6 +328,11 @@ impl Simulator {
                 body: actions::get_caller_identity(caller, request_id, format),
                 issued: None,
             }),
+            "GetAccessKeyInfo" => {
+                let inner = self.lock();
+                actions::get_access_key_info(&inner.store, params, request_id, format)
+                    .map(|body| Acted { body, issued: None })
+            }
             "AssumeRole" => {
                 let req = parse_assume_role(params)?;
                 let now = self.now();

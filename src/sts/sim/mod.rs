@@ -9,10 +9,16 @@
 //! for registered web identity tokens (the one unsigned action), STS's XML and JSON documents
 //! (`xml`), the axum glue (`server`), the record of every request, fault
 //! injection, and an in-process [`Sts`](crate::sts::Sts) client ([`SimSts`]).
+//! Also `GetAccessKeyInfo`, each session's issue time, and IAM's
+//! role-policy subset (`iam`: `PutRolePolicy`, `GetRolePolicy`,
+//! `DeleteRolePolicy`, signed for service `iam`, told apart by
+//! `Version=2010-05-08` on the same port) whose `Deny`s refuse every call of
+//! a matching session but `GetCallerIdentity` (DESIGN §13).
 //!
 //! A request: `server` (body cap) → `dispatch` (parameters, record) → fault
 //! injection → `sigv4` (parse, clock window, key, session token and expiry,
-//! signature) → action → document with `x-amzn-RequestId` → record.
+//! signature) → the role's inline denies → action → document with
+//! `x-amzn-RequestId` → record.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -38,6 +44,7 @@
 
 mod actions;
 mod dispatch;
+mod iam;
 mod inproc;
 mod params;
 mod rules;
@@ -221,6 +228,7 @@ impl Simulator {
                 role,
                 parsed,
                 role_id,
+                policies: Default::default(),
             },
         );
         Ok(())
@@ -237,6 +245,7 @@ impl Simulator {
         if let Some(si) = &session.source_identity {
             check_name(si, "source_identity")?;
         }
+        let issued_at = self.now();
         let mut inner = self.lock();
         let role_id = inner.store.unique_id(&session.role_arn, "AROA");
         let entry = KeyEntry {
@@ -248,6 +257,7 @@ impl Simulator {
                 session_name: session.session_name,
                 source_identity: session.source_identity,
                 expiration: session.expiration,
+                issued_at,
                 session_token: Secret::new(session.session_token),
             }),
         };

@@ -6,7 +6,7 @@
 //! comparison); every generated key, secret, token and id comes from the
 //! thread-local CSPRNG of `rand` (ChaCha, seeded from the OS).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use base64::Engine as _;
@@ -14,6 +14,7 @@ use jiff::{SignedDuration, Timestamp};
 use rand::RngCore as _;
 use subtle::ConstantTimeEq as _;
 
+use super::iam::document::RolePolicy;
 use super::types::{SimError, SimRole};
 
 /// How long an expired session's key is kept, so that it is answered with
@@ -116,6 +117,9 @@ pub(crate) struct Session {
     pub(crate) session_name: String,
     pub(crate) source_identity: Option<String>,
     pub(crate) expiration: Timestamp,
+    /// When the session was issued (`aws:TokenIssueTime`); for a session
+    /// registered with `add_role_session`, when it was registered.
+    pub(crate) issued_at: Timestamp,
     pub(crate) session_token: Secret,
 }
 
@@ -217,6 +221,8 @@ pub(crate) struct RoleEntry {
     pub(crate) role: SimRole,
     pub(crate) parsed: IamArn,
     pub(crate) role_id: String,
+    /// Its inline policies by name (the simulator's IAM subset).
+    pub(crate) policies: BTreeMap<String, RolePolicy>,
 }
 
 impl RoleEntry {

@@ -135,6 +135,7 @@ impl Signed {
     pub(crate) fn with_received<R>(&self, f: impl FnOnce(&Received<'_>) -> R) -> R {
         let query = self.query();
         let received = Received {
+            service: "sts",
             method: self.method,
             path: self.path(),
             raw_query: self.raw_query(),

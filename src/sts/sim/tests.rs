@@ -12,6 +12,7 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use super::{SimHandle, SimRole, Simulator};
 use crate::clock::{Clock, SystemClock};
 
+mod iam;
 mod inproc;
 mod raw;
 mod rules;

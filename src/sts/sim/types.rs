@@ -29,6 +29,11 @@ pub struct SimRole {
     pub max_session_duration: u32,
     /// If set, `AssumeRole` must pass exactly this `ExternalId`.
     pub external_id: Option<String>,
+    /// Whether its sessions may call the simulator's IAM subset
+    /// (`iam:PutRolePolicy`, `GetRolePolicy`, `DeleteRolePolicy`) on the
+    /// other roles of its account — never on itself, as DESIGN §13's revoker
+    /// permissions exclude the revoker role. Nobody else may.
+    pub writes_role_policies: bool,
 }
 
 impl SimRole {
@@ -40,7 +45,15 @@ impl SimRole {
             trusted_principals,
             max_session_duration: DEFAULT_MAX_SESSION_DURATION,
             external_id: None,
+            writes_role_policies: false,
         }
+    }
+
+    /// Lets its sessions write the inline policies of the account's other
+    /// roles (the revoker role of DESIGN §13).
+    pub fn with_role_policy_writer(mut self) -> Self {
+        self.writes_role_policies = true;
+        self
     }
 
     /// Sets the maximum session duration (seconds).

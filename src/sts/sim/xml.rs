@@ -17,6 +17,9 @@ use http::StatusCode;
 /// The namespace of every STS document.
 pub(crate) const STS_XMLNS: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
 
+/// The namespace of every IAM 2010-05-08 document.
+pub(crate) const IAM_XMLNS: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
+
 /// Longest caller-supplied value echoed in an error message. Keeps error bodies
 /// small whatever the caller sends.
 pub(crate) const MAX_ECHO_CHARS: usize = 128;
@@ -58,6 +61,8 @@ pub(crate) struct StsFault {
     pub(crate) code: Cow<'static, str>,
     /// The message; built from public values only.
     pub(crate) message: String,
+    /// The namespace of the XML error document: STS's, or IAM's for an IAM call.
+    pub(crate) xmlns: &'static str,
 }
 
 impl StsFault {
@@ -71,6 +76,16 @@ impl StsFault {
             status,
             code: code.into(),
             message: message.into(),
+            xmlns: STS_XMLNS,
+        }
+    }
+
+    /// The same fault answered by the simulator's IAM (its document in IAM's
+    /// namespace).
+    pub(crate) fn in_iam(self) -> Self {
+        Self {
+            xmlns: IAM_XMLNS,
+            ..self
         }
     }
 
@@ -133,9 +148,10 @@ impl StsFault {
     /// The `ErrorResponse` document.
     pub(crate) fn to_xml(&self, request_id: &str) -> String {
         format!(
-            "<ErrorResponse xmlns=\"{STS_XMLNS}\">\n  <Error>\n    <Type>{}</Type>\n    \
+            "<ErrorResponse xmlns=\"{}\">\n  <Error>\n    <Type>{}</Type>\n    \
              <Code>{}</Code>\n    <Message>{}</Message>\n  </Error>\n  \
              <RequestId>{}</RequestId>\n</ErrorResponse>\n",
+            self.xmlns,
             self.fault_type(),
             text(&self.code),
             text(&self.message),
@@ -191,6 +207,24 @@ pub(crate) fn get_caller_identity(
          </ResponseMetadata>\n</GetCallerIdentityResponse>\n",
         text(arn),
         text(user_id),
+        text(account),
+        text(rid),
+    )
+}
+
+/// The successful `GetAccessKeyInfo` document.
+pub(crate) fn get_access_key_info(account: &str, rid: &str, format: Format) -> String {
+    if format == Format::Json {
+        return serde_json::json!({"GetAccessKeyInfoResponse": {
+            "GetAccessKeyInfoResult": {"Account": account},
+            "ResponseMetadata": {"RequestId": rid},
+        }})
+        .to_string();
+    }
+    format!(
+        "<GetAccessKeyInfoResponse xmlns=\"{STS_XMLNS}\">\n  <GetAccessKeyInfoResult>\n    \
+         <Account>{}</Account>\n  </GetAccessKeyInfoResult>\n  <ResponseMetadata>\n    \
+         <RequestId>{}</RequestId>\n  </ResponseMetadata>\n</GetAccessKeyInfoResponse>\n",
         text(account),
         text(rid),
     )

@@ -8,7 +8,10 @@
 //! mode, which the signer adds from the time and credentials), the body, and the
 //! time, region and service of the credential scope. Nothing is hand-canonicalised.
 //!
-//! Invariants: the service is `sts`; the scope date is the date of `X-Amz-Date`;
+//! Invariants: the scope's service is the one the request's API expects
+//! (`sts`, or `iam` for IAM's `Version=2010-05-08` — on one simulator port the
+//! API stands in for the host AWS would route by, and a request signed for
+//! the other service is refused as AWS refuses it); the scope date is the date of `X-Amz-Date`;
 //! `host` is signed; a header-signed request is within [`MAX_CLOCK_SKEW`] of the
 //! clock; a presigned one is not expired, not dated more than [`MAX_CLOCK_SKEW`]
 //! ahead, and its `X-Amz-Expires` is in 1..=[`MAX_PRESIGN_EXPIRES`]; signatures are
@@ -62,6 +65,8 @@ pub(crate) struct Received<'a> {
     pub(crate) query: &'a [(String, String)],
     pub(crate) headers: &'a HeaderMap,
     pub(crate) body: &'a [u8],
+    /// The signing service the request's API expects: `sts` or `iam`.
+    pub(crate) service: &'static str,
 }
 
 /// Where the signature travelled.
@@ -77,6 +82,8 @@ pub(crate) enum Location {
 pub(crate) struct Claim {
     pub(crate) access_key_id: String,
     pub(crate) region: String,
+    /// The scope's service (the one [`Received::service`] expected).
+    pub(crate) service: &'static str,
     /// Lowercase, in the order given.
     pub(crate) signed_headers: Vec<String>,
     signature: String,
@@ -90,6 +97,7 @@ impl fmt::Debug for Claim {
         f.debug_struct("Claim")
             .field("access_key_id", &self.access_key_id)
             .field("region", &self.region)
+            .field("service", &self.service)
             .field("signed_headers", &self.signed_headers)
             .field("signature", &"<redacted>")
             .field("time", &self.time)
@@ -176,6 +184,7 @@ fn parse_header(req: &Received<'_>) -> Result<Claim, StsFault> {
     })?;
     let session_token = single_header(req.headers, "x-amz-security-token")?.map(str::to_owned);
     build_claim(
+        req.service,
         credential,
         signed,
         signature,
@@ -209,6 +218,7 @@ fn parse_query(req: &Received<'_>) -> Result<Claim, StsFault> {
         ))
     })?;
     build_claim(
+        req.service,
         need("X-Amz-Credential")?,
         need("X-Amz-SignedHeaders")?,
         need("X-Amz-Signature")?,
@@ -228,6 +238,7 @@ fn parse_expires(s: &str) -> Option<u64> {
 }
 
 fn build_claim(
+    expected_service: &'static str,
     credential: &str,
     signed: &str,
     signature: &str,
@@ -265,10 +276,10 @@ fn build_claim(
             "Credential should be scoped to a valid region.",
         )));
     }
-    if service != "sts" {
-        return Err(StsFault::signature(Some(
-            "Credential should be scoped to correct service: 'sts'.",
-        )));
+    if service != expected_service {
+        return Err(StsFault::signature(Some(&format!(
+            "Credential should be scoped to correct service: '{expected_service}'."
+        ))));
     }
     if terminator != "aws4_request" {
         return Err(StsFault::signature(Some(
@@ -279,6 +290,7 @@ fn build_claim(
     Ok(Claim {
         access_key_id: akid.to_owned(),
         region: region.to_owned(),
+        service: expected_service,
         signed_headers,
         signature: signature.to_owned(),
         time,

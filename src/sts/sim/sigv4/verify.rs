@@ -140,7 +140,7 @@ fn expected_signature(req: &Received<'_>, claim: &Claim, secret: &str) -> Result
     let params: SigningParams<'_> = v4::SigningParams::builder()
         .identity(&identity)
         .region(&claim.region)
-        .name("sts")
+        .name(claim.service)
         .time(SystemTime::from(claim.time))
         .settings(settings)
         .build()
