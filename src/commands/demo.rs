@@ -1,6 +1,7 @@
 //! The demo account that `tvm dev`, `tvm sim` and `tvm bench` all set up in
 //! the STS simulator: its account id, alice (the demo caller, who requests),
-//! bob (the demo approver), tvm's own identity, and the generator of the
+//! bob (the demo approver), tvm's own identity, the revoker role tvm writes
+//! revocations with (DESIGN §13), and the generator of the
 //! simulator-only secrets. What each command does with them (`tvm dev`'s
 //! policy and banner, `tvm sim`'s keys file, `tvm bench`'s canned answers)
 //! stays in that command's module.
@@ -8,6 +9,8 @@
 //! Invariants: the demo keys are fixed so the commands `tvm dev` and `tvm sim`
 //! print stay valid across runs; they and every [`random_secret`] work nowhere
 //! but in this simulator. Nothing here imports a command.
+
+use crate::sts::sim::SimRole;
 
 /// The demo account.
 pub const DEMO_ACCOUNT: &str = "111122223333";
@@ -26,6 +29,20 @@ pub const DEMO_APPROVER_SECRET_ACCESS_KEY: &str = "tvmDemoSecretForBobValidOnlyI
 /// tvm's own identity in the simulator: the only principal the demo roles
 /// trust, as in a real account. Its key is made fresh each run.
 pub const DEMO_SERVICE_ARN: &str = "arn:aws:iam::111122223333:user/tvm-service";
+
+/// The demo revoker role's name (DESIGN §13 `revocation.role_name`).
+pub const DEMO_REVOKER_ROLE: &str = "TvmRevoker";
+/// The demo revoker role: tvm assumes it (with its `rvk-` SourceIdentity,
+/// which the simulator allows on every role) to write the `Deny` inline
+/// policies of the account's other roles.
+pub const DEMO_REVOKER_ROLE_ARN: &str = "arn:aws:iam::111122223333:role/TvmRevoker";
+
+/// The revoker role as the simulator holds it: trusting `service_arn` (tvm's
+/// identity) only, and allowed to write the inline policies of the
+/// account's other roles (never its own), as docs/deploy.md's permissions.
+pub fn revoker_role(service_arn: &str) -> SimRole {
+    SimRole::new(DEMO_REVOKER_ROLE_ARN, vec![service_arn.to_owned()]).with_role_policy_writer()
+}
 
 /// 60 hex characters from the OS CSPRNG (simulator-only secrets).
 pub fn random_secret() -> String {

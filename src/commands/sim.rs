@@ -23,8 +23,8 @@ use tokio::net::TcpListener;
 
 use crate::clock::SystemClock;
 use crate::commands::demo::{
-    random_secret, service_access_key_id, DEMO_ACCESS_KEY_ID, DEMO_ACCOUNT, DEMO_SECRET_ACCESS_KEY,
-    DEMO_SERVICE_ARN, DEMO_USER_ARN,
+    self, random_secret, service_access_key_id, DEMO_ACCESS_KEY_ID, DEMO_ACCOUNT,
+    DEMO_SECRET_ACCESS_KEY, DEMO_SERVICE_ARN, DEMO_USER_ARN,
 };
 use crate::sts::sim::{Fault, SimRole, Simulator, ANY_ACTION};
 
@@ -154,6 +154,8 @@ pub fn simulator(keys: &SimKeys, delay: Option<Duration>) -> Result<Simulator, S
         sim.add_role(SimRole::new(role, vec![keys.service.arn.clone()]))
             .map_err(|e| e.to_string())?;
     }
+    sim.add_role(demo::revoker_role(&keys.service.arn))
+        .map_err(|e| e.to_string())?;
     if let Some(d) = delay {
         sim.set_fault(ANY_ACTION, Some(Fault::Delay(d)));
     }
@@ -197,6 +199,12 @@ fn print_banner(addr: SocketAddr, keys: &SimKeys, delay: Option<Duration>) {
         out,
         "Account {DEMO_ACCOUNT}; roles {} trust only tvm's identity.",
         SIM_ROLES.join(", ")
+    );
+    let _ = writeln!(
+        out,
+        "Revoker role {}: tvm's identity may assume it to write inline Deny policies \
+         (IAM PutRolePolicy/GetRolePolicy/DeleteRolePolicy at this same URL, signed for iam).",
+        demo::DEMO_REVOKER_ROLE_ARN
     );
     if let Some(d) = delay {
         let _ = writeln!(out, "Every response waits {} ms.", d.as_millis());
@@ -247,5 +255,62 @@ mod tests {
         assert_eq!(mode & 0o777, 0o600);
         assert!(!format!("{keys:?}").contains(&keys.service.secret_access_key));
         simulator(&back, Some(Duration::from_millis(1))).unwrap();
+    }
+
+    /// The demo account's revoker role: tvm's identity assumes it with an
+    /// `rvk-` SourceIdentity and writes another role's inline policy; the
+    /// demo caller may not assume it.
+    #[tokio::test]
+    async fn the_revoker_role_writes_inline_policies_for_tvm_only() {
+        let keys = SimKeys::demo();
+        let sim = simulator(&keys, None).unwrap();
+        let handle = sim.clone().spawn().await.unwrap();
+        let sts = |k: &SimKey| {
+            let creds = aws_credential_types::Credentials::new(
+                &k.access_key_id,
+                &k.secret_access_key,
+                None,
+                None,
+                "demo",
+            );
+            let conf = aws_sdk_sts::Config::builder()
+                .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
+                .region(aws_sdk_sts::config::Region::new("us-east-1"))
+                .endpoint_url(handle.url())
+                .credentials_provider(creds)
+                .build();
+            aws_sdk_sts::Client::from_conf(conf)
+        };
+        let assume = |k: &SimKey| {
+            sts(k)
+                .assume_role()
+                .role_arn(demo::DEMO_REVOKER_ROLE_ARN)
+                .role_session_name("tvm-revoker-0123456789ab")
+                .source_identity("tvm.tvm-service.rvk-0123abcd.0123456789ab")
+                .send()
+        };
+        assert!(assume(&keys.caller).await.is_err());
+        let out = assume(&keys.service).await.unwrap();
+        let c = out.credentials().unwrap();
+        let revoker = crate::sts::Credentials {
+            access_key_id: c.access_key_id().to_owned(),
+            secret_access_key: c.secret_access_key().to_owned(),
+            session_token: c.session_token().to_owned(),
+            expiration: jiff::Timestamp::now() + jiff::SignedDuration::from_mins(15),
+        };
+        let iam =
+            crate::sts::iam::AwsIam::new(crate::identity::Partition::Aws, Some(&handle.url()))
+                .unwrap();
+        let doc = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"StringLike":{"aws:SourceIdentity":"tvm.*.0123456789ab"}}}]}"#;
+        iam.put_role_policy(&revoker, "TvmDemoReadOnly", "tvm-revocations-tvm-dev", doc)
+            .await
+            .unwrap();
+        assert_eq!(
+            iam.get_role_policy(&revoker, "TvmDemoReadOnly", "tvm-revocations-tvm-dev")
+                .await
+                .unwrap()
+                .as_deref(),
+            Some(doc)
+        );
     }
 }

@@ -138,6 +138,8 @@ async fn run_inner(args: DevArgs) -> Result<ExitCode, Box<dyn std::error::Error>
             vec![DEMO_SERVICE_ARN.to_owned()],
         ))?;
     }
+    // The revoker role of DESIGN §13: tvm writes revocations with it.
+    sim.add_role(crate::commands::demo::revoker_role(DEMO_SERVICE_ARN))?;
     let sim_handle = sim.clone().spawn().await?;
     let sim_url = sim_handle.url();
 
