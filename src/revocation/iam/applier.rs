@@ -94,7 +94,8 @@ impl Applier {
     pub async fn once(&self) -> Result<usize, sqlx::Error> {
         let now = self.clock.now().as_second();
         let mut handled = 0;
-        for role_arn in store::due_roles(&self.pool, now, BATCH).await? {
+        let writes_iam = self.access.is_some();
+        for role_arn in store::due_roles(&self.pool, now, writes_iam, BATCH).await? {
             if !store::lease(&self.pool, &role_arn, &self.owner, now, now + LEASE_SECS).await? {
                 continue;
             }

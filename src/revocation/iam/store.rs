@@ -172,12 +172,14 @@ pub(super) async fn role_row(
     .transpose()
 }
 
-/// Roles due at `now`: a change not yet applied, a value that expired, or a
-/// re-check [`RECHECK_INTERVAL_SECS`] old — and never within
+/// Roles due at `now`: a change not yet applied, a value that expired, a
+/// re-check [`RECHECK_INTERVAL_SECS`] old, or (when tvm writes IAM) a role
+/// left `manual` by a deployment without a revoker role — and never within
 /// [`WRITE_INTERVAL_SECS`] of the last write, nor while leased.
 pub(super) async fn due_roles(
     pool: &AnyPool,
     now: i64,
+    writes_iam: bool,
     limit: i64,
 ) -> Result<Vec<String>, sqlx::Error> {
     let rows = sqlx::query(
@@ -187,13 +189,15 @@ pub(super) async fn due_roles(
          AND (desired_version > applied_version \
               OR (next_expiry IS NOT NULL AND next_expiry <= $1) \
               OR (status IN ('applied', 'failed') AND next_expiry IS NOT NULL \
-                  AND (checked_at IS NULL OR checked_at <= $3))) \
+                  AND (checked_at IS NULL OR checked_at <= $3)) \
+              OR ($5 = 1 AND status = 'manual')) \
          ORDER BY updated_at, role_arn LIMIT $4",
     )
     .bind(now)
     .bind(now - WRITE_INTERVAL_SECS)
     .bind(now - RECHECK_INTERVAL_SECS)
     .bind(limit)
+    .bind(i64::from(writes_iam))
     .fetch_all(pool)
     .await?;
     rows.iter().map(|r| r.try_get(0)).collect()

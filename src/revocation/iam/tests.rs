@@ -667,3 +667,28 @@ async fn only_one_worker_holds_a_role() {
     assert_eq!(f.applier.once().await.unwrap(), 1);
     assert_eq!(f.iam.calls("put"), 1);
 }
+
+#[tokio::test]
+async fn roles_left_manual_are_written_once_a_revoker_role_is_configured() {
+    let manual = fixture(true).await;
+    let id = manual.revoke_session(1, false, 3600).await;
+    manual.applier.once().await.unwrap();
+    assert_eq!(manual.row().await.0, "manual");
+    // The same database, now with a revoker role.
+    let iam = Arc::new(FakeIam::default());
+    let writer = IamPolicies::new(
+        manual.pool.clone(),
+        naming(),
+        Some(Arc::new(FakeAccess(iam.clone()))),
+        Arc::new(manual.clock.clone()),
+    )
+    .applier_with_targets(Vec::new(), Metrics::new());
+    manual.advance(1);
+    assert_eq!(writer.once().await.unwrap(), 1);
+    assert_eq!(iam.calls("put"), 1);
+    assert_eq!(manual.row().await.0, "applied");
+    assert_eq!(
+        manual.policies.roles(&id).await.unwrap()[0].status,
+        "applied"
+    );
+}
