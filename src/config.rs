@@ -3,7 +3,7 @@
 //!
 //! Owns the settings *types* every other module is built from (so the domain
 //! modules import them from below): the file as written (`file`, and each
-//! section beside its validation: `sts`, `limits`, `state`, `database`; the
+//! section beside its validation: `sts`, `limits`, `state`, `database`, `revocation`; the
 //! keys that moved, `moved`), the
 //! verifier's settings (`verifier`), and their validation (`validate`).
 //!
@@ -29,6 +29,7 @@ mod limits;
 mod merge;
 mod moved;
 mod proxies;
+mod revocation;
 mod source;
 mod state;
 mod sts;
@@ -50,6 +51,10 @@ pub use file::{
 pub use limits::{RateLimit, ServerConfig, ServerLimits};
 pub use merge::{is_override, ENV_PREFIX};
 pub use proxies::{MIN_TRUSTED_PREFIX_V4, MIN_TRUSTED_PREFIX_V6};
+pub use revocation::{
+    DeploymentId, RevocationConfig, RevocationSettings, DEFAULT_DEPLOYMENT_ID,
+    MAX_DEPLOYMENT_ID_LEN,
+};
 pub use source::{config_path, ConfigSource, CONFIG_ENV, DEFAULT_CONFIG_PATH};
 pub use state::{
     redact_url, RateLimitFailure, RedisSettings, StateConfig, StateSettings, REPLAY_CACHE_CAPACITY,

@@ -8,9 +8,11 @@
 mod approvals;
 mod hot;
 mod labels;
+mod revocation_iam;
 mod summary;
 pub use approvals::{ApprovalMetrics, APPROVAL_OUTCOMES, WEBHOOK_RESULTS};
 pub use labels::VEND_OUTCOMES;
+pub use revocation_iam::{RevocationIamMetrics, APPLY_RESULTS, ROLE_STATUSES};
 
 use std::sync::Arc;
 
@@ -78,6 +80,8 @@ pub struct Metrics {
     pub tls_reloads: IntCounterVec,
     /// Approvals, break-glass, database and webhook metrics.
     pub approvals: ApprovalMetrics,
+    /// Revocation's IAM side: roles per status, queue passes.
+    pub revocation_iam: RevocationIamMetrics,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -233,6 +237,7 @@ impl Metrics {
         }
         register_process_metrics(&registry);
         let approvals = ApprovalMetrics::register(&registry);
+        let revocation_iam = RevocationIamMetrics::register(&registry);
         Self {
             approvals,
             registry,
@@ -252,6 +257,7 @@ impl Metrics {
             identity_verified,
             identity_checks,
             tls_reloads,
+            revocation_iam,
         }
     }
 

@@ -73,6 +73,24 @@ pub fn policy_check(
     })
 }
 
+/// The whole start-up and reload check of a policy against `config`:
+/// [`policy_check`], and no profile may vend the revoker role
+/// (`revocation.role_name`, DESIGN §13) in any account.
+pub fn config_policy_check(config: &ValidatedConfig) -> crate::reload::PolicyCheck {
+    let database = policy_check(config.database.clone());
+    let revocation = config.revocation.clone();
+    Arc::new(move |p| {
+        database(p)?;
+        match p
+            .profiles()
+            .find_map(|profile| revocation.refuses_profile_role(&profile.role_arn))
+        {
+            Some(refusal) => Err(refusal),
+            None => Ok(()),
+        }
+    })
+}
+
 /// Opens the database (running migrations) and reads the webhook secrets.
 pub async fn open_approvals(
     settings: &crate::approvals::DatabaseSettings,
@@ -142,13 +160,22 @@ pub fn build(config: &ValidatedConfig, deps: Dependencies) -> AppState {
     let mut vendor = Vendor::new(
         verifier,
         deps.policy,
-        deps.sts,
+        deps.sts.clone(),
         config.stamp_prefix.clone(),
         deps.clock.clone(),
         deps.metrics.clone(),
     )
     .with_caller_limits(CallerLimits::new(&deps.state, &config.limits))
     .with_sts_gate(gate);
+    let revocation_iam = approvals.as_ref().map(|a| {
+        crate::revocation::iam::IamPolicies::from_settings(
+            a.database().pool.clone(),
+            config.stamp_prefix.clone(),
+            &config.revocation,
+            deps.sts.clone(),
+            deps.clock.clone(),
+        )
+    });
     if let Some(a) = approvals {
         vendor = vendor.with_approvals(a);
     }
@@ -161,6 +188,7 @@ pub fn build(config: &ValidatedConfig, deps: Dependencies) -> AppState {
         request_timeout: config.request_timeout,
         address_limits: AddressLimits::new(&deps.state, &config.limits),
         server_limits: config.limits.clone(),
+        revocation_iam,
     })
 }
 

@@ -55,7 +55,7 @@ fn check(config: Option<&Path>) -> Result<String, String> {
         }
     }
     let policy = PolicyStore::load(&config.policy_file, metrics)
-        .and_then(|p| p.with_check(crate::startup::policy_check(config.database.clone())))
+        .and_then(|p| p.with_check(crate::startup::config_policy_check(&config)))
         .map_err(|e| format!("invalid config at `policy.file`: {e}"))?;
     let current = policy.current();
     Ok(format!(

@@ -78,11 +78,12 @@ impl<'de> Deserialize<'de> for RetentionDuration {
 }
 
 /// The events a webhook may subscribe to.
-pub const EVENTS: [&str; 4] = [
+pub const EVENTS: [&str; 5] = [
     "request.created",
     "request.approved",
     "request.denied",
     "break_glass.used",
+    "revocation.failed",
 ];
 
 /// `webhooks[]` as configured.

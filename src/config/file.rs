@@ -1,8 +1,8 @@
 //! The config file as written (DESIGN §5): [`Config`] and the sections that
 //! have no validation file of their own (`listen`, `admin`, `auth`, `stamp`,
-//! `policy`). `sts`, `server`, `state`, `database` and `webhooks` are declared
-//! next to their validation, in `sts.rs`, `limits.rs`, `state.rs` and
-//! `database.rs`.
+//! `policy`). `sts`, `server`, `state`, `database`, `webhooks` and `revocation` are
+//! declared next to their validation, in `sts.rs`, `limits.rs`, `state.rs`,
+//! `database.rs` and `revocation.rs`.
 //!
 //! Invariants: every struct denies unknown fields, and defaults here are the
 //! documented ones of `config/tvm.yaml`; nothing here is trusted before
@@ -15,7 +15,10 @@ use jiff::SignedDuration;
 use serde::Deserialize;
 use serde_yaml_ng::Value;
 
-use super::{DatabaseConfig, HumanDuration, ServerConfig, StateConfig, StsConfig, WebhookSettings};
+use super::{
+    DatabaseConfig, HumanDuration, RevocationConfig, ServerConfig, StateConfig, StsConfig,
+    WebhookSettings,
+};
 
 /// The file, as written. See `config/tvm.yaml` for the documented example.
 #[derive(Debug, Deserialize)]
@@ -51,6 +54,9 @@ pub struct Config {
     /// Notifications (DESIGN §12); they need `database`.
     #[serde(default)]
     pub webhooks: Vec<WebhookSettings>,
+    /// Revocation (DESIGN §13): who writes the per-role deny policies.
+    #[serde(default)]
+    pub revocation: RevocationConfig,
 }
 
 /// `listen`.

@@ -13,9 +13,9 @@ use jiff::SignedDuration;
 
 use super::duration::duration_in;
 use super::{
-    Config, ConfigError, DatabaseSettings, EndpointUrl, OneOrMany, ServerLimits, SettingsError,
-    StateSettings, StsCallCap, TlsConfig, VerificationTarget, VerifierSettings, OPERATION_TIMEOUT,
-    TRANSPORT_TIMEOUT,
+    Config, ConfigError, DatabaseSettings, EndpointUrl, OneOrMany, RevocationSettings,
+    ServerLimits, SettingsError, StateSettings, StsCallCap, TlsConfig, VerificationTarget,
+    VerifierSettings, OPERATION_TIMEOUT, TRANSPORT_TIMEOUT,
 };
 use crate::identity::{Partition, StampPrefix};
 use crate::net::{is_known_region, is_region_name, Endpoint, Origin};
@@ -60,6 +60,8 @@ pub struct ValidatedConfig {
     pub state: StateSettings,
     /// The per-replica cap on concurrent STS calls.
     pub sts_cap: StsCallCap,
+    /// Revocation (DESIGN §13): the revoker role, deployment id, IAM endpoint.
+    pub revocation: RevocationSettings,
 }
 
 fn endpoint(key: &str, value: Option<&str>) -> Result<Option<EndpointUrl>, ConfigError> {
@@ -231,6 +233,7 @@ pub(super) fn validate(c: Config) -> Result<ValidatedConfig, ConfigError> {
         &c.webhooks,
         c.state.redis_url.is_some(),
     )?;
+    let revocation = super::revocation::validate(&c.revocation, database.is_some())?;
     let s = &c.server;
     // A request must be allowed to outlive both STS calls, or a timeout could drop
     // a vend after AssumeRole succeeded.
@@ -279,6 +282,7 @@ pub(super) fn validate(c: Config) -> Result<ValidatedConfig, ConfigError> {
         database,
         state,
         sts_cap,
+        revocation,
     })
 }
 

@@ -53,6 +53,12 @@ const MIGRATIONS: &[Step] = &[
         sqlite: include_str!("../../migrations/0004_ledger_revocations.sql"),
         postgres: include_str!("../../migrations/0004_ledger_revocations.sql"),
     },
+    Step {
+        version: 7,
+        description: "revocation roles expiry",
+        sqlite: include_str!("../../migrations/0007_revocation_roles_expiry.sql"),
+        postgres: include_str!("../../migrations/0007_revocation_roles_expiry.sql"),
+    },
 ];
 
 /// Applies the migrations `pool` has not seen yet, in order, with the SQL of

@@ -41,8 +41,8 @@ pub enum StampError {
     /// Not 12 lowercase hex characters.
     #[error("request id must be 12 lowercase hex characters")]
     RequestId,
-    /// Not `direct` or 8 lowercase hex characters.
-    #[error("marker must be `direct` or 8 lowercase hex characters")]
+    /// Not `direct`, `apr-`, `bg-` or `rvk-` and 8 lowercase hex characters.
+    #[error("marker must be `direct`, or `apr-`, `bg-` or `rvk-` and 8 lowercase hex characters")]
     Marker,
     /// Not of the form `{prefix}.{user}.{marker}.{request_id}`.
     #[error("not a tvm SourceIdentity")]
@@ -127,6 +127,9 @@ pub enum Marker {
     Approval(String),
     /// A break-glass vend, record id starting with these 8 hex: `bg-{8 hex}`.
     BreakGlass(String),
+    /// tvm's own session with the revoker role (DESIGN §13), writing for the
+    /// revocation whose id starts with these 8 hex: `rvk-{8 hex}`.
+    Revoker(String),
 }
 
 /// Hex characters of a grant or record id a marker carries.
@@ -146,7 +149,16 @@ impl Marker {
         Self::parse(&format!("bg-{}", id.get(..MARKER_ID_HEX_LEN).unwrap_or(id)))
     }
 
-    /// Parses `direct`, `apr-{8 hex}` or `bg-{8 hex}`.
+    /// The marker of tvm's session with the revoker role, writing for the
+    /// revocation `id` (its first 8 hex).
+    pub fn revoker(id: &str) -> Result<Self, StampError> {
+        Self::parse(&format!(
+            "rvk-{}",
+            id.get(..MARKER_ID_HEX_LEN).unwrap_or(id)
+        ))
+    }
+
+    /// Parses `direct`, `apr-{8 hex}`, `bg-{8 hex}` or `rvk-{8 hex}`.
     pub fn parse(s: &str) -> Result<Self, StampError> {
         if s == "direct" {
             return Ok(Marker::Direct);
@@ -161,6 +173,11 @@ impl Marker {
                 return Ok(Marker::BreakGlass(s.to_owned()));
             }
         }
+        if let Some(hex) = s.strip_prefix("rvk-") {
+            if is_lower_hex(hex, MARKER_ID_HEX_LEN) {
+                return Ok(Marker::Revoker(s.to_owned()));
+            }
+        }
         Err(StampError::Marker)
     }
 
@@ -168,7 +185,7 @@ impl Marker {
     pub fn as_str(&self) -> &str {
         match self {
             Marker::Direct => "direct",
-            Marker::Approval(m) | Marker::BreakGlass(m) => m,
+            Marker::Approval(m) | Marker::BreakGlass(m) | Marker::Revoker(m) => m,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Serving and draining: runs the API and admin routers on already bound
 //! listeners (the API over TLS when given), with the policy watcher, the
-//! webhook deliverer and the certificate watcher beside them, until the
+//! webhook deliverer, revocation's IAM queue worker and the certificate
+//! watcher beside them, until the
 //! shutdown future resolves; then drains in the order of the [`super`] docs.
 //!
 //! Invariants: `/readyz` turns 503 before the API listener stops accepting;
@@ -60,6 +61,18 @@ pub async fn run_with_tls(
         let d = crate::approvals::Deliverer::new(a, a.clock(), state.metrics().clone());
         tokio::spawn(d.run(until(admin_stopped.clone())))
     });
+    // Revocation's per-role IAM queue: one worker per replica, beside the
+    // deliverer whose outbox carries its `revocation.failed` webhooks.
+    let revocation_iam = state
+        .revocation_iam()
+        .zip(state.approvals())
+        .map(|(iam, a)| {
+            let worker = iam.applier(a.webhooks().clone(), state.metrics().clone());
+            tokio::spawn(worker.run(
+                crate::revocation::iam::DEFAULT_TICK,
+                until(admin_stopped.clone()),
+            ))
+        });
     let cert_watcher = tls
         .clone()
         .map(|tls| tokio::spawn(tls.watch(RELOAD_POLL_INTERVAL, until(admin_stopped.clone()))));
@@ -87,6 +100,9 @@ pub async fn run_with_tls(
             if let Some(d) = deliverer {
                 d.abort();
             }
+            if let Some(w) = revocation_iam {
+                w.abort();
+            }
             if let Some(w) = cert_watcher {
                 w.abort();
             }
@@ -112,6 +128,9 @@ pub async fn run_with_tls(
     let _ = watcher.await;
     if let Some(d) = deliverer {
         let _ = d.await;
+    }
+    if let Some(w) = revocation_iam {
+        let _ = w.await;
     }
     if let Some(w) = cert_watcher {
         let _ = w.await;

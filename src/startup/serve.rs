@@ -15,7 +15,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 
 use super::run::{run_with_tls, shutdown_signal, Drain};
-use super::{build, open_approvals, policy_check, Dependencies};
+use super::{build, config_policy_check, open_approvals, Dependencies};
 use crate::auth::HyperTransport;
 use crate::clock::SystemClock;
 use crate::config::ValidatedConfig;
@@ -55,7 +55,7 @@ pub async fn serve(config_flag: Option<&Path>) -> ExitCode {
         }
     };
     let policy = match PolicyStore::load(&config.policy_file, metrics.clone())
-        .and_then(|p| p.with_check(policy_check(config.database.clone())))
+        .and_then(|p| p.with_check(config_policy_check(&config)))
     {
         Ok(p) => Arc::new(p.with_poll_interval(config.policy_poll_interval)),
         Err(e) => {

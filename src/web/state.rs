@@ -53,6 +53,8 @@ pub struct AppParts {
     pub address_limits: AddressLimits,
     /// Trusted proxies and connection bounds of the API listener.
     pub server_limits: ServerLimits,
+    /// Revocation's IAM side (DESIGN §13), when a database is configured.
+    pub revocation_iam: Option<crate::revocation::iam::IamPolicies>,
 }
 
 impl AppState {
@@ -94,6 +96,11 @@ impl AppState {
     /// The pipeline.
     pub fn vendor(&self) -> &Vendor {
         &self.0.vendor
+    }
+
+    /// Revocation's IAM side, when a database is configured.
+    pub fn revocation_iam(&self) -> Option<&crate::revocation::iam::IamPolicies> {
+        self.0.revocation_iam.as_ref()
     }
 
     /// The approvals service, when `approvals` is configured (the web page

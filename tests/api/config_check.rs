@@ -257,3 +257,56 @@ fn check_config_refuses_what_serve_refuses() {
         refused_with(&served, &[key]);
     }
 }
+
+/// DESIGN §13 "In AWS": `revocation.role_name` needs a `deployment_id` and a
+/// database, and a policy whose profile vends the revoker role (in any
+/// account) stops start-up — a caller holding it could rewrite the deny
+/// policies.
+#[test]
+fn the_revoker_role_settings_and_a_profile_vending_it_stop_start_up() {
+    let s = Setup::new();
+    let db = format!("sqlite://{}", s.dir.path().join("t.db").display());
+    for (extra, needles) in [
+        (
+            format!("database: {{url: '{db}'}}\nrevocation: {{role_name: TvmReadOnly}}\n"),
+            vec!["revocation.deployment_id", "required"],
+        ),
+        (
+            "revocation: {role_name: TvmRevoker, deployment_id: prod}\n".to_owned(),
+            vec!["revocation.role_name", "database.url"],
+        ),
+        (
+            format!(
+                "database: {{url: '{db}'}}\n\
+                 revocation: {{role_name: TvmRevoker, deployment_id: Prod}}\n"
+            ),
+            vec!["revocation.deployment_id"],
+        ),
+        (
+            // The POLICY's profile `readonly` vends role/TvmReadOnly.
+            format!(
+                "database: {{url: '{db}'}}\n\
+                 revocation: {{role_name: tvmreadonly, deployment_id: prod}}\n"
+            ),
+            vec!["policy", "revoker role", "TvmReadOnly"],
+        ),
+    ] {
+        let config = s.config(&extra);
+        for check in [false, true] {
+            let mut args = vec!["serve", "--config", &config];
+            if check {
+                args.push("--check-config");
+            }
+            refused_with(&run(&args, &[]), &needles);
+        }
+    }
+    let config = s.config(&format!(
+        "database: {{url: '{db}'}}\nrevocation: {{role_name: TvmRevoker, deployment_id: prod}}\n"
+    ));
+    let out = run(&["serve", "--config", &config, "--check-config"], &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

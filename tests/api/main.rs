@@ -38,6 +38,7 @@ mod rejections;
 mod reload;
 mod replicas;
 mod sim_iam;
+mod revocation_iam;
 mod startup;
 mod support;
 mod thirdparty;

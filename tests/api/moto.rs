@@ -18,6 +18,7 @@ use aws_sdk_sts::types::Tag;
 mod iam;
 mod oracle;
 mod peer;
+mod revocation;
 
 use peer::{
     element_paths, moto_credentials, moto_python, moto_with_user, sts_client, sts_client_with,

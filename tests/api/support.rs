@@ -342,6 +342,7 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         database: None,
         state: tvm::config::StateSettings::default(),
         sts_cap: opts.sts_cap,
+        revocation: Default::default(),
     };
     let mut config = config;
     let mut db_dir = None;

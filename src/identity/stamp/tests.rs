@@ -204,3 +204,30 @@ proptest! {
         prop_assert!(valid_aws_stamp(ra.as_str()) && valid_aws_stamp(rb.as_str()));
     }
 }
+
+/// DESIGN §4/§13: tvm's own session with the revoker role carries
+/// `rvk-{8 hex}` (the revocation's id) and parses back from the right.
+#[test]
+fn revoker_marker_round_trips() {
+    let marker = Marker::revoker("c02e42f3a2d43d42").unwrap();
+    assert_eq!(marker, Marker::Revoker("rvk-c02e42f3".into()));
+    let id = RequestId::parse("a2d43d42a691").unwrap();
+    let prefix = StampPrefix::parse("tvm").unwrap();
+    let si = SourceIdentity::new(&prefix, "alice@example.com", ALICE, &marker, &id);
+    assert_eq!(
+        si.as_str(),
+        "tvm.alice@example.com.rvk-c02e42f3.a2d43d42a691"
+    );
+    let back = SourceIdentity::parse(si.as_str()).unwrap();
+    assert_eq!(back.marker, marker);
+    assert_eq!(back.request_id, id);
+    for bad in [
+        "rvk-",
+        "rvk-c02e42f",
+        "rvk-C02E42F3",
+        "rvk-c02e42f3a",
+        "rvk_c02e42f3",
+    ] {
+        assert!(Marker::parse(bad).is_err(), "{bad}");
+    }
+}
