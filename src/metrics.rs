@@ -8,9 +8,11 @@
 mod approvals;
 mod hot;
 mod labels;
+mod ledger;
 mod summary;
 pub use approvals::{ApprovalMetrics, APPROVAL_OUTCOMES, WEBHOOK_RESULTS};
 pub use labels::VEND_OUTCOMES;
+pub use ledger::{LedgerMetrics, LEDGER_WRITE_RESULTS};
 
 use std::sync::Arc;
 
@@ -78,6 +80,8 @@ pub struct Metrics {
     pub tls_reloads: IntCounterVec,
     /// Approvals, break-glass, database and webhook metrics.
     pub approvals: ApprovalMetrics,
+    /// Ledger writes (DESIGN §13).
+    pub ledger: LedgerMetrics,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -233,6 +237,7 @@ impl Metrics {
         }
         register_process_metrics(&registry);
         let approvals = ApprovalMetrics::register(&registry);
+        let ledger = LedgerMetrics::register(&registry);
         Self {
             approvals,
             registry,
@@ -252,6 +257,7 @@ impl Metrics {
             identity_verified,
             identity_checks,
             tls_reloads,
+            ledger,
         }
     }
 

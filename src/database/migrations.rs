@@ -53,6 +53,12 @@ const MIGRATIONS: &[Step] = &[
         sqlite: include_str!("../../migrations/0004_ledger_revocations.sql"),
         postgres: include_str!("../../migrations/0004_ledger_revocations.sql"),
     },
+    Step {
+        version: 5,
+        description: "ledger replaces grant_vends",
+        sqlite: include_str!("../../migrations/0005_ledger_replaces_grant_vends.sql"),
+        postgres: include_str!("../../migrations/0005_ledger_replaces_grant_vends.sql"),
+    },
 ];
 
 /// Applies the migrations `pool` has not seen yet, in order, with the SQL of

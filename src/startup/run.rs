@@ -60,6 +60,8 @@ pub async fn run_with_tls(
         let d = crate::approvals::Deliverer::new(a, a.clock(), state.metrics().clone());
         tokio::spawn(d.run(until(admin_stopped.clone())))
     });
+    // Retention: prunes ledger, revocation and sign-in rows past their time.
+    let pruner = state.vendor().ledger().map(|l| l.spawn_retention());
     let cert_watcher = tls
         .clone()
         .map(|tls| tokio::spawn(tls.watch(RELOAD_POLL_INTERVAL, until(admin_stopped.clone()))));
@@ -87,6 +89,9 @@ pub async fn run_with_tls(
             if let Some(d) = deliverer {
                 d.abort();
             }
+            if let Some(p) = &pruner {
+                p.abort();
+            }
             if let Some(w) = cert_watcher {
                 w.abort();
             }
@@ -112,6 +117,9 @@ pub async fn run_with_tls(
     let _ = watcher.await;
     if let Some(d) = deliverer {
         let _ = d.await;
+    }
+    if let Some(p) = pruner {
+        p.abort();
     }
     if let Some(w) = cert_watcher {
         let _ = w.await;
