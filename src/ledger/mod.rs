@@ -217,3 +217,6 @@ impl Ledger {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;

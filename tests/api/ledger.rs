@@ -425,3 +425,56 @@ async fn concurrent_vends_each_get_their_own_row() {
         assert_eq!(stored, keys, "each vend its own row with its own key");
     }
 }
+
+#[tokio::test]
+async fn a_locked_sqlite_ledger_refuses_before_sts() {
+    let db = Db::sqlite();
+    let app = app(&db, LedgerFailure::Closed, None).await;
+    // Another process holds the write lock for longer than the busy timeout.
+    let p = pool(&db.url()).await;
+    let mut conn = p.acquire().await.unwrap();
+    sqlx::query("BEGIN EXCLUSIVE")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    let v = app.vend(&app.alice, r#"{"profile": "readonly"}"#).await;
+    assert_eq!(
+        (v.status, v.code().as_str()),
+        (503, "UNAVAILABLE"),
+        "{}",
+        v.body
+    );
+    assert_eq!(app.sts_calls("AssumeRole"), 0, "STS must not be called");
+    sqlx::query("ROLLBACK").execute(&mut *conn).await.unwrap();
+    // Once the lock is gone, vends are recorded again.
+    let v = app.vend(&app.alice, r#"{"profile": "readonly"}"#).await;
+    assert_eq!(v.status, 200, "{}", v.body);
+}
+
+#[tokio::test]
+async fn the_web_page_lists_a_grants_vends_from_the_ledger() {
+    use crate::ui::{create_request, page, session, ui_app};
+    let ui = ui_app().await;
+    let app = &ui.app;
+    let id = create_request(app, &app.alice, "prod-admin", "hotfix for the ledger").await;
+    let ok = app
+        .call(&ui.bob, "POST", &format!("/requests/{id}/approve"), "{}")
+        .await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    let v = app
+        .vend(
+            &app.alice,
+            &format!(r#"{{"profile": "prod-admin", "approval_id": "{id}"}}"#),
+        )
+        .await;
+    assert_eq!(v.status, 200, "{}", v.body);
+    let si = v.json()["SourceIdentity"].as_str().unwrap().to_owned();
+    let s = session(app, &ui.bob).await;
+    let p = page(app, &format!("/ui/requests/{id}"), Some(&s)).await;
+    assert_eq!(p.status, 200);
+    assert!(
+        p.body.contains("id=\"vends\"") && p.body.contains(&si),
+        "{}",
+        p.body
+    );
+}
