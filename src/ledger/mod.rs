@@ -35,7 +35,7 @@ pub use error::LedgerError;
 pub use grants::{vends_of_grant, GrantVend};
 pub use retention::{prune, PRUNE_INTERVAL};
 pub use row::{Completed, NewSession, Recheck, Refusal, SessionKind};
-pub use writer::{MAX_BATCH, MAX_BATCH_WAIT};
+pub use writer::MAX_BATCH;
 
 use self::ops::{Completion, Done, Op};
 use self::writer::Job;
