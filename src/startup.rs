@@ -148,6 +148,17 @@ pub fn build(config: &ValidatedConfig, deps: Dependencies) -> AppState {
     if let Some(health) = deps.state.health() {
         readiness.watch_state_backend(health, config.state.readiness_grace);
     }
+    // The ledger (DESIGN §13) shares the approvals database.
+    let ledger = match (&deps.approvals, &config.database) {
+        (Some((db, _)), Some(settings)) => Some(crate::ledger::Ledger::new(
+            db.clone(),
+            settings.ledger_failure,
+            settings.retention,
+            deps.clock.clone(),
+            deps.metrics.clone(),
+        )),
+        _ => None,
+    };
     let approvals = deps.approvals.map(|(db, webhooks)| {
         crate::approvals::Approvals::new(
             db,
@@ -178,6 +189,9 @@ pub fn build(config: &ValidatedConfig, deps: Dependencies) -> AppState {
     });
     if let Some(a) = approvals {
         vendor = vendor.with_approvals(a);
+    }
+    if let Some(l) = ledger {
+        vendor = vendor.with_ledger(l);
     }
     AppState::new(AppParts {
         vendor,

@@ -61,6 +61,8 @@ pub async fn run_with_tls(
         let d = crate::approvals::Deliverer::new(a, a.clock(), state.metrics().clone());
         tokio::spawn(d.run(until(admin_stopped.clone())))
     });
+    // Retention: prunes ledger, revocation and sign-in rows past their time.
+    let pruner = state.vendor().ledger().map(|l| l.spawn_retention());
     // Revocation's per-role IAM queue: one worker per replica, beside the
     // deliverer whose outbox carries its `revocation.failed` webhooks.
     let revocation_iam = state
@@ -100,6 +102,9 @@ pub async fn run_with_tls(
             if let Some(d) = deliverer {
                 d.abort();
             }
+            if let Some(p) = &pruner {
+                p.abort();
+            }
             if let Some(w) = revocation_iam {
                 w.abort();
             }
@@ -128,6 +133,9 @@ pub async fn run_with_tls(
     let _ = watcher.await;
     if let Some(d) = deliverer {
         let _ = d.await;
+    }
+    if let Some(p) = pruner {
+        p.abort();
     }
     if let Some(w) = revocation_iam {
         let _ = w.await;

@@ -63,6 +63,17 @@ pub enum VendError {
     /// STS not called. The text is the decision line's reason.
     #[error("unavailable: {0}")]
     Unavailable(&'static str),
+    /// The vend's ledger row could not be written (DESIGN §13): 503
+    /// `UNAVAILABLE`, outcome `ledger_error`; before AssumeRole STS is not
+    /// called, after it the credentials are discarded.
+    #[error("the ledger is unavailable")]
+    Ledger,
+    /// A block or the grant changed while AssumeRole was in flight: the
+    /// credentials were discarded (403 `POLICY_DENY`). The text is the
+    /// decision line's reason (`revoked_credentials`, `suspended`,
+    /// `grant_revoked`).
+    #[error("revoked: {0}")]
+    Revoked(&'static str),
 }
 
 impl VendError {
@@ -78,7 +89,8 @@ impl VendError {
                 VerifyErrorKind::Throttled => "sts_throttled",
                 VerifyErrorKind::StsError | VerifyErrorKind::Unavailable => "sts_error",
             },
-            VendError::Denied => "denied",
+            VendError::Denied | VendError::Revoked(_) => "denied",
+            VendError::Ledger => "ledger_error",
             VendError::ApprovalRequired => "approval_required",
             VendError::UnboundToken => "invalid_token",
             VendError::RateLimited(_) => "rate_limited",

@@ -20,6 +20,7 @@ use crate::approvals::Approvals;
 use crate::auth::{RequestContext, VerifiedCaller, Verifier};
 use crate::clock::Clock;
 use crate::identity::{RequestId, StampPrefix};
+use crate::ledger::Ledger;
 use crate::metrics::Metrics;
 use crate::policy::AllowedProfile;
 use crate::reload::PolicyStore;
@@ -47,6 +48,8 @@ pub struct Vendor {
     pub(super) approvals: Option<Approvals>,
     /// The per-replica cap on concurrent STS calls (`None`: no cap).
     pub(super) sts_gate: Option<StsGate>,
+    /// The ledger of every vend (absent: no database configured).
+    pub(super) ledger: Option<Ledger>,
 }
 
 impl Vendor {
@@ -69,6 +72,7 @@ impl Vendor {
             caller_limits: CallerLimits::default(),
             approvals: None,
             sts_gate: None,
+            ledger: None,
         }
     }
 
@@ -76,6 +80,17 @@ impl Vendor {
     pub fn with_approvals(mut self, approvals: Approvals) -> Self {
         self.approvals = Some(approvals);
         self
+    }
+
+    /// Records every vend in `ledger` (DESIGN §13).
+    pub fn with_ledger(mut self, ledger: Ledger) -> Self {
+        self.ledger = Some(ledger);
+        self
+    }
+
+    /// The ledger, when a database is configured.
+    pub fn ledger(&self) -> Option<&Ledger> {
+        self.ledger.as_ref()
     }
 
     /// The approvals service, when configured.
