@@ -29,6 +29,7 @@ mod limits;
 mod merge;
 mod moved;
 mod proxies;
+mod revocation;
 mod source;
 mod state;
 mod sts;
@@ -50,6 +51,9 @@ pub use file::{
 pub use limits::{RateLimit, ServerConfig, ServerLimits};
 pub use merge::{is_override, ENV_PREFIX};
 pub use proxies::{MIN_TRUSTED_PREFIX_V4, MIN_TRUSTED_PREFIX_V6};
+pub use revocation::{
+    RevocationConfig, RevocationSettings, DEFAULT_MAX_STALENESS, DEFAULT_REFRESH,
+};
 pub use source::{config_path, ConfigSource, CONFIG_ENV, DEFAULT_CONFIG_PATH};
 pub use state::{
     redact_url, RateLimitFailure, RedisSettings, StateConfig, StateSettings, REPLAY_CACHE_CAPACITY,

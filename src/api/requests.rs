@@ -57,7 +57,9 @@ fn api_error(e: &ApprovalError) -> ApiError {
         ApprovalError::Duration(m) => {
             ApiError::new(ApiErrorKind::InvalidDuration).with_message(m.clone())
         }
-        ApprovalError::Denied => ApiError::new(ApiErrorKind::PolicyDeny),
+        ApprovalError::Denied | ApprovalError::GrantRevoked => {
+            ApiError::new(ApiErrorKind::PolicyDeny)
+        }
         ApprovalError::ApprovalRequired => ApiError::new(ApiErrorKind::ApprovalRequired),
         ApprovalError::NotFound => ApiError::new(ApiErrorKind::NotFound),
         ApprovalError::Conflict => ApiError::new(ApiErrorKind::Conflict),

@@ -51,6 +51,9 @@ pub struct Config {
     /// Notifications (DESIGN §12); they need `database`.
     #[serde(default)]
     pub webhooks: Vec<WebhookSettings>,
+    /// Revocation (DESIGN §13): polling of the blocks.
+    #[serde(default)]
+    pub revocation: super::RevocationConfig,
 }
 
 /// `listen`.

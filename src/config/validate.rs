@@ -60,6 +60,8 @@ pub struct ValidatedConfig {
     pub state: StateSettings,
     /// The per-replica cap on concurrent STS calls.
     pub sts_cap: StsCallCap,
+    /// How revocation blocks are polled (DESIGN §13).
+    pub revocation: super::RevocationSettings,
 }
 
 fn endpoint(key: &str, value: Option<&str>) -> Result<Option<EndpointUrl>, ConfigError> {
@@ -231,6 +233,7 @@ pub(super) fn validate(c: Config) -> Result<ValidatedConfig, ConfigError> {
         &c.webhooks,
         c.state.redis_url.is_some(),
     )?;
+    let revocation = super::revocation::validate(&c.revocation)?;
     let s = &c.server;
     // A request must be allowed to outlive both STS calls, or a timeout could drop
     // a vend after AssumeRole succeeded.
@@ -277,6 +280,7 @@ pub(super) fn validate(c: Config) -> Result<ValidatedConfig, ConfigError> {
         replay_capacity: c.state.replay_capacity,
         limits,
         database,
+        revocation,
         state,
         sts_cap,
     })

@@ -85,7 +85,9 @@ fn service_error(e: ApprovalError) -> UiError {
     match e {
         ApprovalError::NotFound => UiError::NotFound,
         ApprovalError::Conflict => UiError::Conflict,
-        ApprovalError::Denied | ApprovalError::ApprovalRequired => UiError::Denied,
+        ApprovalError::Denied | ApprovalError::GrantRevoked | ApprovalError::ApprovalRequired => {
+            UiError::Denied
+        }
         ApprovalError::Invalid(_) | ApprovalError::Duration(_) => UiError::BadRequest,
         ApprovalError::TooMany => UiError::RateLimited,
         ApprovalError::Database(_) => UiError::Unavailable,

@@ -29,6 +29,7 @@ impl VendError {
             VendError::RateLimited(_) => "rate_limited",
             VendError::Verify(v) => v.reason(),
             VendError::Denied => "denied",
+            VendError::Revoked(reason) => reason,
             VendError::ApprovalRequired => "approval_required",
             VendError::UnboundToken => "token_binds_no_request",
             VendError::Sts(e) => e.outcome(),
@@ -62,6 +63,7 @@ impl VendError {
             | VendError::TooLarge
             | VendError::RateLimited(_)
             | VendError::Denied
+            | VendError::Revoked(_)
             | VendError::ApprovalRequired
             | VendError::UnboundToken => false,
         }

@@ -201,7 +201,7 @@ impl From<&VendError> for ApiError {
                 ApiError::new(ApiErrorKind::RateLimited).with_retry_after(wait.as_secs().max(1))
             }
             VendError::Verify(v) => ApiError::new(v.into()),
-            VendError::Denied => ApiError::new(ApiErrorKind::PolicyDeny),
+            VendError::Denied | VendError::Revoked(_) => ApiError::new(ApiErrorKind::PolicyDeny),
             VendError::ApprovalRequired => ApiError::new(ApiErrorKind::ApprovalRequired),
             VendError::UnboundToken => ApiError::new(ApiErrorKind::InvalidToken),
             VendError::Sts(crate::sts::StsError::Throttled(_)) => {

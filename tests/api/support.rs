@@ -342,6 +342,10 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         database: None,
         state: tvm::config::StateSettings::default(),
         sts_cap: opts.sts_cap,
+        revocation: tvm::config::RevocationSettings {
+            refresh: Duration::from_millis(100),
+            max_staleness: Duration::from_secs(10),
+        },
     };
     let mut config = config;
     let mut db_dir = None;
