@@ -8,9 +8,11 @@
 mod approvals;
 mod hot;
 mod labels;
+mod revocation;
 mod summary;
 pub use approvals::{ApprovalMetrics, APPROVAL_OUTCOMES, WEBHOOK_RESULTS};
 pub use labels::VEND_OUTCOMES;
+pub use revocation::{RevocationMetrics, REVOCATION_KINDS, REVOCATION_REFUSAL_REASONS};
 
 use std::sync::Arc;
 
@@ -78,6 +80,8 @@ pub struct Metrics {
     pub tls_reloads: IntCounterVec,
     /// Approvals, break-glass, database and webhook metrics.
     pub approvals: ApprovalMetrics,
+    /// Revocation metrics (DESIGN §13).
+    pub revocation: RevocationMetrics,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -233,7 +237,9 @@ impl Metrics {
         }
         register_process_metrics(&registry);
         let approvals = ApprovalMetrics::register(&registry);
+        let revocation = RevocationMetrics::register(&registry);
         Self {
+            revocation,
             approvals,
             registry,
             http_requests,

@@ -78,11 +78,14 @@ impl<'de> Deserialize<'de> for RetentionDuration {
 }
 
 /// The events a webhook may subscribe to.
-pub const EVENTS: [&str; 4] = [
+pub const EVENTS: [&str; 7] = [
     "request.created",
     "request.approved",
     "request.denied",
     "break_glass.used",
+    "revocation.created",
+    "revocation.lifted",
+    "session.ended",
 ];
 
 /// `webhooks[]` as configured.

@@ -53,6 +53,12 @@ const MIGRATIONS: &[Step] = &[
         sqlite: include_str!("../../migrations/0004_ledger_revocations.sql"),
         postgres: include_str!("../../migrations/0004_ledger_revocations.sql"),
     },
+    Step {
+        version: 6,
+        description: "revocation lift and page sessions",
+        sqlite: include_str!("../../migrations/0006_revocation_lift.sql"),
+        postgres: include_str!("../../migrations/0006_revocation_lift.sql"),
+    },
 ];
 
 /// Applies the migrations `pool` has not seen yet, in order, with the SQL of
