@@ -32,6 +32,7 @@ use crate::config::ValidatedConfig;
 use crate::http::{AddressLimits, AppParts, AppState, Discovery, Readiness};
 use crate::metrics::Metrics;
 use crate::reload::PolicyStore;
+use crate::revocation::{BlockSet, Revocations};
 use crate::state::Backend;
 use crate::sts::gate::StsGate;
 use crate::sts::Sts;
@@ -150,7 +151,19 @@ pub fn build(config: &ValidatedConfig, deps: Dependencies) -> AppState {
     .with_caller_limits(CallerLimits::new(&deps.state, &config.limits))
     .with_sts_gate(gate);
     if let Some(a) = approvals {
-        vendor = vendor.with_approvals(a);
+        // DESIGN §13: the blocks live beside approvals in the database.
+        // TODO(ledger merge): serve stale blocks under
+        // `database.ledger_failure: open`.
+        let blocks = BlockSet::new(config.revocation.max_staleness, false);
+        readiness.watch_revocations(blocks.clone());
+        let revocations = Revocations::new(
+            &a,
+            vendor.policy().clone(),
+            deps.metrics.clone(),
+            blocks,
+            config.revocation.refresh,
+        );
+        vendor = vendor.with_approvals(a).with_revocations(revocations);
     }
     AppState::new(AppParts {
         vendor,

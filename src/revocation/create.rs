@@ -83,7 +83,7 @@ impl Revocations {
         }
     }
 
-    /// Writes the revocation row, the version bump, its audit row and its
+    /// Writes the version bump, its audit row and its
     /// webhook, commits, applies the blocks here at once, and answers with
     /// the stored object.
     pub(super) async fn commit(
@@ -94,7 +94,6 @@ impl Revocations {
         http: &RequestId,
     ) -> Result<RevocationView, RevocationError> {
         let now = draft.created_at;
-        draft.insert(&mut tx).await.map_err(|e| self.db_err(e))?;
         bump(&mut tx, roles, now)
             .await
             .map_err(|e| self.db_err(e))?;
@@ -175,6 +174,7 @@ impl Revocations {
         let mut draft = self.draft(caller, "session", "SessionId", session_id, reason, http);
         draft.self_service = own;
         let now = draft.created_at;
+        draft.insert(&mut tx).await.map_err(|e| self.db_err(e))?;
         let mut roles = BTreeSet::new();
         let done = revoke_sessions(&mut tx, &draft.id, &[row], now, &mut roles)
             .await
@@ -250,6 +250,7 @@ impl Revocations {
                 "not an approved, unexpired grant",
             ));
         }
+        draft.insert(&mut tx).await.map_err(|e| self.db_err(e))?;
         audit::record(
             &mut tx,
             grant_id,
@@ -312,6 +313,7 @@ impl Revocations {
             view.advice = advice(key);
             return Ok(view);
         }
+        draft.insert(&mut tx).await.map_err(|e| self.db_err(e))?;
         let mut roles = BTreeSet::new();
         revoke_sessions(&mut tx, &draft.id, &rows, now, &mut roles)
             .await

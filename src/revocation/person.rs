@@ -97,6 +97,7 @@ impl Revocations {
             view.approved_grants = approved;
             return Ok(view);
         }
+        draft.insert(&mut tx).await.map_err(|e| self.db_err(e))?;
         let mut roles = BTreeSet::new();
         revoke_sessions(&mut tx, &draft.id, &rows, now, &mut roles)
             .await

@@ -8,6 +8,7 @@
 //! its blocks at once, and the others within `revocation.refresh`.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::blocks::{BlockSet, Refusal, Subject};
 use super::error::RevocationError;
@@ -44,6 +45,8 @@ pub struct Revocations {
     pub(super) metrics: Metrics,
     pub(super) webhooks: Arc<Webhooks>,
     pub(super) blocks: BlockSet,
+    /// `revocation.refresh`: how often [`Revocations::poller`] polls.
+    pub(super) refresh: Duration,
 }
 
 impl Revocations {
@@ -54,14 +57,27 @@ impl Revocations {
         policy: Arc<PolicyStore>,
         metrics: Metrics,
         blocks: BlockSet,
+        refresh: Duration,
     ) -> Self {
         Self {
+            refresh,
             db: approvals.database().clone(),
             policy,
             clock: approvals.clock(),
             metrics,
             webhooks: approvals.webhooks().clone(),
             blocks,
+        }
+    }
+
+    /// The task that keeps this replica's blocks in step.
+    pub fn poller(&self) -> super::Poller {
+        super::Poller {
+            blocks: self.blocks.clone(),
+            pool: self.db.pool.clone(),
+            refresh: self.refresh,
+            clock: self.clock.clone(),
+            metrics: self.metrics.clone(),
         }
     }
 

@@ -60,6 +60,17 @@ pub async fn run_with_tls(
         let d = crate::approvals::Deliverer::new(a, a.clock(), state.metrics().clone());
         tokio::spawn(d.run(until(admin_stopped.clone())))
     });
+    // The first load before serving, so a healthy start is ready at once
+    // (until it succeeds, `/readyz` and every authenticated route refuse).
+    if let Some(r) = state.vendor().revocations() {
+        if let Err(e) = r.poller().poll_once().await {
+            tracing::warn!(error = %e, "revocation blocks not loaded yet");
+        }
+    }
+    let poller = state
+        .vendor()
+        .revocations()
+        .map(|r| tokio::spawn(r.poller().run(until(admin_stopped.clone()))));
     let cert_watcher = tls
         .clone()
         .map(|tls| tokio::spawn(tls.watch(RELOAD_POLL_INTERVAL, until(admin_stopped.clone()))));
@@ -87,6 +98,9 @@ pub async fn run_with_tls(
             if let Some(d) = deliverer {
                 d.abort();
             }
+            if let Some(p) = poller {
+                p.abort();
+            }
             if let Some(w) = cert_watcher {
                 w.abort();
             }
@@ -112,6 +126,9 @@ pub async fn run_with_tls(
     let _ = watcher.await;
     if let Some(d) = deliverer {
         let _ = d.await;
+    }
+    if let Some(p) = poller {
+        let _ = p.await;
     }
     if let Some(w) = cert_watcher {
         let _ = w.await;

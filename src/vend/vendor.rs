@@ -2,7 +2,9 @@
 //! assembles it, and its entry points — [`Vendor::vend`] for `POST /vend`
 //! (the steps are `pipeline`'s), [`Vendor::reject_early`] for a `/vend`
 //! refused before the pipeline, and [`Vendor::authenticate`] and
-//! [`Vendor::profiles`] for the other authenticated routes.
+//! [`Vendor::profiles`] for the other authenticated routes. All three check
+//! the caller against the revocation blocks (`calls`' `unblocked`) right
+//! after its proof, before its buckets, policy or any other STS call.
 //!
 //! Invariants: every `/vend` that reaches [`Vendor::vend`] or
 //! [`Vendor::reject_early`] writes exactly one decision line and counts one
@@ -23,6 +25,7 @@ use crate::identity::{RequestId, StampPrefix};
 use crate::metrics::Metrics;
 use crate::policy::AllowedProfile;
 use crate::reload::PolicyStore;
+use crate::revocation::Revocations;
 use crate::sts::gate::StsGate;
 use crate::sts::Sts;
 
@@ -47,6 +50,9 @@ pub struct Vendor {
     pub(super) approvals: Option<Approvals>,
     /// The per-replica cap on concurrent STS calls (`None`: no cap).
     pub(super) sts_gate: Option<StsGate>,
+    /// Blocks and suspensions (DESIGN §13), checked right after every
+    /// caller proof (absent: no database).
+    pub(super) revocations: Option<Revocations>,
 }
 
 impl Vendor {
@@ -69,6 +75,7 @@ impl Vendor {
             caller_limits: CallerLimits::default(),
             approvals: None,
             sts_gate: None,
+            revocations: None,
         }
     }
 
@@ -76,6 +83,17 @@ impl Vendor {
     pub fn with_approvals(mut self, approvals: Approvals) -> Self {
         self.approvals = Some(approvals);
         self
+    }
+
+    /// Checks every verified caller against `revocations`' blocks.
+    pub fn with_revocations(mut self, revocations: Revocations) -> Self {
+        self.revocations = Some(revocations);
+        self
+    }
+
+    /// The revocation service, when a database is configured.
+    pub fn revocations(&self) -> Option<&Revocations> {
+        self.revocations.as_ref()
     }
 
     /// The approvals service, when configured.
@@ -156,6 +174,7 @@ impl Vendor {
         ctx: &RequestContext<'_>,
     ) -> Result<VerifiedCaller, VendError> {
         let caller = self.verify(authorization, ctx).await?;
+        self.unblocked(&caller)?;
         self.limit_caller(&caller).await.map_err(|(_, e)| e)?;
         if !caller.binds_request() {
             return Err(VendError::UnboundToken);
@@ -170,6 +189,7 @@ impl Vendor {
         ctx: &RequestContext<'_>,
     ) -> Result<(VerifiedCaller, Vec<AllowedProfile>), VendError> {
         let caller = self.verify(authorization, ctx).await?;
+        self.unblocked(&caller)?;
         self.limit_caller(&caller).await.map_err(|(_, e)| e)?;
         let allowed = self
             .policy

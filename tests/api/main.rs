@@ -37,6 +37,7 @@ mod refusal_logs;
 mod rejections;
 mod reload;
 mod replicas;
+mod revocation;
 mod startup;
 mod support;
 mod thirdparty;

@@ -132,6 +132,9 @@ pub struct Options {
     pub webhooks: Vec<(String, Vec<String>, Vec<u8>)>,
     /// The per-replica cap on concurrent STS calls.
     pub sts_cap: tvm::sts::gate::StsCallCap,
+    /// `revocation.max_staleness` (refresh is 100 ms, as DESIGN §13 says
+    /// tests set it).
+    pub revocation_max_staleness: Duration,
 }
 
 impl Default for Options {
@@ -166,6 +169,7 @@ impl Default for Options {
             api_bind_all: false,
             webhooks: Vec::new(),
             sts_cap: tvm::sts::gate::StsCallCap::default(),
+            revocation_max_staleness: Duration::from_secs(10),
         }
     }
 }
@@ -344,7 +348,7 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         sts_cap: opts.sts_cap,
         revocation: tvm::config::RevocationSettings {
             refresh: Duration::from_millis(100),
-            max_staleness: Duration::from_secs(10),
+            max_staleness: opts.revocation_max_staleness,
         },
     };
     let mut config = config;
