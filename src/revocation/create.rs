@@ -17,24 +17,13 @@ use super::blocks::{CALLER_KEY, IAM_USER};
 use super::error::RevocationError;
 use super::service::{Caller, Revocations};
 use super::store::{block, bump, load_view, revoke_sessions, sessions_where, Draft};
-use super::view::RevocationView;
+use super::view::{advice, RevocationView};
 use super::TEMPORARY_KEY_SECONDS;
 use crate::approvals::WebhookText;
 use crate::audit;
 use crate::database::{is_id, new_id};
 use crate::identity::{exact_key, RequestId};
 use crate::policy::MAX_REASON_CHARS;
-
-/// What an `AKIA…` revocation tells the operator to do.
-const DEACTIVATE_ADVICE: &str = "this is a long-term access key: deactivate it in IAM \
-     (aws iam update-access-key --status Inactive --access-key-id KEY); tvm blocks it and every \
-     temporary key of its IAM user until this revocation is lifted";
-
-/// The advice for a `credentials` target, if any.
-pub(super) fn advice(key: &str) -> Option<String> {
-    key.starts_with("AKIA")
-        .then(|| DEACTIVATE_ADVICE.replace("KEY", key))
-}
 
 /// Checks a reason's length.
 pub(super) fn check_reason(reason: &str) -> Result<(), RevocationError> {

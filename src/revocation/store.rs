@@ -324,7 +324,7 @@ pub(super) async fn load_view(
         advice: (kind == "credentials")
             .then(|| r.try_get::<String, _>(3).ok())
             .flatten()
-            .and_then(|key| super::create::advice(&key)),
+            .and_then(|key| super::view::advice(&key)),
         kind,
         target: BTreeMap::from([(target_type, r.try_get(3)?)]),
         reason: r.try_get(4)?,

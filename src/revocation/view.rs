@@ -131,6 +131,17 @@ impl RevocationView {
     }
 }
 
+/// What an `AKIA…` revocation tells the operator to do.
+const DEACTIVATE_ADVICE: &str = "this is a long-term access key: deactivate it in IAM \
+     (aws iam update-access-key --status Inactive --access-key-id KEY); tvm blocks it and every \
+     temporary key of its IAM user until this revocation is lifted";
+
+/// The advice for a `credentials` target, if any.
+pub(crate) fn advice(key: &str) -> Option<String> {
+    key.starts_with("AKIA")
+        .then(|| DEACTIVATE_ADVICE.replace("KEY", key))
+}
+
 /// RFC 3339 of an optional time.
 pub(crate) fn time(t: Option<i64>) -> Option<String> {
     t.map(rfc3339)
