@@ -26,6 +26,7 @@ mod client_sources;
 mod config_check;
 mod fleet;
 mod hostile;
+mod ledger;
 mod limits;
 mod moto;
 mod not_configured;

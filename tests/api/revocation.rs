@@ -3,8 +3,9 @@
 //! sessions work, a leaked caller key blocked on every route including an
 //! open web-page session, a person revocation of an SSO user that touches no
 //! colleague, the visibility rules, dry runs, lifts and a stale replica —
-//! each with status, `Code` and the STS calls counted. Ledger rows are
-//! inserted here directly (the ledger's write path is its own work).
+//! each with status, `Code` and the STS calls counted. Vends write their
+//! ledger rows themselves; rows of sessions the simulator made (Identity
+//! Center sessions, a second key) are inserted here as the ledger would.
 
 use std::time::Duration;
 
@@ -134,25 +135,27 @@ pub async fn ledger(db: &AnyPool, r: Row<'_>) {
 }
 
 /// Vends `readonly` as `who` and returns the vended credentials as a caller
-/// (and its AccessKeyId), recording the ledger row for `who`.
+/// (and its AccessKeyId), after checking the ledger row the vend wrote.
 async fn vend_session(r: &RevApp, who: &Caller, arn: &str) -> (Caller, String) {
     let a = r.app.vend(who, r#"{"profile": "readonly"}"#).await;
     assert_eq!(a.status, 200, "{}", a.body);
     let c = &a.json();
     let key = c["AccessKeyId"].as_str().unwrap().to_owned();
-    ledger(
-        &r.db,
-        Row {
-            key: &key,
-            caller_arn: arn,
-            caller_user_id: r.app.sim.unique_id(arn).unwrap(),
-            caller_key: who.creds.access_key_id(),
-            sso: None,
-            grant: None,
-            created_ago: 10,
-        },
-    )
-    .await;
+    // The ledger wrote the row (DESIGN §13: every vend is in the ledger).
+    let row = sqlx::query("SELECT caller_arn, caller_user_id, caller_access_key_id FROM sessions WHERE access_key_id = $1 AND state = 'issued'")
+        .bind(&key)
+        .fetch_one(&r.db)
+        .await
+        .unwrap();
+    assert_eq!(row.try_get::<String, _>(0).unwrap(), arn);
+    assert_eq!(
+        row.try_get::<String, _>(1).unwrap(),
+        r.app.sim.unique_id(arn).unwrap()
+    );
+    assert_eq!(
+        row.try_get::<String, _>(2).unwrap(),
+        who.creds.access_key_id()
+    );
     let caller = Caller {
         creds: aws_credential_types::Credentials::new(
             key.clone(),
