@@ -39,6 +39,7 @@ mod rejections;
 mod reload;
 mod replicas;
 mod revocation;
+mod revocation_pg;
 mod startup;
 mod support;
 mod thirdparty;

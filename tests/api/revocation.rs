@@ -24,7 +24,7 @@ const SSO_ADMIN: &str =
 const SSO_DEV: &str =
     "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Dev_4567ef01";
 
-const POLICY_REV: &str = r#"version: 1
+pub const POLICY_REV: &str = r#"version: 1
 sso_accounts: ["111122223333"]
 admins:
   accounts: ["111122223333"]
