@@ -20,7 +20,7 @@
 //! | 7 router owner | `http` | the API and admin routers, middleware, serving, TLS, connection admission |
 //! | 6 routes | `api`, `ui` | the JSON API's handlers and the approvers' web page; siblings that never import each other |
 //! | 5 route state | `web` | what every route shares: app state, client address, `ApiError`, readiness, extractors, header names |
-//! | 4 services | `vend`, `approvals`, `client`, `ledger`, `audit`, `revocation` | the vend pipeline; requests, grants and break-glass; the client side; what was vended; the audit trail; revocations and their IAM policies |
+//! | 4 services | `vend`, `approvals`, `client`, `ledger`, `audit`, `revocation` | the vend pipeline; requests, grants and break-glass; the client side; what was vended; the audit trail; revocations, blocks, suspensions and their IAM policies |
 //! | 3 domain | `auth`, `policy`, `sts`, `upstream`, `state`, `reload`, `database` | the trust boundary, the policy, STS, the shared upstream HTTP client, shared state, the live policy, the shared database |
 //! | 1 base | `identity`, `net`, `config`, `metrics`, `clock`, `telemetry`, `exit` | ARNs and stamps; regions, STS hosts, origins, URLs; config types; metrics, time, logs; exit codes |
 //!

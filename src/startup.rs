@@ -32,6 +32,7 @@ use crate::config::ValidatedConfig;
 use crate::http::{AddressLimits, AppParts, AppState, Discovery, Readiness};
 use crate::metrics::Metrics;
 use crate::reload::PolicyStore;
+use crate::revocation::{BlockSet, Revocations};
 use crate::state::Backend;
 use crate::sts::gate::StsGate;
 use crate::sts::Sts;
@@ -188,7 +189,23 @@ pub fn build(config: &ValidatedConfig, deps: Dependencies) -> AppState {
         )
     });
     if let Some(a) = approvals {
-        vendor = vendor.with_approvals(a);
+        // DESIGN §13: the blocks live beside approvals in the database.
+        // `database.ledger_failure: open` ranks availability over revocation:
+        // stale blocks are served on (with a metric and a line a minute).
+        let serve_stale = config
+            .database
+            .as_ref()
+            .is_some_and(|d| d.ledger_failure == crate::config::LedgerFailure::Open);
+        let blocks = BlockSet::new(config.revocation.max_staleness, serve_stale);
+        readiness.watch_revocations(blocks.clone());
+        let revocations = Revocations::new(
+            &a,
+            vendor.policy().clone(),
+            deps.metrics.clone(),
+            blocks,
+            config.revocation.refresh,
+        );
+        vendor = vendor.with_approvals(a).with_revocations(revocations);
     }
     if let Some(l) = ledger {
         vendor = vendor.with_ledger(l);

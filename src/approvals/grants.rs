@@ -49,8 +49,10 @@ impl Approvals {
             .filter(|r| r.profile == profile)
             .ok_or(ApprovalError::Denied)?;
         let now = self.now();
-        if req.status_at(now) != Status::Approved {
-            return Err(ApprovalError::Denied);
+        match req.status_at(now) {
+            Status::Approved => {}
+            Status::Revoked => return Err(ApprovalError::GrantRevoked),
+            _ => return Err(ApprovalError::Denied),
         }
         if req.rule_name != rule.name() || req.rule_digest != rule.digest() {
             return Err(ApprovalError::ApprovalRequired);

@@ -95,12 +95,15 @@ impl<'de> Deserialize<'de> for RetentionDuration {
 }
 
 /// The events a webhook may subscribe to.
-pub const EVENTS: [&str; 5] = [
+pub const EVENTS: [&str; 8] = [
     "request.created",
     "request.approved",
     "request.denied",
     "break_glass.used",
     "revocation.failed",
+    "revocation.created",
+    "revocation.lifted",
+    "session.ended",
 ];
 
 /// `webhooks[]` as configured.

@@ -60,6 +60,12 @@ const MIGRATIONS: &[Step] = &[
         postgres: include_str!("../../migrations/0005_ledger_replaces_grant_vends.sql"),
     },
     Step {
+        version: 6,
+        description: "revocation lift and page sessions",
+        sqlite: include_str!("../../migrations/0006_revocation_lift.sql"),
+        postgres: include_str!("../../migrations/0006_revocation_lift.sql"),
+    },
+    Step {
         version: 7,
         description: "revocation roles expiry",
         sqlite: include_str!("../../migrations/0007_revocation_roles_expiry.sql"),

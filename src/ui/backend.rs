@@ -5,8 +5,11 @@
 //! Invariant: there is no backend, hence no page, when `approvals` is not
 //! configured; the pages call the same approvals service as the JSON API.
 
-use super::store::UiStore;
+use super::error::UiError;
+use super::store::{Principal, UiStore};
 use crate::approvals::Approvals;
+use crate::identity::Identity;
+use crate::revocation::{Refusal, Revocations, Subject};
 use crate::web::AppState;
 
 /// What the pages need from the server: the approvals service (its clock is
@@ -14,6 +17,9 @@ use crate::web::AppState;
 pub(super) struct Backend {
     pub(super) approvals: Approvals,
     pub(super) store: UiStore,
+    /// Blocks and suspensions (DESIGN §13), checked on every sign-in and
+    /// every page load of a session.
+    pub(super) revocations: Option<Revocations>,
 }
 
 impl Backend {
@@ -21,7 +27,38 @@ impl Backend {
     pub(super) fn of(state: &AppState) -> Option<Self> {
         let approvals = state.approvals()?.clone();
         let store = UiStore::new(approvals.database().pool.clone());
-        Some(Self { approvals, store })
+        let revocations = state.vendor().revocations().cloned();
+        Some(Self {
+            approvals,
+            store,
+            revocations,
+        })
+    }
+
+    /// Refuses a page session (or a sign-in) of a suspended identity or
+    /// opened with a blocked caller key: 403, or 503 while the blocks are
+    /// stale. An unreadable ARN is refused too.
+    pub(super) fn unblocked(&self, who: &Principal) -> Result<(), UiError> {
+        let Some(r) = &self.revocations else {
+            return Ok(());
+        };
+        let identity = Identity::from_arn(&who.arn).map_err(|_| UiError::Denied)?;
+        let subject = Subject {
+            identity: &identity,
+            user_id: &who.user_id,
+            access_key_id: who.access_key_id.as_deref(),
+        };
+        match r.check(subject) {
+            Ok(()) => Ok(()),
+            Err(Refusal::Stale) => Err(UiError::Unavailable),
+            Err(refusal) => {
+                tracing::info!(
+                    principal_arn = %who.arn, reason = refusal.reason(),
+                    "web page session refused: revoked"
+                );
+                Err(UiError::Denied)
+            }
+        }
     }
 
     /// Now, in unix seconds, on the approvals service's clock.

@@ -143,6 +143,7 @@ pub(super) async fn links(
     let who = Principal {
         arn: actor.arn().to_owned(),
         user_id: actor.user_id().to_owned(),
+        access_key_id: Some(caller.access_key_id().to_owned()),
     };
     let stored = async {
         store.purge(now).await?;
@@ -260,6 +261,7 @@ async fn sign_in_inner(
         tracing::info!("sign-in refused: link used or expired");
         return Err(UiError::CodeSpent);
     };
+    backend.unblocked(&who)?;
     let session = guard::new_secret();
     store
         .put_session(

@@ -65,7 +65,11 @@ async fn session(
         .store
         .session(&guard::digest("session", id), backend.now())
         .await?;
-    let Some(actor) = found.and_then(|p| Actor::from_session(&p.arn, &p.user_id).ok()) else {
+    let Some(found) = found else {
+        return Ok(None);
+    };
+    backend.unblocked(&found)?;
+    let Ok(actor) = Actor::from_session(&found.arn, &found.user_id) else {
         return Ok(None);
     };
     // The rights a session was signed in with are re-checked on every page
@@ -85,7 +89,9 @@ fn service_error(e: ApprovalError) -> UiError {
     match e {
         ApprovalError::NotFound => UiError::NotFound,
         ApprovalError::Conflict => UiError::Conflict,
-        ApprovalError::Denied | ApprovalError::ApprovalRequired => UiError::Denied,
+        ApprovalError::Denied | ApprovalError::GrantRevoked | ApprovalError::ApprovalRequired => {
+            UiError::Denied
+        }
         ApprovalError::Invalid(_) | ApprovalError::Duration(_) => UiError::BadRequest,
         ApprovalError::TooMany => UiError::RateLimited,
         ApprovalError::Database(_) => UiError::Unavailable,

@@ -29,11 +29,12 @@ impl VendError {
             VendError::RateLimited(_) => "rate_limited",
             VendError::Verify(v) => v.reason(),
             VendError::Denied => "denied",
+            VendError::Revoked(reason) => reason,
             VendError::ApprovalRequired => "approval_required",
             VendError::UnboundToken => "token_binds_no_request",
             VendError::Sts(e) => e.outcome(),
             VendError::Credentials(_) => "bad_credentials",
-            VendError::Unavailable(reason) | VendError::Revoked(reason) => reason,
+            VendError::Unavailable(reason) => reason,
             VendError::Ledger => "ledger_error",
         }
     }

@@ -44,6 +44,13 @@ pub enum VendError {
     /// The policy said no, or the profile is unknown (403, same body for both).
     #[error("denied by policy")]
     Denied,
+    /// A revocation refuses this caller or grant (DESIGN §13), before
+    /// policy, or after AssumeRole when a block or the grant changed while it
+    /// was in flight (the credentials discarded): 403 `POLICY_DENY`, the text
+    /// the decision reason (`revoked_credentials`, `suspended`,
+    /// `grant_revoked`).
+    #[error("revoked: {0}")]
+    Revoked(&'static str),
     /// A plain vend met a `require_approval` rule, or a grant cannot serve
     /// (403 `APPROVAL_REQUIRED`).
     #[error("approval required")]
@@ -68,12 +75,6 @@ pub enum VendError {
     /// called, after it the credentials are discarded.
     #[error("the ledger is unavailable")]
     Ledger,
-    /// A block or the grant changed while AssumeRole was in flight: the
-    /// credentials were discarded (403 `POLICY_DENY`). The text is the
-    /// decision line's reason (`revoked_credentials`, `suspended`,
-    /// `grant_revoked`).
-    #[error("revoked: {0}")]
-    Revoked(&'static str),
 }
 
 impl VendError {
@@ -108,6 +109,7 @@ pub(super) fn approval_error(e: ApprovalError) -> VendError {
         ApprovalError::Invalid(m) => VendError::BadRequest(m),
         ApprovalError::Duration(m) => VendError::BadDuration(m),
         ApprovalError::ApprovalRequired => VendError::ApprovalRequired,
+        ApprovalError::GrantRevoked => VendError::Revoked("grant_revoked"),
         ApprovalError::Database(_) => VendError::Unavailable("approvals_unavailable"),
         ApprovalError::Denied
         | ApprovalError::NotFound

@@ -113,7 +113,13 @@ impl Vendor {
         .then(|| keys.exact.clone());
         let recheck = Recheck {
             caller_key: caller_key.clone(),
-            identity_keys: keys.all().map(str::to_owned).collect(),
+            // Every key a suspension may be stored under, the ARN keys of a
+            // `Principal` target included (as the block set checks).
+            identity_keys: crate::revocation::subject_keys(
+                identity,
+                user_id,
+                o.policy.sso_accounts(),
+            ),
             iam_user,
             grant: (o.kind == SessionKind::Approval)
                 .then(|| o.grant_id.map(str::to_owned))

@@ -38,6 +38,8 @@ mod refusal_logs;
 mod rejections;
 mod reload;
 mod replicas;
+mod revocation;
+mod revocation_pg;
 mod sim_iam;
 mod revocation_iam;
 mod startup;

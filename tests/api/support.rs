@@ -132,6 +132,9 @@ pub struct Options {
     pub webhooks: Vec<(String, Vec<String>, Vec<u8>)>,
     /// The per-replica cap on concurrent STS calls.
     pub sts_cap: tvm::sts::gate::StsCallCap,
+    /// `revocation.max_staleness` (refresh is 100 ms, as DESIGN §13 says
+    /// tests set it).
+    pub revocation_max_staleness: Duration,
     /// `database.ledger_failure`.
     pub ledger_failure: tvm::config::LedgerFailure,
     /// Wraps tvm's STS client (to act while AssumeRole is in flight).
@@ -173,6 +176,7 @@ impl Default for Options {
             api_bind_all: false,
             webhooks: Vec::new(),
             sts_cap: tvm::sts::gate::StsCallCap::default(),
+            revocation_max_staleness: Duration::from_secs(10),
             ledger_failure: tvm::config::LedgerFailure::Closed,
             wrap_sts: None,
         }
@@ -351,7 +355,11 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         database: None,
         state: tvm::config::StateSettings::default(),
         sts_cap: opts.sts_cap,
-        revocation: Default::default(),
+        revocation: tvm::config::RevocationSettings {
+            refresh: Duration::from_millis(100),
+            max_staleness: opts.revocation_max_staleness,
+            ..Default::default()
+        },
     };
     let mut config = config;
     let mut db_dir = None;

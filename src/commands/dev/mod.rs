@@ -178,7 +178,7 @@ async fn run_inner(args: DevArgs) -> Result<ExitCode, Box<dyn std::error::Error>
         replay_capacity: crate::auth::REPLAY_CACHE_CAPACITY,
         state: crate::config::StateSettings::default(),
         sts_cap: crate::sts::gate::StsCallCap::default(),
-        revocation: Default::default(),
+        revocation: crate::config::RevocationSettings::default(),
         limits: ServerLimits {
             max_connections: 256,
             ..ServerLimits::default()
