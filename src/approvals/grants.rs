@@ -12,10 +12,11 @@ use super::service::Approvals;
 use super::stored::fetch;
 use super::view::Status;
 use super::{Actor, MIN_GRANT_LEFT_SECONDS};
+use crate::audit::{self, AuditEvent};
 use crate::database::is_id;
 use crate::identity::RequestId;
+use crate::ledger;
 use crate::policy::Rule;
-use crate::{audit, ledger};
 
 /// A grant a vend may use now.
 #[derive(Debug, Clone)]
@@ -83,6 +84,7 @@ impl Approvals {
         &self,
         grant_id: &str,
         caller_arn: &str,
+        caller_user_id: &str,
         http: &RequestId,
         source_identity: &str,
         duration_seconds: u32,
@@ -99,18 +101,19 @@ impl Approvals {
         )
         .await
         .map_err(|e| self.db_err(e))?;
-        audit::record(
+        let keys = self.keys_of(caller_arn, caller_user_id);
+        let logged = audit::record_event(
             &mut tx,
-            grant_id,
-            "vended",
-            caller_arn,
-            source_identity,
-            http,
-            now,
+            AuditEvent::new("vended", now, http)
+                .actor(caller_arn, keys.clone())
+                .subject(grant_id, keys)
+                .source_identity(source_identity),
         )
         .await
         .map_err(|e| self.db_err(e))?;
-        tx.commit().await.map_err(|e| self.db_err(e))
+        tx.commit().await.map_err(|e| self.db_err(e))?;
+        logged.emit();
+        Ok(())
     }
 
     /// The vends made under a grant or record: (HTTP request id, SourceIdentity).

@@ -180,9 +180,16 @@ async fn the_audit_trail_keeps_the_order_of_one_second_and_names_who_vended() {
         svc.approve(&actor(BOB), &id, "", &http).await.unwrap();
         svc.approve(&actor(DAVE), &id, "", &http).await.unwrap();
         for _ in 0..2 {
-            svc.record_vend(&id, ALICE, &RequestId::generate(), "tvm.alice.x", 900)
-                .await
-                .unwrap();
+            svc.record_vend(
+                &id,
+                ALICE,
+                "AIDAALICE",
+                &RequestId::generate(),
+                "tvm.alice.x",
+                900,
+            )
+            .await
+            .unwrap();
         }
         let trail = svc.audit_trail(&id).await.unwrap();
         let got: Vec<(&str, &str)> = trail.iter().map(|t| (t.0.as_str(), t.1.as_str())).collect();

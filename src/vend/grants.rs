@@ -108,6 +108,7 @@ impl Vendor {
                 .record_vend(
                     g,
                     caller.identity().arn().as_str(),
+                    caller.user_id(),
                     id,
                     source_identity.as_str(),
                     duration_seconds,

@@ -320,13 +320,12 @@ async fn postgres_caps_pending_requests_under_concurrent_creates() {
     assert_eq!(a.vend(&a.alice, &vend).await.status, 200);
     assert_eq!(a.vend(&a.alice, &vend).await.status, 200);
     let db = tvm::approvals::connect(&pg.url).await.unwrap();
-    let rows: Vec<(String, String)> = sqlx::query_as(
-        "SELECT action, actor_arn FROM approval_audit WHERE subject_id = $1 ORDER BY seq",
-    )
-    .bind(&id)
-    .fetch_all(&db.pool)
-    .await
-    .unwrap();
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT event, actor FROM audit_events WHERE subject = $1 ORDER BY seq")
+            .bind(&id)
+            .fetch_all(&db.pool)
+            .await
+            .unwrap();
     let alice = ALICE_ARN.to_owned();
     let bob_arn = "arn:aws:iam::111122223333:user/eng/bob2".to_owned();
     assert_eq!(
