@@ -1,5 +1,6 @@
-//! The JSON API (DESIGN §6, §12): `POST /vend`, `GET /profiles`,
-//! `GET /.well-known/tvm` and the approvals API under `/requests`. Each
+//! The JSON API (DESIGN §6, §12, §13): `POST /vend`, `GET /profiles`,
+//! `GET /.well-known/tvm`, the approvals API under `/requests` and the
+//! audit trail at `GET /audit`. Each
 //! handler reads as named steps: the per-address bucket, the body within its
 //! limit, the request's shape, then the caller proof and the service's work.
 //!
@@ -10,6 +11,7 @@
 //! other; both take what they share from [`crate::web`], and `crate::http`
 //! mounts both.
 
+mod audit;
 mod discovery;
 mod profiles;
 mod requests;
@@ -29,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .route("/requests/{id}", get(requests::show))
         .route("/requests/{id}/approve", post(requests::approve))
         .route("/requests/{id}/deny", post(requests::deny))
+        .route("/audit", get(audit::list))
         .route("/.well-known/tvm", get(discovery::discovery))
 }
 
@@ -40,6 +43,7 @@ pub const DATABASE_ROUTES: &[&str] = &[
     "/requests/{id}",
     "/requests/{id}/approve",
     "/requests/{id}/deny",
+    "/audit",
 ];
 
 /// The matched route templates of [`router`], for the HTTP metrics label.
@@ -50,5 +54,6 @@ pub const ROUTES: &[&str] = &[
     "/requests/{id}",
     "/requests/{id}/approve",
     "/requests/{id}/deny",
+    "/audit",
     "/.well-known/tvm",
 ];

@@ -67,7 +67,7 @@ fn api_error(e: &ApprovalError) -> ApiError {
 }
 
 /// The request's parts and its exact body, after the per-address bucket.
-async fn read(
+pub(super) async fn read(
     state: &AppState,
     client: Option<&ClientAddr>,
     req: Request,
@@ -86,7 +86,7 @@ async fn read(
 /// The verified actor of this request (its proof bound to `parts` and `body`).
 /// Called after the request's shape was checked: a malformed request is
 /// refused before its token is looked at.
-async fn actor(
+pub(super) async fn actor(
     state: &AppState,
     id: &RequestId,
     client: Option<&ClientAddr>,

@@ -8,6 +8,7 @@ mod approvals;
 mod approvals_cli;
 mod approvals_webhooks;
 mod architecture;
+mod audit;
 mod bench;
 mod chaos;
 mod cli;
