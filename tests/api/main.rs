@@ -23,6 +23,7 @@ mod client_exec_signals;
 mod client_hostile;
 mod client_profiles;
 mod client_retry;
+mod client_revocation;
 mod client_sources;
 mod config_check;
 mod fleet;

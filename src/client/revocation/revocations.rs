@@ -3,7 +3,8 @@
 //!
 //! The offline lift (`tvm revocations lift --config F ID`, working on the
 //! database directly for when no admin is left) shares this subcommand:
-//! [`LiftArgs`] keeps `--url` optional so that form can be added beside it.
+//! [`LiftArgs`] keeps `--url` optional ([`MaybeTvmArgs`]) so that form can
+//! be added beside it.
 
 use std::process::ExitCode;
 
@@ -23,7 +24,7 @@ pub struct RevocationsArgs {
     pub action: Option<RevocationsAction>,
     /// Which tvm, and whose credentials sign.
     #[command(flatten)]
-    pub tvm: Option<TvmArgs>,
+    pub tvm: MaybeTvmArgs,
     /// One revocation to show (16 hex); without it, the list.
     #[arg(value_name = "ID")]
     pub id: Option<String>,
@@ -51,7 +52,17 @@ pub struct LiftArgs {
     /// Why (kept in the audit trail).
     #[arg(long)]
     pub reason: String,
-    /// The tvm base URL. Default: the TVM_URL environment variable.
+    /// Which tvm, and whose credentials sign.
+    #[command(flatten)]
+    pub tvm: MaybeTvmArgs,
+}
+
+/// [`TvmArgs`] with `--url` optional, so a form that needs no server
+/// (the offline lift's `--config F`) can sit beside it.
+#[derive(Debug, Clone, Args)]
+pub struct MaybeTvmArgs {
+    /// The tvm base URL, e.g. https://tvm.example.com (tokens are signed for
+    /// its origin). Default: the TVM_URL environment variable.
     #[arg(long, env = TVM_URL_ENV)]
     pub url: Option<String>,
     /// The public origin, when `--url` is not it (the help text says more).
@@ -60,6 +71,20 @@ pub struct LiftArgs {
     /// Where your own AWS credentials come from.
     #[command(flatten)]
     pub caller: CallerArgs,
+}
+
+impl MaybeTvmArgs {
+    /// The server arguments, once `--url` (or TVM_URL) is known.
+    fn require(&self) -> Result<TvmArgs, Outcome> {
+        let Some(url) = self.url.clone() else {
+            return Err(Usage("--url (or TVM_URL) is required".into()));
+        };
+        Ok(TvmArgs {
+            url,
+            audience: self.audience.clone(),
+            caller: self.caller.clone(),
+        })
+    }
 }
 
 /// Runs `tvm revocations`.
@@ -100,9 +125,7 @@ impl From<ClientError> for Outcome {
 }
 
 async fn list_run(args: &RevocationsArgs) -> Result<String, Outcome> {
-    let Some(tvm) = &args.tvm else {
-        return Err(Usage("--url (or TVM_URL) is required".into()));
-    };
+    let tvm = args.tvm.require()?;
     let server = tvm.connect().await?;
     let creds = tvm.credentials().await?;
     match (&args.id, args.check) {
@@ -121,14 +144,7 @@ async fn lift_run(args: LiftArgs) -> Result<String, Outcome> {
     if args.reason.trim().is_empty() || args.reason.chars().count() > 1000 {
         return Err(Usage("--reason must be 1 to 1,000 characters".into()));
     }
-    let Some(url) = args.url else {
-        return Err(Usage("--url (or TVM_URL) is required".into()));
-    };
-    let tvm = TvmArgs {
-        url,
-        audience: args.audience,
-        caller: args.caller,
-    };
+    let tvm = args.tvm.require()?;
     let server = tvm.connect().await?;
     let creds = tvm.credentials().await?;
     let lifted = server
