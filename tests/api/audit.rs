@@ -231,16 +231,40 @@ async fn a_malformed_query_is_400_before_the_token_is_used() {
 }
 
 #[tokio::test]
-async fn an_unauthenticated_or_unbound_call_is_refused() {
+async fn an_unauthenticated_or_unbound_call_is_refused_and_a_database_fault_is_503() {
     let f = fixture().await;
     let none = f.app.get(&f.app.api, "/audit", None).await;
-    assert_eq!(none.status, 401, "{}", none.body);
+    assert_eq!(
+        (none.status, none.code().as_str()),
+        (401, "INVALID_TOKEN"),
+        "{}",
+        none.body
+    );
+    assert_eq!(f.app.sts_calls("GetCallerIdentity"), 0);
     // A token bound to another route does not serve this one.
     let token = f.app.token(&f.app.alice, b"");
     let other = f
         .app
         .get(&f.app.api, "/audit", Some(&format!("Bearer {token}")))
         .await;
-    assert_eq!(other.status, 401, "{}", other.body);
+    assert_eq!(
+        (other.status, other.code().as_str()),
+        (401, "INVALID_TOKEN"),
+        "{}",
+        other.body
+    );
+    // The table gone: tvm's fault, 503 UNAVAILABLE with nothing of the cause.
+    sqlx::query("DROP TABLE audit_events")
+        .execute(&f.db.pool)
+        .await
+        .unwrap();
+    let down = f.app.call(&f.app.alice, "GET", "/audit", "").await;
+    assert_eq!(
+        (down.status, down.code().as_str()),
+        (503, "UNAVAILABLE"),
+        "{}",
+        down.body
+    );
+    assert!(!down.body.contains("audit_events"), "{}", down.body);
     assert_eq!(f.app.sts_calls("AssumeRole"), 0);
 }

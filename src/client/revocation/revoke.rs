@@ -247,7 +247,13 @@ async fn run(args: &RevokeArgs) -> Result<String, RevokeError> {
     };
     let mut text = revocation_text(&revoked, args.dry_run);
     if !args.dry_run {
-        let dropped = drop_cached(&revoked.sessions);
+        // The sessions it names, and the one it targets (even if the answer
+        // did not list it again).
+        let mut ids = revoked.sessions.clone();
+        ids.extend(revoked.target.get("SessionId").cloned());
+        ids.sort();
+        ids.dedup();
+        let dropped = drop_cached(&ids);
         if dropped > 0 {
             text.push_str(&format!(
                 "  dropped {dropped} revoked session(s) from the local credentials cache\n"
