@@ -318,6 +318,41 @@ async fn revoke_resolves_each_form_of_arg_to_one_live_session_and_drops_it_from_
         fake.targets()
     );
 
+    // Not among one's own: an admin's listing (?all=true) finds it; a
+    // non-admin's 403 there means there is nothing to revoke.
+    let fake = Fake::start().await;
+    fake.on("GET /sessions", 200, json!({"Sessions": []}));
+    fake.on(
+        "GET /sessions",
+        200,
+        json!({"Sessions": [session(KEY2, RID, "live", "bob")]}),
+    );
+    fake.on(
+        &format!("POST /sessions/{KEY2}/revoke"),
+        201,
+        revocation("session", json!({"SessionId": KEY2}), &[KEY2]),
+    );
+    let out = run(&env, &fake, &["revoke", RID, "--reason", "done"]).await;
+    assert!(out.status.success(), "{}", shown(&out));
+    let queries: Vec<String> = fake.seen().iter().map(|s| s.query.clone()).collect();
+    assert_eq!(queries, ["", "all=true", ""]);
+    let fake = Fake::start().await;
+    fake.on("GET /sessions", 200, json!({"Sessions": []}));
+    fake.on("GET /sessions", 403, json!({"Code": "POLICY_DENY"}));
+    let out = run(&env, &fake, &["revoke", RID, "--reason", "done"]).await;
+    assert_eq!(out.status.code(), Some(1), "{}", shown(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no live session has request id"));
+    let fake = Fake::start().await;
+    fake.on("GET /sessions", 200, json!({"Sessions": []}));
+    fake.on("GET /sessions", 500, json!({"Code": "INTERNAL"}));
+    let out = run(&env, &fake, &["revoke", RID, "--reason", "done"]).await;
+    assert_eq!(out.status.code(), Some(1), "{}", shown(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("tvm answered 500"),
+        "{}",
+        shown(&out)
+    );
+
     // An ARG that names nothing is a usage error before any call.
     let fake = Fake::start().await;
     for bad in ["../../vend", "AKIAFAKECALLER000001", "tvm.alice.x\u{1b}[2J"] {

@@ -208,12 +208,16 @@ async fn run(args: &RevokeArgs) -> Result<String, RevokeError> {
                 let own = server.sessions(&creds, false, None).await?;
                 let found = match pick_live(&own, &rid).map_err(RevokeError::Resolve)? {
                     Some(s) => Some(s.id.clone()),
-                    // Not one of yours: an admin may revoke anyone's.
+                    // Not one of yours: an admin may revoke anyone's (a
+                    // non-admin is refused the listing: nothing more to find).
                     None => match server.sessions(&creds, true, None).await {
                         Ok(all) => pick_live(&all, &rid)
                             .map_err(RevokeError::Resolve)?
                             .map(|s| s.id.clone()),
-                        Err(_) => None,
+                        Err(ClientError::Status {
+                            status: 403 | 404, ..
+                        }) => None,
+                        Err(e) => return Err(e.into()),
                     },
                 };
                 found.ok_or_else(|| {
