@@ -1,6 +1,7 @@
 //! The JSON API (DESIGN §6, §12, §13): `POST /vend`, `GET /profiles`,
-//! `GET /.well-known/tvm`, the approvals API under `/requests`, and the
-//! sessions and revocations of `/sessions` and `/revocations`. Each
+//! `GET /.well-known/tvm`, the approvals API under `/requests`, the
+//! sessions and revocations of `/sessions` and `/revocations`, and the
+//! audit trail at `GET /audit`. Each
 //! handler reads as named steps: the per-address bucket, the body within its
 //! limit, the request's shape, then the caller proof and the service's work.
 //!
@@ -11,6 +12,7 @@
 //! other; both take what they share from [`crate::web`], and `crate::http`
 //! mounts both.
 
+mod audit;
 mod discovery;
 mod profiles;
 mod requests;
@@ -41,6 +43,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/revocations/{id}", get(revocations::show))
         .route("/revocations/{id}/lift", post(revocations::lift))
+        .route("/audit", get(audit::list))
         .route("/.well-known/tvm", get(discovery::discovery))
 }
 
@@ -59,6 +62,7 @@ pub const DATABASE_ROUTES: &[&str] = &[
     "/revocations",
     "/revocations/{id}",
     "/revocations/{id}/lift",
+    "/audit",
 ];
 
 /// The matched route templates of [`router`], for the HTTP metrics label.
@@ -76,5 +80,6 @@ pub const ROUTES: &[&str] = &[
     "/revocations",
     "/revocations/{id}",
     "/revocations/{id}/lift",
+    "/audit",
     "/.well-known/tvm",
 ];

@@ -61,15 +61,16 @@
 //!   versioned migrations, shared by every service that stores rows.
 //! - [`approvals`]: approval requests, grants, break-glass records and
 //!   webhooks (DESIGN §12).
-//! - [`audit`]: the append-only audit trail every state change writes in its
-//!   own transaction (DESIGN §13's `audit_events` and `GET /audit` go here).
+//! - [`audit`]: the append-only audit trail (`audit_events`, DESIGN §13) every
+//!   state change writes in its own transaction, its JSON `audit` log line and
+//!   the per-reader pages `GET /audit` serves.
 //! - [`ledger`]: what was vended — today the vends under a grant (DESIGN
 //!   §13's ledger of every vend and `GET /sessions` go here).
 //! - [`vend`]: the pipeline that ties the above together for one request.
 //! - [`http`]: the router owner: the API and admin routers, the request
 //!   middleware, serving (connection slots, timeouts) and TLS.
 //! - [`api`]: the JSON handlers (`/vend`, `/profiles`, `/.well-known/tvm`,
-//!   `/requests…`).
+//!   `/requests…`, `/audit`).
 //! - [`ui`]: the approvers' web page at `/ui/` (sign-in links, sessions, CSRF,
 //!   server-rendered pages), calling the same [`approvals`] service as `api`.
 //! - [`web`]: what `api` and `ui` share: [`web::AppState`], the client

@@ -89,7 +89,7 @@ pub(super) async fn read(
 /// The verified actor of this request (its proof bound to `parts` and `body`).
 /// Called after the request's shape was checked: a malformed request is
 /// refused before its token is looked at.
-async fn actor(
+pub(super) async fn actor(
     state: &AppState,
     id: &RequestId,
     client: Option<&ClientAddr>,

@@ -12,6 +12,7 @@ use super::service::Approvals;
 use super::stored::fetch;
 use super::view::Status;
 use super::{Actor, MIN_GRANT_LEFT_SECONDS};
+
 use crate::database::is_id;
 use crate::ledger;
 use crate::policy::Rule;

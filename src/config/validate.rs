@@ -283,7 +283,6 @@ pub(super) fn validate(c: Config) -> Result<ValidatedConfig, ConfigError> {
         revocation,
         state,
         sts_cap,
-        revocation,
     })
 }
 

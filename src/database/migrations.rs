@@ -71,6 +71,12 @@ const MIGRATIONS: &[Step] = &[
         sqlite: include_str!("../../migrations/0007_revocation_roles_expiry.sql"),
         postgres: include_str!("../../migrations/0007_revocation_roles_expiry.sql"),
     },
+    Step {
+        version: 8,
+        description: "audit events",
+        sqlite: include_str!("../../migrations/0008_audit_events.sqlite.sql"),
+        postgres: include_str!("../../migrations/0008_audit_events.postgres.sql"),
+    },
 ];
 
 /// Applies the migrations `pool` has not seen yet, in order, with the SQL of
