@@ -44,6 +44,7 @@ mod thirdparty;
 mod throttle;
 mod ui;
 mod ui_browser;
+mod ui_revocation;
 mod ui_scope;
 mod upstream;
 mod vending;
