@@ -45,6 +45,7 @@ mod throttle;
 mod ui;
 mod ui_browser;
 mod ui_revocation;
+mod ui_revocation_browser;
 mod ui_scope;
 mod upstream;
 mod vending;

@@ -13,9 +13,9 @@ use crate::revocation::{ledger, rev_app_with, RevApp, Row, CAROL_ARN, SEC_ARN};
 use crate::support::*;
 use crate::ui::{create_request, csrf_of, login_link, page, post_form, session};
 
-const ALICE_KEY: &str = "ASIAALICE00000000001";
-const ALICE_KEY2: &str = "ASIAALICE00000000002";
-const CAROL_KEY: &str = "ASIACAROL00000000001";
+pub const ALICE_KEY: &str = "ASIAALICE00000000001";
+pub const ALICE_KEY2: &str = "ASIAALICE00000000002";
+pub const CAROL_KEY: &str = "ASIACAROL00000000001";
 const HOSTILE: &str = "<script>alert(1)</script>\u{202e}gnp.exe";
 const HOSTILE_SHOWN: &str = r"&lt;script&gt;alert(1)&lt;/script&gt;\u{202e}gnp.exe";
 
@@ -36,7 +36,7 @@ async fn live(r: &RevApp, key: &str, arn: &str, caller_key: &str) {
     .await;
 }
 
-async fn app() -> RevApp {
+pub async fn app() -> RevApp {
     let r = rev_app_with(Options::default()).await;
     live(&r, ALICE_KEY, ALICE_ARN, "AKIAALICECALLER00001").await;
     live(&r, ALICE_KEY2, ALICE_ARN, "AKIAALICECALLER00001").await;
