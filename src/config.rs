@@ -38,7 +38,7 @@ mod verifier;
 
 pub use cidr::{address_key, canonical_ip, Cidr};
 pub use database::{
-    Backend, DatabaseConfig, DatabaseSettings, RetentionDuration, WebhookSettings,
+    Backend, DatabaseConfig, DatabaseSettings, LedgerFailure, RetentionDuration, WebhookSettings,
     DEFAULT_RETENTION, EVENTS, MAX_RETENTION, MIN_RETENTION,
 };
 pub(crate) use duration::to_std;

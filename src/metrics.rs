@@ -8,10 +8,12 @@
 mod approvals;
 mod hot;
 mod labels;
+mod ledger;
 mod revocation;
 mod summary;
 pub use approvals::{ApprovalMetrics, APPROVAL_OUTCOMES, WEBHOOK_RESULTS};
 pub use labels::VEND_OUTCOMES;
+pub use ledger::{LedgerMetrics, LEDGER_WRITE_RESULTS};
 pub use revocation::{RevocationMetrics, REVOCATION_KINDS, REVOCATION_REFUSAL_REASONS};
 
 use std::sync::Arc;
@@ -82,6 +84,8 @@ pub struct Metrics {
     pub approvals: ApprovalMetrics,
     /// Revocation metrics (DESIGN §13).
     pub revocation: RevocationMetrics,
+    /// Ledger writes (DESIGN §13).
+    pub ledger: LedgerMetrics,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -238,6 +242,7 @@ impl Metrics {
         register_process_metrics(&registry);
         let approvals = ApprovalMetrics::register(&registry);
         let revocation = RevocationMetrics::register(&registry);
+        let ledger = LedgerMetrics::register(&registry);
         Self {
             revocation,
             approvals,
@@ -258,6 +263,7 @@ impl Metrics {
             identity_verified,
             identity_checks,
             tls_reloads,
+            ledger,
         }
     }
 

@@ -54,6 +54,12 @@ const MIGRATIONS: &[Step] = &[
         postgres: include_str!("../../migrations/0004_ledger_revocations.sql"),
     },
     Step {
+        version: 5,
+        description: "ledger replaces grant_vends",
+        sqlite: include_str!("../../migrations/0005_ledger_replaces_grant_vends.sql"),
+        postgres: include_str!("../../migrations/0005_ledger_replaces_grant_vends.sql"),
+    },
+    Step {
         version: 6,
         description: "revocation lift and page sessions",
         sqlite: include_str!("../../migrations/0006_revocation_lift.sql"),

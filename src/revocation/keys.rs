@@ -25,11 +25,7 @@ pub(crate) fn arn_key(arn: &str) -> String {
 
 /// Every key a suspension of this caller could be stored under: its
 /// [`OwnerKeys`], its ARN, and its role's ARN for a role session.
-pub(crate) fn subject_keys(
-    identity: &Identity,
-    user_id: &str,
-    sso_accounts: &[AccountId],
-) -> Vec<String> {
+pub fn subject_keys(identity: &Identity, user_id: &str, sso_accounts: &[AccountId]) -> Vec<String> {
     let owner = OwnerKeys::of(identity.arn(), user_id, sso_accounts);
     let mut keys: Vec<String> = owner.all().map(str::to_owned).collect();
     keys.push(arn_key(identity.arn().as_str()));

@@ -42,7 +42,7 @@ mod view;
 pub use blocks::{BlockSet, Refusal, Subject};
 pub use create::is_access_key_id;
 pub use error::RevocationError;
-pub use keys::{MAX_PRINCIPAL_LEN, MAX_USER_NAME_LEN};
+pub use keys::{subject_keys, MAX_PRINCIPAL_LEN, MAX_USER_NAME_LEN};
 pub use lift::{lift_offline, OFFLINE_LIFTER};
 pub use person::PersonTarget;
 pub use poll::Poller;

@@ -71,6 +71,8 @@ pub async fn run_with_tls(
         .vendor()
         .revocations()
         .map(|r| tokio::spawn(r.poller().run(until(admin_stopped.clone()))));
+    // Retention: prunes ledger, revocation and sign-in rows past their time.
+    let pruner = state.vendor().ledger().map(|l| l.spawn_retention());
     let cert_watcher = tls
         .clone()
         .map(|tls| tokio::spawn(tls.watch(RELOAD_POLL_INTERVAL, until(admin_stopped.clone()))));
@@ -101,6 +103,9 @@ pub async fn run_with_tls(
             if let Some(p) = poller {
                 p.abort();
             }
+            if let Some(p) = &pruner {
+                p.abort();
+            }
             if let Some(w) = cert_watcher {
                 w.abort();
             }
@@ -129,6 +134,9 @@ pub async fn run_with_tls(
     }
     if let Some(p) = poller {
         let _ = p.await;
+    }
+    if let Some(p) = pruner {
+        p.abort();
     }
     if let Some(w) = cert_watcher {
         let _ = w.await;

@@ -35,6 +35,7 @@ impl VendError {
             VendError::Sts(e) => e.outcome(),
             VendError::Credentials(_) => "bad_credentials",
             VendError::Unavailable(reason) => reason,
+            VendError::Ledger => "ledger_error",
         }
     }
 
@@ -42,7 +43,10 @@ impl VendError {
     /// failed after the request was found acceptable so far, else `deny`.
     pub fn effect(&self) -> &'static str {
         match self {
-            VendError::Sts(_) | VendError::Credentials(_) | VendError::Unavailable(_) => "error",
+            VendError::Sts(_)
+            | VendError::Credentials(_)
+            | VendError::Unavailable(_)
+            | VendError::Ledger => "error",
             _ => "deny",
         }
     }
@@ -57,13 +61,16 @@ impl VendError {
                     | VerifyErrorKind::StsError
                     | VerifyErrorKind::Unavailable
             ),
-            VendError::Sts(_) | VendError::Credentials(_) | VendError::Unavailable(_) => true,
+            VendError::Sts(_)
+            | VendError::Credentials(_)
+            | VendError::Unavailable(_)
+            | VendError::Ledger => true,
             VendError::BadRequest(_)
+            | VendError::Revoked(_)
             | VendError::BadDuration(_)
             | VendError::TooLarge
             | VendError::RateLimited(_)
             | VendError::Denied
-            | VendError::Revoked(_)
             | VendError::ApprovalRequired
             | VendError::UnboundToken => false,
         }
@@ -96,6 +103,7 @@ mod tests {
             VendError::Denied,
             VendError::ApprovalRequired,
             VendError::UnboundToken,
+            VendError::Revoked("suspended"),
         ] {
             assert!(!e.is_server_fault(), "{e}");
             assert_eq!(e.effect(), "deny", "{e}");
@@ -112,6 +120,7 @@ mod tests {
             VendError::Sts(StsError::Unavailable("down".into())),
             VendError::Credentials("empty".into()),
             VendError::Unavailable("sts_busy"),
+            VendError::Ledger,
         ] {
             assert!(e.is_server_fault(), "{e}");
         }

@@ -22,6 +22,7 @@ use crate::approvals::Approvals;
 use crate::auth::{RequestContext, VerifiedCaller, Verifier};
 use crate::clock::Clock;
 use crate::identity::{RequestId, StampPrefix};
+use crate::ledger::Ledger;
 use crate::metrics::Metrics;
 use crate::policy::AllowedProfile;
 use crate::reload::PolicyStore;
@@ -53,6 +54,8 @@ pub struct Vendor {
     /// Blocks and suspensions (DESIGN §13), checked right after every
     /// caller proof (absent: no database).
     pub(super) revocations: Option<Revocations>,
+    /// The ledger of every vend (absent: no database configured).
+    pub(super) ledger: Option<Ledger>,
 }
 
 impl Vendor {
@@ -76,6 +79,7 @@ impl Vendor {
             approvals: None,
             sts_gate: None,
             revocations: None,
+            ledger: None,
         }
     }
 
@@ -94,6 +98,17 @@ impl Vendor {
     /// The revocation service, when a database is configured.
     pub fn revocations(&self) -> Option<&Revocations> {
         self.revocations.as_ref()
+    }
+
+    /// Records every vend in `ledger` (DESIGN §13).
+    pub fn with_ledger(mut self, ledger: Ledger) -> Self {
+        self.ledger = Some(ledger);
+        self
+    }
+
+    /// The ledger, when a database is configured.
+    pub fn ledger(&self) -> Option<&Ledger> {
+        self.ledger.as_ref()
     }
 
     /// The approvals service, when configured.

@@ -209,7 +209,7 @@ impl From<&VendError> for ApiError {
             }
             VendError::Sts(_) => ApiError::new(ApiErrorKind::StsError),
             VendError::Credentials(_) => ApiError::new(ApiErrorKind::CredentialError),
-            VendError::Unavailable(_) => {
+            VendError::Unavailable(_) | VendError::Ledger => {
                 ApiError::new(ApiErrorKind::Unavailable).with_retry_after(1)
             }
         }

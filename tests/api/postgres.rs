@@ -240,14 +240,15 @@ async fn postgres_round_trip_and_concurrent_approvers_on_two_replicas() {
         )
         .await;
     assert_eq!(service.status, 200, "{}", service.body);
-    // Both vends are listed with the grant.
+    // Both vends are in the ledger with the grant (it replaced grant_vends).
     let db = tvm::approvals::connect(&pg.url).await.unwrap();
-    let rows: Vec<(String,)> =
-        sqlx::query_as("SELECT source_identity FROM grant_vends WHERE grant_id = $1")
-            .bind(&id)
-            .fetch_all(&db.pool)
-            .await
-            .unwrap();
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT source_identity FROM sessions WHERE grant_id = $1 AND state = 'issued'",
+    )
+    .bind(&id)
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
     assert_eq!(rows.len(), 2);
     assert!(rows.iter().any(|r| r.0 == si));
 }

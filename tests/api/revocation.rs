@@ -3,8 +3,9 @@
 //! sessions work, a leaked caller key blocked on every route including an
 //! open web-page session, a person revocation of an SSO user that touches no
 //! colleague, the visibility rules, dry runs, lifts and a stale replica —
-//! each with status, `Code` and the STS calls counted. Ledger rows are
-//! inserted here directly (the ledger's write path is its own work).
+//! each with status, `Code` and the STS calls counted. Vends write their
+//! ledger rows themselves; rows of sessions the simulator made (Identity
+//! Center sessions, a second key) are inserted here as the ledger would.
 
 use std::time::Duration;
 
@@ -23,7 +24,7 @@ const SSO_ADMIN: &str =
 const SSO_DEV: &str =
     "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Dev_4567ef01";
 
-const POLICY_REV: &str = r#"version: 1
+pub const POLICY_REV: &str = r#"version: 1
 sso_accounts: ["111122223333"]
 admins:
   accounts: ["111122223333"]
@@ -56,6 +57,7 @@ pub struct RevApp {
     pub bob: Caller,
     pub carol: Caller,
     pub dave: Caller,
+    pub url: String,
     _dir: tempfile::TempDir,
 }
 
@@ -79,6 +81,7 @@ pub async fn rev_app_with(opts: Options) -> RevApp {
         bob,
         carol,
         dave,
+        url,
         _dir: dir,
     }
 }
@@ -132,25 +135,27 @@ pub async fn ledger(db: &AnyPool, r: Row<'_>) {
 }
 
 /// Vends `readonly` as `who` and returns the vended credentials as a caller
-/// (and its AccessKeyId), recording the ledger row for `who`.
+/// (and its AccessKeyId), after checking the ledger row the vend wrote.
 async fn vend_session(r: &RevApp, who: &Caller, arn: &str) -> (Caller, String) {
     let a = r.app.vend(who, r#"{"profile": "readonly"}"#).await;
     assert_eq!(a.status, 200, "{}", a.body);
     let c = &a.json();
     let key = c["AccessKeyId"].as_str().unwrap().to_owned();
-    ledger(
-        &r.db,
-        Row {
-            key: &key,
-            caller_arn: arn,
-            caller_user_id: r.app.sim.unique_id(arn).unwrap(),
-            caller_key: who.creds.access_key_id(),
-            sso: None,
-            grant: None,
-            created_ago: 10,
-        },
-    )
-    .await;
+    // The ledger wrote the row (DESIGN §13: every vend is in the ledger).
+    let row = sqlx::query("SELECT caller_arn, caller_user_id, caller_access_key_id FROM sessions WHERE access_key_id = $1 AND state = 'issued'")
+        .bind(&key)
+        .fetch_one(&r.db)
+        .await
+        .unwrap();
+    assert_eq!(row.try_get::<String, _>(0).unwrap(), arn);
+    assert_eq!(
+        row.try_get::<String, _>(1).unwrap(),
+        r.app.sim.unique_id(arn).unwrap()
+    );
+    assert_eq!(
+        row.try_get::<String, _>(2).unwrap(),
+        who.creds.access_key_id()
+    );
     let caller = Caller {
         creds: aws_credential_types::Credentials::new(
             key.clone(),
@@ -769,4 +774,99 @@ async fn a_revoked_grant_serves_no_more_vends() {
         .call(&r.bob, "POST", &path, r#"{"reason": "again"}"#)
         .await;
     assert_refused(&twice, 409, "CONFLICT");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_offline_lift_works_on_the_database_and_the_replica_follows() {
+    let r = rev_app().await;
+    let body = format!(r#"{{"target": {{"Principal": "{BOB_ARN}"}}, "reason": "suspicious"}}"#);
+    let revoked = r.app.call(&r.dave, "POST", "/revocations", &body).await;
+    assert_eq!(revoked.status, 201, "{}", revoked.body);
+    let id = revoked.json()["Id"].as_str().unwrap().to_owned();
+    assert!(revoked.json()["SuspendedUntil"].is_null(), "until lifted");
+    assert_refused(
+        &r.app.call(&r.bob, "GET", "/sessions", "").await,
+        403,
+        "POLICY_DENY",
+    );
+    let db = tvm::approvals::connect(&r.url).await.unwrap();
+    let webhooks = tvm::approvals::Webhooks::new(Vec::new());
+    let now = jiff::Timestamp::now().as_second();
+    let unknown = tvm::revocation::lift_offline(&db, &webhooks, "0123456789abcdef", "x", now).await;
+    assert!(matches!(
+        unknown,
+        Err(tvm::revocation::RevocationError::NotFound)
+    ));
+    let v = tvm::revocation::lift_offline(&db, &webhooks, &id, "no admin left", now)
+        .await
+        .unwrap();
+    assert_eq!(
+        v.lifted_by.as_deref(),
+        Some(tvm::revocation::OFFLINE_LIFTER)
+    );
+    // The serving replica follows within revocation.refresh (100 ms).
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(r.app.call(&r.bob, "GET", "/sessions", "").await.status, 200);
+    let again = tvm::revocation::lift_offline(&db, &webhooks, &id, "twice", now).await;
+    assert!(matches!(
+        again,
+        Err(tvm::revocation::RevocationError::Conflict(_))
+    ));
+    let shown = r
+        .app
+        .call(&r.dave, "GET", &format!("/revocations/{id}"), "")
+        .await;
+    assert_eq!(shown.json()["LiftReason"], "no admin left");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eks_style_tokens_are_refused_on_every_revocation_route() {
+    let r = rev_app_with(Options {
+        eks_cluster_id: Some(CLUSTER.into()),
+        ..Options::default()
+    })
+    .await;
+    let assumed = r.app.sts_calls("AssumeRole");
+    for (i, (method, path, body)) in [
+        ("GET", "/sessions", ""),
+        ("GET", "/revocations", ""),
+        (
+            "POST",
+            "/revocations",
+            r#"{"target": {"User": "alice@example.com"}, "reason": "x"}"#,
+        ),
+        (
+            "POST",
+            "/revocations/0123456789abcdef/lift",
+            r#"{"reason": "x"}"#,
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        // EKS-style tokens carry no nonce: one per second, or the replay
+        // store refuses the second.
+        let at = std::time::SystemTime::now() - Duration::from_secs(i as u64);
+        let token = tvm::client::token::mint_eks(
+            &r.dave.creds,
+            &r.app.verify_url,
+            "us-east-1",
+            CLUSTER,
+            at,
+        )
+        .unwrap();
+        let headers = vec![
+            ("content-type", "application/json".to_owned()),
+            ("authorization", format!("Bearer {token}")),
+        ];
+        let a = request(
+            method,
+            &format!("{}{path}", r.app.api),
+            &headers,
+            body.as_bytes().to_vec(),
+        )
+        .await;
+        assert_refused(&a, 401, "INVALID_TOKEN");
+    }
+    assert_eq!(r.app.sts_calls("AssumeRole"), assumed);
 }

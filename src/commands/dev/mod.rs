@@ -190,6 +190,7 @@ async fn run_inner(args: DevArgs) -> Result<ExitCode, Box<dyn std::error::Error>
     let settings = crate::approvals::DatabaseSettings {
         url: format!("sqlite://{}", work.0.join("approvals.db").display()),
         retention: crate::config::DEFAULT_RETENTION,
+        ledger_failure: crate::config::LedgerFailure::Closed,
         webhooks: vec![crate::approvals::WebhookSettings {
             url: sink.url.clone(),
             events: crate::approvals::EVENTS
