@@ -3,13 +3,15 @@
 //! database.
 //!
 //! Invariant: there is no backend, hence no page, when `approvals` is not
-//! configured; the pages call the same approvals service as the JSON API.
+//! configured; the pages call the same approvals and revocation services as
+//! the JSON API; who may use the page (an approver of some rule, or one of
+//! the policy's `admins`) is decided here, once, for sign-in and every load.
 
 use super::error::UiError;
 use super::store::{Principal, UiStore};
-use crate::approvals::Approvals;
+use crate::approvals::{Actor, Approvals};
 use crate::identity::Identity;
-use crate::revocation::{Refusal, Revocations, Subject};
+use crate::revocation::{Caller, Refusal, Revocations, Subject};
 use crate::web::AppState;
 
 /// What the pages need from the server: the approvals service (its clock is
@@ -59,6 +61,20 @@ impl Backend {
                 Err(UiError::Denied)
             }
         }
+    }
+
+    /// `actor` as the revocation service's caller, judged against the policy
+    /// served now (`None` without the service).
+    pub(super) fn caller(&self, actor: &Actor) -> Option<Caller> {
+        self.revocations
+            .as_ref()
+            .map(|r| r.caller_of(actor.identity().clone(), actor.user_id()))
+    }
+
+    /// Whether `actor` may use the page now: an approver of some rule, or
+    /// one of the policy's `admins` (DESIGN §13).
+    pub(super) fn may_use_page(&self, actor: &Actor) -> bool {
+        self.approvals.is_approver(actor) || self.caller(actor).is_some_and(|c| c.admin)
     }
 
     /// Now, in unix seconds, on the approvals service's clock.

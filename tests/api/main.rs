@@ -50,6 +50,8 @@ mod thirdparty;
 mod throttle;
 mod ui;
 mod ui_browser;
+mod ui_revocation;
+mod ui_revocation_browser;
 mod ui_scope;
 mod upstream;
 mod vending;
