@@ -20,7 +20,8 @@ pub(super) const DEMO_ROLES: [&str; 3] = ["TvmDemoReadOnly", "TvmDemoAdmin", "Tv
 
 /// The demo policy: the IAM users under /demo/ may have the read-only
 /// profile; nobody may have the admin profile; demo-prod needs another demo
-/// user's approval, or a break-glass reason (notified).
+/// user's approval, or a break-glass reason (notified); bob is the tvm admin
+/// of DESIGN §13 (sees and revokes everyone's sessions).
 pub(super) const DEMO_POLICY: &str = r#"version: 1
 profiles:
   demo-readonly:
@@ -34,6 +35,9 @@ profiles:
   demo-prod:
     role_arn: arn:aws:iam::111122223333:role/TvmDemoProd
     max_duration: 1h
+admins:
+  accounts: ["111122223333"]
+  principals: ["arn:aws:iam::111122223333:user/demo/bob"]
 rules:
   - name: demo-users-read-only
     effect: allow
@@ -109,6 +113,17 @@ Bob can decide in a browser instead: this signs him in to {api}/ui/
 Break-glass on {p} vends at once (SourceIdentity marker bg-…) and is notified to
 tvm dev's own webhook receiver, whose lines appear below:
   {exe} credentials --url {api} --profile {p} --reason "prod is down and nobody answers the pager"
+
+Who holds what, and ending it (DESIGN §13): alice lists and ends her own
+sessions; bob, the demo admin, sees everyone's, revokes a person or a leaked
+key, and reads the audit trail (revocations are written to the simulator's
+IAM with the TvmRevoker role):
+  {exe} sessions --url {api}
+  {exe} revoke --url {api} ASIA… --reason "done with it"
+  {bob} {exe} sessions --url {api} --all
+  {bob} {exe} revoke --url {api} --principal {DEMO_USER_ARN} --dry-run --reason "laptop stolen"
+  {bob} {exe} revocations --url {api}
+  {bob} {exe} audit --url {api} --since 1h
 
 Decisions are logged below, one line each (--log-format json for full records).
 "#

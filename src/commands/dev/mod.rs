@@ -16,6 +16,7 @@
 
 mod demo;
 pub mod log;
+mod revoke_test;
 mod self_test;
 pub mod webhook;
 
@@ -70,6 +71,10 @@ pub struct DevArgs {
 
 /// How long the self-test waits for the break-glass webhook to arrive.
 const WEBHOOK_WAIT: Duration = Duration::from_secs(30);
+
+/// The deployment id of `tvm dev`'s revocation policies
+/// (`tvm-revocations-tvm-dev` on the demo roles).
+const DEV_DEPLOYMENT_ID: &str = "dev";
 
 /// A private (0700) temporary directory, removed when dropped.
 struct WorkDir(std::path::PathBuf);
@@ -178,7 +183,16 @@ async fn run_inner(args: DevArgs) -> Result<ExitCode, Box<dyn std::error::Error>
         replay_capacity: crate::auth::REPLAY_CACHE_CAPACITY,
         state: crate::config::StateSettings::default(),
         sts_cap: crate::sts::gate::StsCallCap::default(),
-        revocation: crate::config::RevocationSettings::default(),
+        // Revocations are written to the simulator's IAM with the demo
+        // account's revoker role (DESIGN §13), so the self-test can show a
+        // revoked session refused by "AWS".
+        revocation: crate::config::RevocationSettings {
+            role_name: Some(crate::commands::demo::DEMO_REVOKER_ROLE.to_owned()),
+            deployment_id: crate::config::DeploymentId::parse(DEV_DEPLOYMENT_ID)
+                .ok_or("the dev deployment id is invalid")?,
+            iam_endpoint: Some(crate::config::EndpointUrl::parse(&sim_url)?),
+            ..crate::config::RevocationSettings::default()
+        },
         limits: ServerLimits {
             max_connections: 256,
             ..ServerLimits::default()

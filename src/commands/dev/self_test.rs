@@ -1,7 +1,8 @@
 //! `tvm dev`'s self-test: the flows the banner prints, run once by `tvm dev`
 //! itself against its own service — a direct vend and its use at the
 //! simulator, a denied profile, and the approval round trip (alice asks, bob
-//! approves, alice vends under the grant) with a break-glass vend.
+//! approves, alice vends under the grant) with a break-glass vend; then
+//! DESIGN §13's revocation of one session (`revoke_test`).
 
 use aws_credential_types::Credentials as AwsCredentials;
 
@@ -60,7 +61,8 @@ pub(super) async fn self_test(api: &str, sim: &str) -> Result<(), ClientError> {
         }
         Err(e) => return Err(e),
     }
-    approval_round_trip(&server, &alice).await
+    approval_round_trip(&server, &alice).await?;
+    super::revoke_test::revocation_round_trip(&server, &alice, sim).await
 }
 
 /// Alice asks for the approval profile, bob approves, alice vends under the
