@@ -187,12 +187,37 @@ async fn put_get_delete_and_each_error() {
         iam.get_role_policy(&revoker, "tvm", POLICY).await.unwrap(),
         Some(doc.clone())
     );
+    for (role, policy, document) in [
+        ("tvm", "bad name!", "{}"),
+        ("tvm", "", "{}"),
+        (&"r".repeat(65)[..], POLICY, "{}"),
+        ("tvm", POLICY, ""),
+    ] {
+        let e = iam.put_role_policy(&revoker, role, policy, document).await;
+        assert!(
+            matches!(&e, Err(IamError::Rejected { code, .. }) if code == "ValidationError"),
+            "{role} {policy}: {e:?}"
+        );
+    }
+    // A body over the simulator's cap is refused unread.
+    let too_long = "x".repeat(crate::sts::sim::MAX_BODY_BYTES);
     let e = iam
-        .put_role_policy(&revoker, "tvm", "bad name!", "{}")
+        .put_role_policy(&revoker, "tvm", POLICY, &too_long)
         .await;
     assert!(
-        matches!(&e, Err(IamError::Rejected { code, .. }) if code == "ValidationError"),
+        matches!(&e, Err(IamError::Rejected { code, .. }) if code == "RequestEntityTooLarge"),
         "{e:?}"
+    );
+    // An IAM action outside the subset.
+    let (status, code, body) = send(
+        &sim,
+        &signed(&revoker, "iam", "Action=ListRoles&Version=2010-05-08"),
+    )
+    .await;
+    assert_eq!(
+        (status, code.as_deref()),
+        (400, Some("InvalidAction")),
+        "{body}"
     );
 
     iam.delete_role_policy(&revoker, "tvm", POLICY)
