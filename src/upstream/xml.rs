@@ -10,9 +10,10 @@
 //! declarations), no processing instruction other than a leading XML
 //! declaration, no comments or CDATA, no entity references beyond XML's five
 //! predefined ones and character references; every element is in the STS
-//! namespace (or IAM's, for [`read_strict_in`]) and is one the schema names under its parent, each at most once
-//! (under an [`Element::open_node`], an element the schema does not name is
-//! skipped whole: AWS may add fields to an answer tvm only reads from);
+//! namespace (or IAM's, for [`read_strict_in`]) and is one the schema names
+//! under its parent, each at most once (under an [`Element::open_node`], an
+//! element the schema does not name is skipped whole: AWS may add fields to
+//! an answer tvm only reads from);
 //! no attributes other than namespace declarations; no text outside leaves.
 //! Depth is bounded by the schema's, so hostile nesting costs nothing.
 

@@ -6,7 +6,13 @@
 //!
 //! Owns: [`AwsIam`] (the endpoint of a partition or an override), the form
 //! bodies (IAM's query protocol, `Version=2010-05-08`), answer reading
-//! ([`answer`]) and [`IamError`].
+//! (`answer`) and [`IamError`].
+//!
+//! Use: build one [`AwsIam`] per partition (`AwsIam::new(partition,
+//! revocation.iam_endpoint_url)`); for each apply, `Sts::assume_role` the
+//! revoker role and pass the returned [`Credentials`] to each call; size a
+//! document with [`policy_size`] against [`ROLE_POLICIES_QUOTA`] (the 60%
+//! rule) — the simulator's IAM counts with the same function.
 //!
 //! Invariants:
 //! - each call is signed with the temporary credentials it is given (the

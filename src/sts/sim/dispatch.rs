@@ -210,7 +210,7 @@ impl Simulator {
     /// Refuses a call made with a session whose role's inline policies deny
     /// it (DESIGN §13) — every call but STS's `GetCallerIdentity`, which AWS
     /// answers even for a denied session.
-    fn enforce_role_policies(
+    pub(crate) fn enforce_role_policies(
         &self,
         caller: &Principal,
         call: &RecordedCall,

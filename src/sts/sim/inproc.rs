@@ -117,6 +117,8 @@ impl SimSts {
     ) -> Result<AssumedRole, StsFault> {
         let caller = self.caller()?;
         call.caller_arn = Some(caller.arn());
+        // As on the HTTP path: a session its role's inline policies deny.
+        self.sim.enforce_role_policies(&caller, call, false)?;
         let acted = self.sim.act(&caller, params, rid, Format::Xml)?;
         let issued = acted.issued.ok_or_else(|| {
             StsFault::new(

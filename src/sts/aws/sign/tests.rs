@@ -11,6 +11,7 @@ use super::*;
 
 /// The `Authorization` and token headers `aws-sigv4` produces for the request.
 fn reference(
+    service: &str,
     creds: &AwsCredentials,
     host: &str,
     region: &str,
@@ -21,7 +22,7 @@ fn reference(
     let params: SigningParams<'_> = v4::SigningParams::builder()
         .identity(&identity)
         .region(region)
-        .name(SERVICE)
+        .name(service)
         .time(SystemTime::from(time))
         .settings(SigningSettings::default())
         .build()
@@ -61,6 +62,31 @@ fn creds(token: Option<&str>) -> AwsCredentials {
 }
 
 #[test]
+fn an_iam_signature_is_aws_sigv4s_byte_for_byte() {
+    let body =
+        b"Action=PutRolePolicy&Version=2010-05-08&RoleName=R&PolicyName=p&PolicyDocument=%7B%7D";
+    let creds = creds(Some("FwoGZXIvYXdzEBYaDH+/token=="));
+    let keys = KeyCache::default();
+    for t in ["2026-03-01T23:59:59Z", "2026-03-02T00:00:00Z"] {
+        let time: Timestamp = t.parse().unwrap();
+        let ours = sign_for(
+            "iam",
+            &creds,
+            &keys,
+            "us-east-1",
+            "iam.amazonaws.com",
+            body,
+            time,
+        );
+        let (authorization, security_token, _) =
+            reference("iam", &creds, "iam.amazonaws.com", "us-east-1", body, time);
+        assert_eq!(ours.authorization, authorization, "{t}");
+        assert!(authorization.contains("/us-east-1/iam/aws4_request"));
+        assert_eq!(ours.security_token, security_token);
+    }
+}
+
+#[test]
 fn the_signature_is_aws_sigv4s_byte_for_byte() {
     let body = b"Action=AssumeRole&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A1%3Arole%2Fr";
     let times = [
@@ -80,7 +106,7 @@ fn the_signature_is_aws_sigv4s_byte_for_byte() {
                 let time: Timestamp = t.parse().unwrap();
                 let ours = sign(&creds, &keys, region, host, body, time);
                 let (authorization, security_token, amz_date) =
-                    reference(&creds, host, region, body, time);
+                    reference(SERVICE, &creds, host, region, body, time);
                 assert_eq!(ours.authorization, authorization, "{host} {t} {token:?}");
                 assert_eq!(ours.security_token, security_token);
                 assert_eq!(ours.amz_date, amz_date);

@@ -50,7 +50,14 @@ async fn assume(
     id: &RequestId,
 ) -> Result<Credentials, StsError> {
     let sts = AwsSts::new("us-east-1", Some(url), Some(creds)).await;
-    let input = AssumeRoleInput {
+    sts.assume_role(input(role, id))
+        .await
+        .map(|a| a.credentials)
+}
+
+/// AssumeRole of `role` stamped for request `id`, as tvm sends it.
+fn input(role: &str, id: &RequestId) -> AssumeRoleInput {
+    AssumeRoleInput {
         role_arn: role.to_owned(),
         role_session_name: RoleSessionName::new("alice", ALICE_ARN, id),
         source_identity: stamp(id),
@@ -59,8 +66,12 @@ async fn assume(
         tags: Vec::new(),
         transitive_tag_keys: Vec::new(),
         policy: None,
-    };
-    sts.assume_role(input).await.map(|a| a.credentials)
+    }
+}
+
+/// AssumeRole of the protected role, chained from a session stamped for `id`.
+fn chain_input(id: &RequestId) -> AssumeRoleInput {
+    input(PROD_ROLE, id)
 }
 
 /// The simulator with a revoker role (trusting alice), spawned; its session.
@@ -176,12 +187,37 @@ async fn put_get_delete_and_each_error() {
         iam.get_role_policy(&revoker, "tvm", POLICY).await.unwrap(),
         Some(doc.clone())
     );
+    for (role, policy, document) in [
+        ("tvm", "bad name!", "{}"),
+        ("tvm", "", "{}"),
+        (&"r".repeat(65)[..], POLICY, "{}"),
+        ("tvm", POLICY, ""),
+    ] {
+        let e = iam.put_role_policy(&revoker, role, policy, document).await;
+        assert!(
+            matches!(&e, Err(IamError::Rejected { code, .. }) if code == "ValidationError"),
+            "{role} {policy}: {e:?}"
+        );
+    }
+    // A body over the simulator's cap is refused unread.
+    let too_long = "x".repeat(crate::sts::sim::MAX_BODY_BYTES);
     let e = iam
-        .put_role_policy(&revoker, "tvm", "bad name!", "{}")
+        .put_role_policy(&revoker, "tvm", POLICY, &too_long)
         .await;
     assert!(
-        matches!(&e, Err(IamError::Rejected { code, .. }) if code == "ValidationError"),
+        matches!(&e, Err(IamError::Rejected { code, .. }) if code == "RequestEntityTooLarge"),
         "{e:?}"
+    );
+    // An IAM action outside the subset.
+    let (status, code, body) = send(
+        &sim,
+        &signed(&revoker, "iam", "Action=ListRoles&Version=2010-05-08"),
+    )
+    .await;
+    assert_eq!(
+        (status, code.as_deref()),
+        (400, Some("InvalidAction")),
+        "{body}"
     );
 
     iam.delete_role_policy(&revoker, "tvm", POLICY)
@@ -346,6 +382,19 @@ async fn a_denied_session_is_refused_but_still_answers_get_caller_identity() {
     let gci = "Action=GetCallerIdentity&Version=2011-06-15";
     let (status, _, body) = send(&sim, &signed(&a, "sts", gci)).await;
     assert_eq!(status, 200, "{body}");
+    // The in-process client enforces the same.
+    let inproc = sim.sts_client(&a.access_key_id);
+    assert!(inproc.get_caller_identity().await.is_ok());
+    let refused = inproc.assume_role(chain_input(&id_a)).await;
+    assert!(
+        matches!(&refused, Err(StsError::Rejected { code, .. }) if code == "AccessDenied"),
+        "{refused:?}"
+    );
+    assert!(sim
+        .sts_client(&b.access_key_id)
+        .assume_role(chain_input(&id_b))
+        .await
+        .is_ok());
     // Chaining: the denied session cannot assume another role; the other can.
     let chained = assume(&url, session_creds(&a), PROD_ROLE, &id_a).await;
     assert!(
