@@ -268,3 +268,33 @@ async fn an_unauthenticated_or_unbound_call_is_refused_and_a_database_fault_is_5
     assert!(!down.body.contains("audit_events"), "{}", down.body);
     assert_eq!(f.app.sts_calls("AssumeRole"), 0);
 }
+
+/// An EKS-style token binds no method or path: refused on `GET /audit` as
+/// on every route of §12 and §13, before STS is asked anything.
+#[tokio::test]
+async fn an_eks_style_token_is_refused_before_sts() {
+    let Some(py) = venv_python("botocore") else {
+        return;
+    };
+    const CLUSTER: &str = "audit-test-cluster";
+    let app = spawn_app_with(Options {
+        eks_cluster_id: Some(CLUSTER.into()),
+        approvals: true,
+        policy_text: Some(POLICY.into()),
+        ..Options::default()
+    })
+    .await;
+    let token =
+        crate::thirdparty::botocore_token(&py, &app.alice, &app.verify_url, CLUSTER, "", "eks");
+    let resp = app
+        .get(&app.api, "/audit", Some(&format!("Bearer {token}")))
+        .await;
+    assert_eq!(
+        (resp.status, resp.code().as_str()),
+        (401, "INVALID_TOKEN"),
+        "{}",
+        resp.body
+    );
+    assert_eq!(app.sts_calls("GetCallerIdentity"), 0);
+    assert_eq!(app.sts_calls("AssumeRole"), 0);
+}

@@ -380,7 +380,7 @@ async fn revoke_ends_grants_caller_keys_and_people_with_the_wire_bodies_of_desig
         json!({"CallerAccessKeyId": "AKIAFAKECALLER000009"}),
         &[KEY1],
     );
-    leaked["Message"] = json!("deactivate the key in IAM\u{1b}[2J");
+    leaked["Advice"] = json!("deactivate the key in IAM\u{1b}[2J");
     leaked["Roles"][0] = json!({"RoleArn": "arn:aws:iam::111122223333:role/Fake", "Status": "failed",
         "Error": "LimitExceeded: Cannot exceed quota", "PolicyName": "tvm-revocations-tvm-prod",
         "Policy": "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"TvmRevokedSessionsProd\",\"Effect\":\"Deny\",\"Action\":\"*\",\"Resource\":\"*\"}]}"});
@@ -418,7 +418,7 @@ async fn revoke_ends_grants_caller_keys_and_people_with_the_wire_bodies_of_desig
 
     let fake = Fake::start().await;
     let mut preview = revocation("person", json!({"User": "alice@example.com"}), &[KEY1]);
-    preview["Id"] = Value::Null;
+    preview["Id"] = json!("");
     fake.on("POST /revocations", 200, preview);
     let out = run(
         &env,

@@ -15,7 +15,7 @@ fn python() -> Option<String> {
     venv_python("botocore")
 }
 
-fn botocore_token(
+pub(crate) fn botocore_token(
     py: &str,
     who: &Caller,
     endpoint: &str,

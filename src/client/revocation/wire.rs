@@ -91,8 +91,8 @@ pub struct RoleInfo {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct RevocationInfo {
-    /// 16 hex (absent in a dry run).
-    #[serde(default)]
+    /// 16 hex (absent, null or empty in a dry run).
+    #[serde(default, deserialize_with = "non_empty")]
     pub id: Option<String>,
     /// `session|grant|credentials|person`.
     pub kind: String,
@@ -130,11 +130,16 @@ pub struct RevocationInfo {
     #[serde(default)]
     pub lift_reason: Option<String>,
     /// What the operator should do next (e.g. deactivate a long-term key).
-    #[serde(default)]
+    #[serde(default, alias = "Advice")]
     pub message: Option<String>,
     /// A person revocation: the grants this identity approved (not revoked).
     #[serde(default)]
     pub approved_grants: Vec<String>,
+}
+
+/// An optional string where "" means absent (a dry run's `Id`).
+fn non_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.filter(|s| !s.is_empty()))
 }
 
 /// `GET /revocations`.
