@@ -1,5 +1,7 @@
-//! The JSON API (DESIGN §6, §12): `POST /vend`, `GET /profiles`,
-//! `GET /.well-known/tvm` and the approvals API under `/requests`. Each
+//! The JSON API (DESIGN §6, §12, §13): `POST /vend`, `GET /profiles`,
+//! `GET /.well-known/tvm`, the approvals API under `/requests`, the
+//! sessions and revocations of `/sessions` and `/revocations`, and the
+//! audit trail at `GET /audit`. Each
 //! handler reads as named steps: the per-address bucket, the body within its
 //! limit, the request's shape, then the caller proof and the service's work.
 //!
@@ -10,9 +12,11 @@
 //! other; both take what they share from [`crate::web`], and `crate::http`
 //! mounts both.
 
+mod audit;
 mod discovery;
 mod profiles;
 mod requests;
+mod revocations;
 mod vend;
 
 use axum::routing::{get, post};
@@ -29,6 +33,17 @@ pub fn router() -> Router<AppState> {
         .route("/requests/{id}", get(requests::show))
         .route("/requests/{id}/approve", post(requests::approve))
         .route("/requests/{id}/deny", post(requests::deny))
+        .route("/requests/{id}/revoke", post(revocations::revoke_grant))
+        .route("/sessions", get(revocations::list_sessions))
+        .route("/sessions/{id}", get(revocations::show_session))
+        .route("/sessions/{id}/revoke", post(revocations::revoke_session))
+        .route(
+            "/revocations",
+            post(revocations::create).get(revocations::list),
+        )
+        .route("/revocations/{id}", get(revocations::show))
+        .route("/revocations/{id}/lift", post(revocations::lift))
+        .route("/audit", get(audit::list))
         .route("/.well-known/tvm", get(discovery::discovery))
 }
 
@@ -40,6 +55,14 @@ pub const DATABASE_ROUTES: &[&str] = &[
     "/requests/{id}",
     "/requests/{id}/approve",
     "/requests/{id}/deny",
+    "/requests/{id}/revoke",
+    "/sessions",
+    "/sessions/{id}",
+    "/sessions/{id}/revoke",
+    "/revocations",
+    "/revocations/{id}",
+    "/revocations/{id}/lift",
+    "/audit",
 ];
 
 /// The matched route templates of [`router`], for the HTTP metrics label.
@@ -50,5 +73,13 @@ pub const ROUTES: &[&str] = &[
     "/requests/{id}",
     "/requests/{id}/approve",
     "/requests/{id}/deny",
+    "/requests/{id}/revoke",
+    "/sessions",
+    "/sessions/{id}",
+    "/sessions/{id}/revoke",
+    "/revocations",
+    "/revocations/{id}",
+    "/revocations/{id}/lift",
+    "/audit",
     "/.well-known/tvm",
 ];

@@ -50,6 +50,14 @@ pub enum Command {
     Approve(crate::client::approvals::DecideArgs),
     /// Deny a pending request.
     Deny(crate::client::approvals::DecideArgs),
+    /// List the sessions tvm vended: yours, or (admins) everyone's.
+    Sessions(crate::client::revocation::SessionsArgs),
+    /// End a session, a grant, a leaked caller key's sessions, or a person's access.
+    Revoke(crate::client::revocation::RevokeArgs),
+    /// List or show revocations, check them in IAM, or lift one.
+    Revocations(crate::client::revocation::RevocationsArgs),
+    /// Export the audit trail as JSON lines or CSV.
+    Audit(crate::client::audit::AuditArgs),
     /// Sign in to the approvers' web page (prints and opens a one-time link).
     Ui(crate::client::ui::UiArgs),
     /// Validate a policy file or explain a decision.
@@ -114,6 +122,14 @@ pub fn run(cli: Cli) -> ExitCode {
             crate::client::approvals::Decision::Deny,
         )),
         Command::Ui(args) => runtime.block_on(crate::client::ui::ui_command(args)),
+        Command::Sessions(args) => {
+            runtime.block_on(crate::client::revocation::sessions_command(args))
+        }
+        Command::Revoke(args) => runtime.block_on(crate::client::revocation::revoke_command(args)),
+        Command::Revocations(args) => {
+            runtime.block_on(crate::client::revocation::revocations_command(args))
+        }
+        Command::Audit(args) => runtime.block_on(crate::client::audit::audit_command(args)),
         Command::Policy(command) => policy::run(&command),
         Command::Sim(args) => runtime.block_on(sim::run(args)),
         Command::Bench(args) => runtime.block_on(bench::run(args)),

@@ -38,7 +38,7 @@ mod verifier;
 
 pub use cidr::{address_key, canonical_ip, Cidr};
 pub use database::{
-    Backend, DatabaseConfig, DatabaseSettings, RetentionDuration, WebhookSettings,
+    Backend, DatabaseConfig, DatabaseSettings, LedgerFailure, RetentionDuration, WebhookSettings,
     DEFAULT_RETENTION, EVENTS, MAX_RETENTION, MIN_RETENTION,
 };
 pub(crate) use duration::to_std;
@@ -53,7 +53,7 @@ pub use merge::{is_override, ENV_PREFIX};
 pub use proxies::{MIN_TRUSTED_PREFIX_V4, MIN_TRUSTED_PREFIX_V6};
 pub use revocation::{
     DeploymentId, RevocationConfig, RevocationSettings, DEFAULT_DEPLOYMENT_ID,
-    MAX_DEPLOYMENT_ID_LEN,
+    DEFAULT_MAX_STALENESS, DEFAULT_REFRESH, MAX_DEPLOYMENT_ID_LEN,
 };
 pub use source::{config_path, ConfigSource, CONFIG_ENV, DEFAULT_CONFIG_PATH};
 pub use state::{

@@ -20,7 +20,7 @@
 //! | 7 router owner | `http` | the API and admin routers, middleware, serving, TLS, connection admission |
 //! | 6 routes | `api`, `ui` | the JSON API's handlers and the approvers' web page; siblings that never import each other |
 //! | 5 route state | `web` | what every route shares: app state, client address, `ApiError`, readiness, extractors, header names |
-//! | 4 services | `vend`, `approvals`, `client`, `ledger`, `audit`, `revocation` | the vend pipeline; requests, grants and break-glass; the client side; what was vended; the audit trail; revocations and their IAM policies |
+//! | 4 services | `vend`, `approvals`, `client`, `ledger`, `audit`, `revocation` | the vend pipeline; requests, grants and break-glass; the client side; what was vended; the audit trail; revocations, blocks, suspensions and their IAM policies |
 //! | 3 domain | `auth`, `policy`, `sts`, `upstream`, `state`, `reload`, `database` | the trust boundary, the policy, STS, the shared upstream HTTP client, shared state, the live policy, the shared database |
 //! | 1 base | `identity`, `net`, `config`, `metrics`, `clock`, `telemetry`, `exit` | ARNs and stamps; regions, STS hosts, origins, URLs; config types; metrics, time, logs; exit codes |
 //!
@@ -61,15 +61,16 @@
 //!   versioned migrations, shared by every service that stores rows.
 //! - [`approvals`]: approval requests, grants, break-glass records and
 //!   webhooks (DESIGN §12).
-//! - [`audit`]: the append-only audit trail every state change writes in its
-//!   own transaction (DESIGN §13's `audit_events` and `GET /audit` go here).
+//! - [`audit`]: the append-only audit trail (`audit_events`, DESIGN §13) every
+//!   state change writes in its own transaction, its JSON `audit` log line and
+//!   the per-reader pages `GET /audit` serves.
 //! - [`ledger`]: what was vended — today the vends under a grant (DESIGN
 //!   §13's ledger of every vend and `GET /sessions` go here).
 //! - [`vend`]: the pipeline that ties the above together for one request.
 //! - [`http`]: the router owner: the API and admin routers, the request
 //!   middleware, serving (connection slots, timeouts) and TLS.
 //! - [`api`]: the JSON handlers (`/vend`, `/profiles`, `/.well-known/tvm`,
-//!   `/requests…`).
+//!   `/requests…`, `/audit`).
 //! - [`ui`]: the approvers' web page at `/ui/` (sign-in links, sessions, CSRF,
 //!   server-rendered pages), calling the same [`approvals`] service as `api`.
 //! - [`web`]: what `api` and `ui` share: [`web::AppState`], the client

@@ -8,10 +8,14 @@
 mod approvals;
 mod hot;
 mod labels;
+mod ledger;
+mod revocation;
 mod revocation_iam;
 mod summary;
 pub use approvals::{ApprovalMetrics, APPROVAL_OUTCOMES, WEBHOOK_RESULTS};
 pub use labels::VEND_OUTCOMES;
+pub use ledger::{LedgerMetrics, LEDGER_WRITE_RESULTS};
+pub use revocation::{RevocationMetrics, REVOCATION_KINDS, REVOCATION_REFUSAL_REASONS};
 pub use revocation_iam::{RevocationIamMetrics, APPLY_RESULTS, ROLE_STATUSES};
 
 use std::sync::Arc;
@@ -80,6 +84,10 @@ pub struct Metrics {
     pub tls_reloads: IntCounterVec,
     /// Approvals, break-glass, database and webhook metrics.
     pub approvals: ApprovalMetrics,
+    /// Revocation metrics (DESIGN §13).
+    pub revocation: RevocationMetrics,
+    /// Ledger writes (DESIGN §13).
+    pub ledger: LedgerMetrics,
     /// Revocation's IAM side: roles per status, queue passes.
     pub revocation_iam: RevocationIamMetrics,
 }
@@ -237,8 +245,11 @@ impl Metrics {
         }
         register_process_metrics(&registry);
         let approvals = ApprovalMetrics::register(&registry);
+        let revocation = RevocationMetrics::register(&registry);
+        let ledger = LedgerMetrics::register(&registry);
         let revocation_iam = RevocationIamMetrics::register(&registry);
         Self {
+            revocation,
             approvals,
             registry,
             http_requests,
@@ -257,6 +268,7 @@ impl Metrics {
             identity_verified,
             identity_checks,
             tls_reloads,
+            ledger,
             revocation_iam,
         }
     }

@@ -32,6 +32,7 @@ use crate::config::ValidatedConfig;
 use crate::http::{AddressLimits, AppParts, AppState, Discovery, Readiness};
 use crate::metrics::Metrics;
 use crate::reload::PolicyStore;
+use crate::revocation::{BlockSet, Revocations};
 use crate::state::Backend;
 use crate::sts::gate::StsGate;
 use crate::sts::Sts;
@@ -148,6 +149,17 @@ pub fn build(config: &ValidatedConfig, deps: Dependencies) -> AppState {
     if let Some(health) = deps.state.health() {
         readiness.watch_state_backend(health, config.state.readiness_grace);
     }
+    // The ledger (DESIGN §13) shares the approvals database.
+    let ledger = match (&deps.approvals, &config.database) {
+        (Some((db, _)), Some(settings)) => Some(crate::ledger::Ledger::new(
+            db.clone(),
+            settings.ledger_failure,
+            settings.retention,
+            deps.clock.clone(),
+            deps.metrics.clone(),
+        )),
+        _ => None,
+    };
     let approvals = deps.approvals.map(|(db, webhooks)| {
         crate::approvals::Approvals::new(
             db,
@@ -177,7 +189,26 @@ pub fn build(config: &ValidatedConfig, deps: Dependencies) -> AppState {
         )
     });
     if let Some(a) = approvals {
-        vendor = vendor.with_approvals(a);
+        // DESIGN §13: the blocks live beside approvals in the database.
+        // `database.ledger_failure: open` ranks availability over revocation:
+        // stale blocks are served on (with a metric and a line a minute).
+        let serve_stale = config
+            .database
+            .as_ref()
+            .is_some_and(|d| d.ledger_failure == crate::config::LedgerFailure::Open);
+        let blocks = BlockSet::new(config.revocation.max_staleness, serve_stale);
+        readiness.watch_revocations(blocks.clone());
+        let revocations = Revocations::new(
+            &a,
+            vendor.policy().clone(),
+            deps.metrics.clone(),
+            blocks,
+            config.revocation.refresh,
+        );
+        vendor = vendor.with_approvals(a).with_revocations(revocations);
+    }
+    if let Some(l) = ledger {
+        vendor = vendor.with_ledger(l);
     }
     AppState::new(AppParts {
         vendor,

@@ -6,7 +6,9 @@
 //! Layout: [`Vendor`] (`vendor`) owns the dependencies and the entry points;
 //! `pipeline` runs the steps in order; `calls` makes the counted calls out
 //! (the proof, the caller's buckets, AssumeRole under the STS call cap);
-//! `grants` is the approvals step; `body` parses the request; `limits` holds
+//! `grants` is the approvals step; `session` the ledger step (DESIGN §13:
+//! the pending row before AssumeRole, its completion after); `body` parses
+//! the request; `limits` holds
 //! the per-caller buckets; `outcome` is how a vend ends ([`Vended`],
 //! [`VendError`]); `fault` whose fault an error is; `log` the decision line.
 //!
@@ -26,6 +28,7 @@ mod limits;
 mod log;
 mod outcome;
 mod pipeline;
+mod session;
 mod vendor;
 
 pub use body::VendBody;

@@ -15,6 +15,7 @@ use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 
 use crate::approvals::{Actor, ApprovalError, NewRequest, RequestView, Status};
+use crate::auth::VerifiedCaller;
 use crate::identity::RequestId;
 use crate::vend::VendError;
 use crate::web::{
@@ -57,7 +58,9 @@ fn api_error(e: &ApprovalError) -> ApiError {
         ApprovalError::Duration(m) => {
             ApiError::new(ApiErrorKind::InvalidDuration).with_message(m.clone())
         }
-        ApprovalError::Denied => ApiError::new(ApiErrorKind::PolicyDeny),
+        ApprovalError::Denied | ApprovalError::GrantRevoked => {
+            ApiError::new(ApiErrorKind::PolicyDeny)
+        }
         ApprovalError::ApprovalRequired => ApiError::new(ApiErrorKind::ApprovalRequired),
         ApprovalError::NotFound => ApiError::new(ApiErrorKind::NotFound),
         ApprovalError::Conflict => ApiError::new(ApiErrorKind::Conflict),
@@ -67,7 +70,7 @@ fn api_error(e: &ApprovalError) -> ApiError {
 }
 
 /// The request's parts and its exact body, after the per-address bucket.
-async fn read(
+pub(super) async fn read(
     state: &AppState,
     client: Option<&ClientAddr>,
     req: Request,
@@ -86,13 +89,27 @@ async fn read(
 /// The verified actor of this request (its proof bound to `parts` and `body`).
 /// Called after the request's shape was checked: a malformed request is
 /// refused before its token is looked at.
-async fn actor(
+pub(super) async fn actor(
     state: &AppState,
     id: &RequestId,
     client: Option<&ClientAddr>,
     parts: &Parts,
     body: &[u8],
 ) -> Result<Actor, ApiError> {
+    Ok(Actor::from_caller(
+        &verified(state, id, client, parts, body).await?,
+    ))
+}
+
+/// The verified caller of this request (its proof bound to `parts` and
+/// `body`, an EKS-style token refused, the revocation blocks checked).
+pub(super) async fn verified(
+    state: &AppState,
+    id: &RequestId,
+    client: Option<&ClientAddr>,
+    parts: &Parts,
+    body: &[u8],
+) -> Result<VerifiedCaller, ApiError> {
     let authorization = parts
         .headers
         .get(header::AUTHORIZATION)
@@ -103,14 +120,14 @@ async fn actor(
         .authenticate(authorization, &ctx)
         .await
         .map_err(|e| {
-            log_refusal("approvals call refused", id, &e);
+            log_refusal("authenticated call refused", id, &e);
             ApiError::from(&e)
         })?;
-    Ok(Actor::from_caller(&caller))
+    Ok(caller)
 }
 
 /// 400 `INVALID_REQUEST` with tvm's own `message`.
-fn malformed(id: &RequestId, message: &'static str) -> Response {
+pub(super) fn malformed(id: &RequestId, message: &'static str) -> Response {
     ApiError::new(ApiErrorKind::InvalidRequest)
         .with_message(message)
         .with_request_id(id)
@@ -133,7 +150,7 @@ fn answer(id: &RequestId, status: StatusCode, r: Result<RequestView, ApprovalErr
     }
 }
 
-fn no_store(mut r: Response) -> Response {
+pub(super) fn no_store(mut r: Response) -> Response {
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r

@@ -11,7 +11,7 @@ use super::notify::break_glass_text;
 use super::service::Approvals;
 use super::view::{rfc3339, BreakGlassView};
 use super::Actor;
-use crate::audit;
+use crate::audit::{self, AuditEvent};
 use crate::database::new_id;
 use crate::identity::RequestId;
 
@@ -50,9 +50,17 @@ impl Approvals {
         .execute(&mut *tx)
         .await
         .map_err(|e| self.db_err(e))?;
-        audit::record(&mut tx, &id, "break_glass", actor.arn(), reason, http, now)
-            .await
-            .map_err(|e| self.db_err(e))?;
+        let keys = self.keys_of(actor.arn(), actor.user_id());
+        let logged = audit::record_event(
+            &mut tx,
+            AuditEvent::new("break_glass", now, http)
+                .actor(actor.arn(), keys.clone())
+                .subject(&id, keys)
+                .profile(profile)
+                .detail(reason),
+        )
+        .await
+        .map_err(|e| self.db_err(e))?;
         let record = BreakGlassView {
             id: id.clone(),
             profile: profile.to_owned(),
@@ -68,6 +76,7 @@ impl Approvals {
             .await
             .map_err(|e| self.db_err(e))?;
         tx.commit().await.map_err(|e| self.db_err(e))?;
+        logged.emit();
         Ok(id)
     }
 }

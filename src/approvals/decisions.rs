@@ -18,7 +18,7 @@ use super::stored::{fetch, load_view};
 use super::view::RequestView;
 use super::webhook::WebhookText;
 use super::{Actor, MAX_COMMENT_CHARS};
-use crate::audit;
+use crate::audit::{self, AuditEvent};
 use crate::identity::RequestId;
 
 impl Approvals {
@@ -143,9 +143,16 @@ impl Approvals {
             .map_err(|e| self.db_err(e))?;
             ("denied", Some("request.denied"))
         };
-        audit::record(&mut tx, id, action, actor.arn(), comment, http, now)
-            .await
-            .map_err(|e| self.db_err(e))?;
+        let logged = audit::record_event(
+            &mut tx,
+            AuditEvent::new(action, now, http)
+                .actor(actor.arn(), self.keys_of(actor.arn(), actor.user_id()))
+                .subject(id, self.keys_of(&req.requester_arn, &req.requester_user_id))
+                .profile(&req.profile)
+                .detail(comment),
+        )
+        .await
+        .map_err(|e| self.db_err(e))?;
         let view = load_view(&mut tx, id, now)
             .await
             .map_err(|e| self.db_err(e))?;
@@ -162,6 +169,7 @@ impl Approvals {
                 .map_err(|e| self.db_err(e))?;
         }
         tx.commit().await.map_err(|e| self.db_err(e))?;
+        logged.emit();
         self.metrics.approval_outcome(action);
         Ok(view)
     }

@@ -18,6 +18,10 @@ pub enum ApprovalError {
     /// 403 `POLICY_DENY` (not a person, not eligible, someone else's grant).
     #[error("denied")]
     Denied,
+    /// 403 `POLICY_DENY` with the decision reason `grant_revoked`: the
+    /// grant a vend names was revoked (DESIGN §13).
+    #[error("grant revoked")]
+    GrantRevoked,
     /// 403 `APPROVAL_REQUIRED` (grant used up, rule changed).
     #[error("approval required")]
     ApprovalRequired,

@@ -1,21 +1,21 @@
 //! The vend side of a grant (DESIGN §12): the grant a vend with an
 //! `approval_id` may use, and the vends made under a grant or break-glass
-//! record, listed with it (through the `ledger`, with an audit row).
+//! record, read back from the `ledger` (which writes them, with their audit
+//! row, when it completes a vend's row).
 //!
 //! Invariants: a grant serves only its requester (same STS ARN and `UserId`)
 //! for its profile, only while approved, its rule unchanged (name and digest)
-//! and at least [`MIN_GRANT_LEFT_SECONDS`] left; a vend is listed with its
-//! grant in one transaction with its audit row.
+//! and at least [`MIN_GRANT_LEFT_SECONDS`] left.
 
 use super::error::ApprovalError;
 use super::service::Approvals;
 use super::stored::fetch;
 use super::view::Status;
 use super::{Actor, MIN_GRANT_LEFT_SECONDS};
+
 use crate::database::is_id;
-use crate::identity::RequestId;
+use crate::ledger;
 use crate::policy::Rule;
-use crate::{audit, ledger};
 
 /// A grant a vend may use now.
 #[derive(Debug, Clone)]
@@ -50,8 +50,10 @@ impl Approvals {
             .filter(|r| r.profile == profile)
             .ok_or(ApprovalError::Denied)?;
         let now = self.now();
-        if req.status_at(now) != Status::Approved {
-            return Err(ApprovalError::Denied);
+        match req.status_at(now) {
+            Status::Approved => {}
+            Status::Revoked => return Err(ApprovalError::GrantRevoked),
+            _ => return Err(ApprovalError::Denied),
         }
         if req.rule_name != rule.name() || req.rule_digest != rule.digest() {
             return Err(ApprovalError::ApprovalRequired);
@@ -76,46 +78,9 @@ impl Approvals {
         })
     }
 
-    /// Lists a vend under a grant or break-glass record with it; the audit
-    /// row names the caller (`caller_arn`, the STS ARN that got the
-    /// credentials).
-    pub async fn record_vend(
-        &self,
-        grant_id: &str,
-        caller_arn: &str,
-        http: &RequestId,
-        source_identity: &str,
-        duration_seconds: u32,
-    ) -> Result<(), ApprovalError> {
-        let now = self.now();
-        let mut tx = self.db.pool.begin().await.map_err(|e| self.db_err(e))?;
-        ledger::record_grant_vend(
-            &mut tx,
-            grant_id,
-            http,
-            source_identity,
-            duration_seconds,
-            now,
-        )
-        .await
-        .map_err(|e| self.db_err(e))?;
-        audit::record(
-            &mut tx,
-            grant_id,
-            "vended",
-            caller_arn,
-            source_identity,
-            http,
-            now,
-        )
-        .await
-        .map_err(|e| self.db_err(e))?;
-        tx.commit().await.map_err(|e| self.db_err(e))
-    }
-
     /// The vends made under a grant or record: (HTTP request id, SourceIdentity).
     pub async fn vends_of(&self, grant_id: &str) -> Result<Vec<ledger::GrantVend>, ApprovalError> {
-        ledger::vends_of_grant(&self.db.pool, grant_id)
+        ledger::vends_of_grant(&self.db.read, grant_id)
             .await
             .map_err(|e| self.db_err(e))
     }

@@ -19,7 +19,7 @@ use super::stored::{fetch, load_view, view_of, Stored, REQUEST_COLUMNS};
 use super::view::{RequestView, Status};
 use super::webhook::WebhookText;
 use super::{Actor, MAX_LISTED, MAX_PENDING_PER_REQUESTER, REQUEST_TTL_SECONDS};
-use crate::audit;
+use crate::audit::{self, AuditEvent};
 use crate::database::{new_id, Backend};
 use crate::identity::RequestId;
 use crate::policy::{Effect, Outcome, Rule, VendKind, VendRequest, MAX_REASON_CHARS};
@@ -115,14 +115,14 @@ impl Approvals {
         .execute(&mut *tx)
         .await
         .map_err(|e| self.db_err(e))?;
-        audit::record(
+        let keys = self.keys_of(actor.arn(), actor.user_id());
+        let logged = audit::record_event(
             &mut tx,
-            &id,
-            "created",
-            actor.arn(),
-            &input.profile,
-            http,
-            now,
+            AuditEvent::new("created", now, http)
+                .actor(actor.arn(), keys.clone())
+                .subject(&id, keys)
+                .profile(&input.profile)
+                .detail(&input.reason),
         )
         .await
         .map_err(|e| self.db_err(e))?;
@@ -140,6 +140,7 @@ impl Approvals {
             .await
             .map_err(|e| self.db_err(e))?;
         tx.commit().await.map_err(|e| self.db_err(e))?;
+        logged.emit();
         self.metrics.approval_outcome("created");
         Ok(view)
     }

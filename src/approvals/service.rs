@@ -16,6 +16,7 @@ use super::error::ApprovalError;
 use super::webhook::{WebhookTarget, Webhooks};
 use crate::clock::Clock;
 use crate::database::Database;
+use crate::identity::{CallerArn, OwnerKeys};
 use crate::metrics::Metrics;
 use crate::reload::PolicyStore;
 
@@ -60,6 +61,18 @@ impl Approvals {
     /// The webhook targets (for the deliverer).
     pub(crate) fn webhooks(&self) -> &Arc<Webhooks> {
         &self.webhooks
+    }
+
+    /// The §13 identity keys of `arn`/`user_id` under the policy served now
+    /// (its `sso_accounts`), for the audit trail's visibility; `None` for an
+    /// ARN that does not parse (rows then are for admins only).
+    pub(super) fn keys_of(&self, arn: &str, user_id: &str) -> Option<OwnerKeys> {
+        let arn: CallerArn = arn.parse().ok()?;
+        Some(OwnerKeys::of(
+            &arn,
+            user_id,
+            self.policy.current().sso_accounts(),
+        ))
     }
 
     pub(super) fn now(&self) -> i64 {

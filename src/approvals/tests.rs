@@ -179,11 +179,26 @@ async fn the_audit_trail_keeps_the_order_of_one_second_and_names_who_vended() {
         let http = RequestId::generate();
         svc.approve(&actor(BOB), &id, "", &http).await.unwrap();
         svc.approve(&actor(DAVE), &id, "", &http).await.unwrap();
-        for _ in 0..2 {
-            svc.record_vend(&id, ALICE, &RequestId::generate(), "tvm.alice.x", 900)
+        let ledger = crate::ledger::Ledger::new(
+            svc.database().clone(),
+            crate::config::LedgerFailure::Closed,
+            crate::config::DEFAULT_RETENTION,
+            svc.clock(),
+            Metrics::new(),
+        );
+        let now = svc.clock().now().as_second();
+        for n in 0..2 {
+            let row = crate::ledger::NewSession::for_tests(ALICE, Some(&id), now);
+            let recheck = crate::ledger::Recheck::for_tests(&row);
+            let pending = ledger
+                .open(row, recheck, &RequestId::generate())
                 .await
                 .unwrap();
+            let key = format!("ASIAVENDED{n}{}", &id[..9]);
+            let done = ledger.complete(&pending, &key, now + 900).await.unwrap();
+            assert_eq!(done, crate::ledger::Completed::Issued);
         }
+        assert_eq!(svc.vends_of(&id).await.unwrap().len(), 2);
         let trail = svc.audit_trail(&id).await.unwrap();
         let got: Vec<(&str, &str)> = trail.iter().map(|t| (t.0.as_str(), t.1.as_str())).collect();
         assert_eq!(

@@ -13,6 +13,9 @@ pub enum Status {
     Denied,
     /// No decision before `ExpiresAt`.
     Expired,
+    /// An approved grant ended early (DESIGN §13: `POST /requests/{id}/revoke`
+    /// or a `person` revocation of its requester).
+    Revoked,
 }
 
 impl Status {
@@ -23,6 +26,7 @@ impl Status {
             Status::Approved => "approved",
             Status::Denied => "denied",
             Status::Expired => "expired",
+            Status::Revoked => "revoked",
         }
     }
 
@@ -33,6 +37,7 @@ impl Status {
             "approved" => Status::Approved,
             "denied" => Status::Denied,
             "expired" => Status::Expired,
+            "revoked" => Status::Revoked,
             _ => return None,
         })
     }

@@ -148,7 +148,9 @@ pub fn sign(secret: &[u8], timestamp: i64, body: &[u8]) -> String {
 }
 
 impl Webhooks {
-    pub(crate) fn new(targets: Vec<WebhookTarget>) -> Self {
+    /// The targets as configured (tvm serve builds them through `Approvals`;
+    /// `tvm revocations lift --config` on its own).
+    pub fn new(targets: Vec<WebhookTarget>) -> Self {
         Self { targets }
     }
 

@@ -23,6 +23,9 @@ pub struct RequestContext<'a> {
     pub audience_hint: Option<&'a [u8]>,
     /// The `Host` header, or `X-Forwarded-Host` when the peer is a trusted proxy.
     pub host: Option<&'a [u8]>,
+    /// The client's address (the peer, or what a trusted proxy forwarded),
+    /// for the ledger and the decision line; never used to verify.
+    pub client: Option<std::net::IpAddr>,
 }
 
 impl<'a> RequestContext<'a> {
@@ -34,6 +37,7 @@ impl<'a> RequestContext<'a> {
             body,
             audience_hint: None,
             host: None,
+            client: None,
         }
     }
 }

@@ -180,6 +180,32 @@ impl Cache {
     }
 }
 
+impl Cache {
+    /// Removes every trusted entry holding the session `access_key_id` (a
+    /// revoked session must not be served again); returns how many went.
+    /// Entries are found by content: their names are hashes of what they
+    /// are for, not of the key. Untrusted files are left to [`Cache::get`].
+    pub fn remove_access_key(&self, access_key_id: &str) -> usize {
+        let Ok(dir) = fs::read_dir(&self.dir) else {
+            return 0;
+        };
+        let mut removed = 0;
+        for entry in dir.flatten() {
+            let path = entry.path();
+            let hidden = entry.file_name().to_string_lossy().starts_with('.');
+            if hidden {
+                continue;
+            }
+            if let Entry::Valid(v) = read_trusted(&path) {
+                if v.access_key_id == access_key_id && fs::remove_file(&path).is_ok() {
+                    removed += 1;
+                }
+            }
+        }
+        removed
+    }
+}
+
 /// What is found at an entry's path.
 enum Entry {
     /// Nothing.
@@ -269,5 +295,38 @@ mod tests {
             read_trusted(&dir.path().join("missing")),
             Entry::Missing
         ));
+    }
+
+    #[test]
+    fn a_revoked_session_is_removed_whatever_its_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(dir.path().join("tvm")).unwrap();
+        let creds = |id: &str| VendedCredentials {
+            access_key_id: id.into(),
+            secret_access_key: "s".into(),
+            token: "t".into(),
+            expiration: "2099-01-01T00:00:00Z".into(),
+            source_identity: "tvm.alice.direct.0123456789ab".into(),
+            role_arn: "arn:aws:iam::111122223333:role/R".into(),
+        };
+        let key = |profile: &str| CacheKey {
+            origin: "https://tvm.example.com".into(),
+            profile: profile.into(),
+            duration: None,
+            caller: "c".into(),
+            approval_id: None,
+            reason: None,
+        };
+        cache
+            .put(&key("a"), &creds("ASIAREVOKED000000001"))
+            .unwrap();
+        cache
+            .put(&key("b"), &creds("ASIAKEPT000000000001"))
+            .unwrap();
+        assert_eq!(cache.remove_access_key("ASIAREVOKED000000001"), 1);
+        let now = jiff::Timestamp::now();
+        assert!(cache.get(&key("a"), now).is_none());
+        assert!(cache.get(&key("b"), now).is_some());
+        assert_eq!(cache.remove_access_key("ASIAREVOKED000000001"), 0);
     }
 }

@@ -22,8 +22,12 @@ use super::token::Target;
 use super::wire::{VendRequest, VendedCredentials};
 use super::{cache, caller_key, source};
 
+/// The environment variable every client command's `--url` defaults to
+/// (DESIGN §13).
+pub const TVM_URL_ENV: &str = "TVM_URL";
+
 /// `--audience` help, shared by the commands that sign.
-pub(super) const AUDIENCE_HELP: &str =
+pub(crate) const AUDIENCE_HELP: &str =
     "The public origin of the tvm (https://host[:port]) when --url is \
 not it, e.g. through a port-forward. By default tokens are signed for the origin of --url; \
 a token signed for one origin is refused everywhere else.";
@@ -32,8 +36,8 @@ a token signed for one origin is refused everywhere else.";
 #[derive(Debug, Args)]
 pub struct TokenArgs {
     /// The tvm the token is for, e.g. https://tvm.example.com; the token is
-    /// signed for its origin.
-    #[arg(long)]
+    /// signed for its origin. Default: the TVM_URL environment variable.
+    #[arg(long, env = TVM_URL_ENV)]
     pub url: String,
     /// The public origin, when `--url` is not it (the help text says more).
     #[arg(long, help = AUDIENCE_HELP)]
@@ -118,8 +122,9 @@ pub struct CallerArgs {
 /// to tvm with the caller's own credentials takes.
 #[derive(Debug, Clone, Args)]
 pub struct TvmArgs {
-    /// The tvm base URL, e.g. https://tvm.example.com (tokens are signed for its origin).
-    #[arg(long)]
+    /// The tvm base URL, e.g. https://tvm.example.com (tokens are signed for
+    /// its origin). Default: the TVM_URL environment variable.
+    #[arg(long, env = TVM_URL_ENV)]
     pub url: String,
     /// The public origin, when `--url` is not it (the help text says more).
     #[arg(long, help = AUDIENCE_HELP)]

@@ -44,12 +44,23 @@ pub fn check_base_url(url: &str) -> Result<String, ClientError> {
     Ok(endpoint.to_url())
 }
 
-/// Sends one request.
+/// Sends one request; the answer may be at most [`MAX_RESPONSE_BYTES`].
 pub(crate) async fn send(
     method: http::Method,
     url: &str,
     headers: &[(&str, String)],
     body: Bytes,
+) -> Result<Response, ClientError> {
+    send_limited(method, url, headers, body, MAX_RESPONSE_BYTES).await
+}
+
+/// [`send`] with another cap on the answer (a page of the audit export).
+pub(crate) async fn send_limited(
+    method: http::Method,
+    url: &str,
+    headers: &[(&str, String)],
+    body: Bytes,
+    max_response_bytes: usize,
 ) -> Result<Response, ClientError> {
     let connector = hyper_rustls::HttpsConnectorBuilder::new()
         .with_native_roots()
@@ -78,7 +89,7 @@ pub(crate) async fn send(
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        let body = Limited::new(resp.into_body(), MAX_RESPONSE_BYTES)
+        let body = Limited::new(resp.into_body(), max_response_bytes)
             .collect()
             .await
             .map_err(|e| ClientError::Transport(e.to_string()))?

@@ -2,7 +2,8 @@
 //! credentials and calling one tvm ([`Server`]); the commands built on it live
 //! in the submodules (`tvm token`, `tvm credentials` with its cache, `tvm exec`,
 //! `tvm profiles`/`tvm configure`, `tvm console`, the approval commands
-//! `tvm request`/`requests`/`approve`/`deny`, and `tvm ui`).
+//! `tvm request`/`requests`/`approve`/`deny`, `tvm ui`, and DESIGN §13's
+//! `tvm sessions`/`revoke`/`revocations`/`audit`).
 //!
 //! Invariants: the caller's credentials only ever sign locally (they are never
 //! sent anywhere); a token is bound to the exact body, method and path sent with
@@ -26,12 +27,16 @@
 //!   signed calls, vend);
 //! - commands, each with its argument struct and `run` function: `commands`
 //!   (`tvm token`, `tvm credentials` and the arguments every command shares),
-//!   [`profiles`], [`console`], [`approvals`], [`ui`], [`exec`].
+//!   [`profiles`], [`console`], [`approvals`], [`ui`], [`exec`], and DESIGN
+//!   §13's [`revocation`] (`tvm sessions`, `tvm revoke`, `tvm revocations`)
+//!   and [`audit`] (`tvm audit`), with [`ascii_json`] for their JSON output.
 //!
 //! This file is an index: it declares the modules and re-exports, and holds no
 //! code.
 
 pub mod approvals;
+pub mod ascii_json;
+pub mod audit;
 pub mod cache;
 pub mod caller_key;
 pub mod checked;
@@ -42,6 +47,7 @@ pub mod exec;
 mod http;
 pub mod profiles;
 mod retry;
+pub mod revocation;
 mod server;
 pub mod source;
 pub mod token;
@@ -51,6 +57,7 @@ pub mod wire;
 
 pub use commands::{
     credentials_command, token_command, CallerArgs, CredentialsArgs, TokenArgs, TvmArgs,
+    TVM_URL_ENV,
 };
 pub use error::ClientError;
 pub use http::check_base_url;

@@ -181,10 +181,26 @@ impl Server {
         query: &str,
         body: Bytes,
     ) -> Result<(u16, Bytes), ClientError> {
+        self.call_limited(creds, target, query, body, http::MAX_RESPONSE_BYTES)
+            .await
+    }
+
+    /// [`Server::call_with_query`] whose answer may be up to
+    /// `max_response_bytes` (a page of the audit export).
+    pub(crate) async fn call_limited(
+        &self,
+        creds: &Credentials,
+        target: &Target,
+        query: &str,
+        body: Bytes,
+        max_response_bytes: usize,
+    ) -> Result<(u16, Bytes), ClientError> {
         let started = Instant::now();
         let mut attempt = 0u32;
         loop {
-            let resp = self.call_once(creds, target, query, body.clone()).await?;
+            let resp = self
+                .call_once(creds, target, query, body.clone(), max_response_bytes)
+                .await?;
             if !retry::is_retryable(resp.status) {
                 return Ok((resp.status, resp.body));
             }
@@ -203,6 +219,7 @@ impl Server {
         target: &Target,
         query: &str,
         body: Bytes,
+        max_response_bytes: usize,
     ) -> Result<http::Response, ClientError> {
         let token = self.token(creds, target, &body)?;
         let method = ::http::Method::from_bytes(target.method().as_bytes())
@@ -214,7 +231,7 @@ impl Server {
         if !body.is_empty() {
             headers.push(("content-type", "application/json".into()));
         }
-        http::send(
+        http::send_limited(
             method,
             &if query.is_empty() {
                 format!("{}{}", self.base, target.path())
@@ -223,6 +240,7 @@ impl Server {
             },
             &headers,
             body,
+            max_response_bytes,
         )
         .await
     }

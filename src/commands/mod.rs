@@ -22,5 +22,6 @@ pub mod config_check;
 pub mod demo;
 pub mod dev;
 pub mod policy;
+pub mod revocations;
 pub mod serve;
 pub mod sim;

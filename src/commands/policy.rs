@@ -99,10 +99,16 @@ pub fn check(file: &Path) -> ExitCode {
     for (i, r) in policy.rules().iter().enumerate() {
         println!("  {i:>3}. {}", r.describe());
     }
+    if let Some(a) = policy.admins() {
+        println!("admins: {}", a.describe());
+    }
     for (i, r) in policy.rules().iter().enumerate() {
         for w in r.warnings() {
             eprintln!("warning: rule {i} {:?} {w}", r.name());
         }
+    }
+    for w in policy.admin_warnings() {
+        eprintln!("warning: {w}");
     }
     ExitCode::SUCCESS
 }

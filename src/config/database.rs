@@ -32,6 +32,23 @@ pub struct DatabaseConfig {
     /// How long ledger and audit rows are kept.
     #[serde(default = "default_retention")]
     pub retention: RetentionDuration,
+    /// What a vend does when its ledger row cannot be written.
+    #[serde(default)]
+    pub ledger_failure: LedgerFailure,
+}
+
+/// `database.ledger_failure`: what a vend does when its ledger row cannot be
+/// written (DESIGN §13).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LedgerFailure {
+    /// Refuse the vend (503 `UNAVAILABLE`, STS not called): every credential
+    /// tvm hands out is in the ledger, so every one can be revoked.
+    #[default]
+    Closed,
+    /// Serve the vend without a ledger row while the database is down (the
+    /// decision line still records it): availability over revocation.
+    Open,
 }
 
 /// The default of `database.retention` (DESIGN §13).
@@ -78,12 +95,15 @@ impl<'de> Deserialize<'de> for RetentionDuration {
 }
 
 /// The events a webhook may subscribe to.
-pub const EVENTS: [&str; 5] = [
+pub const EVENTS: [&str; 8] = [
     "request.created",
     "request.approved",
     "request.denied",
     "break_glass.used",
     "revocation.failed",
+    "revocation.created",
+    "revocation.lifted",
+    "session.ended",
 ];
 
 /// `webhooks[]` as configured.
@@ -104,10 +124,11 @@ pub struct DatabaseSettings {
     /// `sqlite://…` or `postgres://…` (a secret when it holds a password: never logged).
     pub url: String,
     /// How long ledger and audit rows are kept, within
-    /// [`MIN_RETENTION`]..=[`MAX_RETENTION`]. Nothing prunes yet: the ledger
-    /// and audit tables that this bounds are later work of DESIGN §13, which
-    /// will read it from here.
+    /// [`MIN_RETENTION`]..=[`MAX_RETENTION`]; the ledger's pruning task
+    /// (`crate::ledger`) reads it from here.
     pub retention: Duration,
+    /// What a vend does when its ledger row cannot be written.
+    pub ledger_failure: LedgerFailure,
     /// Webhooks (the top-level `webhooks`).
     pub webhooks: Vec<WebhookSettings>,
 }
@@ -184,6 +205,7 @@ pub(super) fn validate(
     Ok(Some(DatabaseSettings {
         url: d.url.clone(),
         retention,
+        ledger_failure: d.ledger_failure,
         webhooks: webhooks.to_vec(),
     }))
 }

@@ -1,10 +1,15 @@
-//! The `revocation` section (DESIGN §13, "In AWS"): the file's
-//! [`RevocationConfig`] and its validation into [`RevocationSettings`] — who
-//! writes the per-role deny policies (`role_name`: the revoker role tvm
-//! assumes in each protected role's account), which deployment owns them
-//! (`deployment_id`), and where IAM is reached (`iam_endpoint_url`).
+//! The `revocation` section (DESIGN §13): the file's [`RevocationConfig`]
+//! and its validation into [`RevocationSettings`] — how often a replica polls
+//! the database for changed blocks (`refresh`) and how old its last
+//! successful poll may get before vends are refused (`max_staleness`); and,
+//! "In AWS", who writes the per-role deny policies (`role_name`: the revoker
+//! role tvm assumes in each protected role's account), which deployment owns
+//! them (`deployment_id`), and where IAM is reached (`iam_endpoint_url`).
 //!
-//! Invariants: `role_name` is an IAM role name and needs `database.url` (the
+//! Invariants: `refresh` is 100 ms..=1 min and `max_staleness` is at least
+//! twice `refresh` (one missed poll never refuses vends) and at most 10 min,
+//! so a replica never serves on blocks older than that without saying so;
+//! `role_name` is an IAM role name and needs `database.url` (the
 //! queue lives there) and a `deployment_id`; a `deployment_id` is
 //! `[a-z0-9-]{1,16}` (it goes into the policy name and the Sid, so two
 //! deployments sharing roles never overwrite each other); the IAM endpoint
@@ -13,9 +18,19 @@
 //! [`RevocationSettings::refuses_profile_role`] is the rule that no profile
 //! may vend the revoker role, in any account.
 
+use std::time::Duration;
+
+use jiff::SignedDuration;
 use serde::Deserialize;
 
-use super::{ConfigError, EndpointUrl};
+use super::duration::duration_in;
+use super::{ConfigError, EndpointUrl, HumanDuration};
+
+/// The default of `revocation.refresh` (DESIGN §13: 2 s).
+pub const DEFAULT_REFRESH: Duration = Duration::from_secs(2);
+
+/// The default of `revocation.max_staleness` (DESIGN §13: 10 s).
+pub const DEFAULT_MAX_STALENESS: Duration = Duration::from_secs(10);
 
 /// Longest `revocation.deployment_id`: the policy name
 /// `tvm-revocations-{prefix ≤ 16}-{id}` must stay well inside IAM's 128.
@@ -29,9 +44,13 @@ const MAX_ROLE_NAME_LEN: usize = 64;
 pub const DEFAULT_DEPLOYMENT_ID: &str = "default";
 
 /// `revocation`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RevocationConfig {
+    /// How often the one-row version is polled.
+    pub refresh: HumanDuration,
+    /// How old the last successful poll may be before vends answer 503.
+    pub max_staleness: HumanDuration,
     /// The revoker role's name; `null` = every role `manual` (tvm prints the
     /// document and the command, and writes nothing to IAM).
     pub role_name: Option<String>,
@@ -40,6 +59,19 @@ pub struct RevocationConfig {
     /// IAM endpoint override (VPC endpoint, simulator); `null` = the
     /// partition's IAM endpoint.
     pub iam_endpoint_url: Option<String>,
+}
+
+impl Default for RevocationConfig {
+    fn default() -> Self {
+        let d = |d: Duration| HumanDuration(SignedDuration::from_millis(d.as_millis() as i64));
+        Self {
+            refresh: d(DEFAULT_REFRESH),
+            max_staleness: d(DEFAULT_MAX_STALENESS),
+            role_name: None,
+            deployment_id: None,
+            iam_endpoint_url: None,
+        }
+    }
 }
 
 /// A validated `revocation.deployment_id`.
@@ -68,8 +100,12 @@ impl Default for DeploymentId {
 }
 
 /// Validated `revocation`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct RevocationSettings {
+    /// How often the version is polled.
+    pub refresh: Duration,
+    /// Oldest last successful poll vends are served on.
+    pub max_staleness: Duration,
     /// The revoker role's name (`None`: manual mode).
     pub role_name: Option<String>,
     /// The deployment owning the policies ([`DEFAULT_DEPLOYMENT_ID`] in
@@ -77,6 +113,18 @@ pub struct RevocationSettings {
     pub deployment_id: DeploymentId,
     /// IAM endpoint override.
     pub iam_endpoint: Option<EndpointUrl>,
+}
+
+impl Default for RevocationSettings {
+    fn default() -> Self {
+        Self {
+            refresh: DEFAULT_REFRESH,
+            max_staleness: DEFAULT_MAX_STALENESS,
+            role_name: None,
+            deployment_id: DeploymentId::default(),
+            iam_endpoint: None,
+        }
+    }
 }
 
 impl RevocationSettings {
@@ -114,6 +162,7 @@ pub(super) fn validate(
     c: &RevocationConfig,
     has_database: bool,
 ) -> Result<RevocationSettings, ConfigError> {
+    let (refresh, max_staleness) = polling(c)?;
     let deployment_id = match c.deployment_id.as_deref() {
         None => None,
         Some(s) => Some(DeploymentId::parse(s).ok_or_else(|| {
@@ -139,6 +188,8 @@ pub(super) fn validate(
             ));
         }
         return Ok(RevocationSettings {
+            refresh,
+            max_staleness,
             role_name: None,
             deployment_id: deployment_id.unwrap_or_default(),
             iam_endpoint: None,
@@ -165,10 +216,35 @@ pub(super) fn validate(
         ));
     };
     Ok(RevocationSettings {
+        refresh,
+        max_staleness,
         role_name: Some(role_name.to_owned()),
         deployment_id,
         iam_endpoint,
     })
+}
+
+/// Checks the polling ranges: `(refresh, max_staleness)`.
+fn polling(c: &RevocationConfig) -> Result<(Duration, Duration), ConfigError> {
+    let refresh = duration_in(
+        "revocation.refresh",
+        c.refresh.0,
+        SignedDuration::from_millis(100),
+        SignedDuration::from_mins(1),
+    )?;
+    let max_staleness = duration_in(
+        "revocation.max_staleness",
+        c.max_staleness.0,
+        SignedDuration::from_millis(200),
+        SignedDuration::from_mins(10),
+    )?;
+    if max_staleness < refresh * 2 {
+        return Err(ConfigError::invalid(
+            "revocation.max_staleness",
+            "must be at least twice revocation.refresh (one missed poll must not refuse vends)",
+        ));
+    }
+    Ok((refresh, max_staleness))
 }
 
 #[cfg(test)]
@@ -180,6 +256,7 @@ mod tests {
             role_name: role.map(Into::into),
             deployment_id: dep.map(Into::into),
             iam_endpoint_url: ep.map(Into::into),
+            ..RevocationConfig::default()
         }
     }
 
@@ -188,6 +265,29 @@ mod tests {
             Err(ConfigError::Invalid { key, .. }) => key,
             other => panic!("expected an invalid key, got {other:?}"),
         }
+    }
+
+    fn parse(yaml: &str) -> Result<RevocationSettings, ConfigError> {
+        validate(
+            &serde_yaml_ng::from_str::<RevocationConfig>(yaml).unwrap(),
+            true,
+        )
+    }
+
+    #[test]
+    fn polling_defaults_and_ranges() {
+        let d = parse("{}").unwrap();
+        assert_eq!(
+            (d.refresh, d.max_staleness),
+            (DEFAULT_REFRESH, DEFAULT_MAX_STALENESS)
+        );
+        let s = parse("{refresh: 100ms, max_staleness: 1s}").unwrap();
+        assert_eq!(s.refresh, Duration::from_millis(100));
+        assert!(parse("{refresh: 50ms}").is_err());
+        assert!(parse("{refresh: 2m}").is_err());
+        assert!(parse("{refresh: 5s, max_staleness: 6s}").is_err());
+        assert!(parse("{max_staleness: 11m}").is_err());
+        assert!(serde_yaml_ng::from_str::<RevocationConfig>("{x: 1}").is_err());
     }
 
     #[test]

@@ -280,9 +280,9 @@ pub(super) fn validate(c: Config) -> Result<ValidatedConfig, ConfigError> {
         replay_capacity: c.state.replay_capacity,
         limits,
         database,
+        revocation,
         state,
         sts_cap,
-        revocation,
     })
 }
 

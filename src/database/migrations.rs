@@ -54,10 +54,28 @@ const MIGRATIONS: &[Step] = &[
         postgres: include_str!("../../migrations/0004_ledger_revocations.sql"),
     },
     Step {
+        version: 5,
+        description: "ledger replaces grant_vends",
+        sqlite: include_str!("../../migrations/0005_ledger_replaces_grant_vends.sql"),
+        postgres: include_str!("../../migrations/0005_ledger_replaces_grant_vends.sql"),
+    },
+    Step {
+        version: 6,
+        description: "revocation lift and page sessions",
+        sqlite: include_str!("../../migrations/0006_revocation_lift.sql"),
+        postgres: include_str!("../../migrations/0006_revocation_lift.sql"),
+    },
+    Step {
         version: 7,
         description: "revocation roles expiry",
         sqlite: include_str!("../../migrations/0007_revocation_roles_expiry.sql"),
         postgres: include_str!("../../migrations/0007_revocation_roles_expiry.sql"),
+    },
+    Step {
+        version: 8,
+        description: "audit events",
+        sqlite: include_str!("../../migrations/0008_audit_events.sqlite.sql"),
+        postgres: include_str!("../../migrations/0008_audit_events.postgres.sql"),
     },
 ];
 

@@ -12,9 +12,15 @@
 //! opens the pool.
 //!
 //! Invariants: a SQLite file is created 0600 before sqlx opens it; the pool
-//! is only handed out after every migration has run; SQLite gets one
-//! connection (it serialises writers anyway, and one connection never meets
-//! "database is locked"); no error message holds the URL.
+//! is only handed out after every migration has run; on SQLite every write
+//! goes through one connection ([`Database::pool`]: SQLite serialises
+//! writers anyway, and one writer never meets "database is locked" or a
+//! stale read snapshot inside a read-then-write transaction), in WAL mode
+//! with `synchronous=NORMAL` (a commit is durable against a crash of tvm,
+//! and costs no fsync); reads that need no transaction with a write may use
+//! [`Database::read`], a pool of read-only connections that WAL lets run
+//! beside the writer (an in-memory database has one connection, so there
+//! `read` is the writer itself); no error message holds the URL.
 
 mod backend;
 mod error;
@@ -38,11 +44,26 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Most pooled connections to Postgres per replica.
 const POSTGRES_MAX_CONNECTIONS: u32 = 10;
 
+/// Read-only SQLite connections beside the one writer: enough for the web
+/// page and the ledger's listings to read while the writer commits.
+const SQLITE_READERS: u32 = 4;
+
+/// The pragmas of every SQLite connection: WAL (readers never block the
+/// writer nor it them; persistent in the file) and `synchronous=NORMAL` (in
+/// WAL mode a commit survives a crash of tvm; only a power loss may undo the
+/// last commits, for no fsync per commit).
+const SQLITE_PRAGMAS: [&str; 2] = ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL"];
+
 /// The pool and which backend it talks to.
 #[derive(Debug, Clone)]
 pub struct Database {
-    /// The pool (the UI's tables use it too).
+    /// Every write, and reads inside a write's transaction (the UI's tables
+    /// use it too). On SQLite: one connection.
     pub pool: AnyPool,
+    /// Reads outside a write's transaction. On SQLite: read-only
+    /// connections beside the writer; on Postgres (and an in-memory SQLite):
+    /// the same pool as [`Database::pool`].
+    pub read: AnyPool,
     /// The backend.
     pub backend: Backend,
 }
@@ -52,23 +73,67 @@ pub struct Database {
 pub async fn connect(url: &str) -> Result<Database, DbError> {
     sqlx::any::install_default_drivers();
     let backend = backend::backend_of(url)?;
-    if backend == Backend::Sqlite {
-        sqlite_file::prepare(url)?;
+    if backend == Backend::Postgres {
+        let pool = options(POSTGRES_MAX_CONNECTIONS).connect(url).await?;
+        migrations::run(&pool, backend).await?;
+        return Ok(Database {
+            read: pool.clone(),
+            pool,
+            backend,
+        });
     }
-    let (url, max) = match backend {
-        // One connection: SQLite serialises writers anyway, and one
-        // connection never meets "database is locked".
-        Backend::Sqlite if url.contains('?') => (url.to_owned(), 1),
-        Backend::Sqlite => (format!("{url}?mode=rwc"), 1),
-        Backend::Postgres => (url.to_owned(), POSTGRES_MAX_CONNECTIONS),
+    let file = sqlite_file::path_of(url)?.is_some();
+    sqlite_file::prepare(url)?;
+    let writer_url = if url.contains('?') {
+        url.to_owned()
+    } else {
+        format!("{url}?mode=rwc")
     };
-    let pool = AnyPoolOptions::new()
+    let pool = sqlite_options(1).connect(&writer_url).await?;
+    migrations::run(&pool, backend).await?;
+    // Readers open the file the writer made (and put in WAL mode); an
+    // in-memory database exists only on the writer's connection.
+    let read = if file {
+        sqlite_options(SQLITE_READERS)
+            .connect(&with_param(url, "mode=ro"))
+            .await?
+    } else {
+        pool.clone()
+    };
+    Ok(Database {
+        pool,
+        read,
+        backend,
+    })
+}
+
+/// The pool settings every backend shares.
+fn options(max: u32) -> AnyPoolOptions {
+    AnyPoolOptions::new()
         .max_connections(max)
         .acquire_timeout(ACQUIRE_TIMEOUT)
         .idle_timeout(None)
         .max_lifetime(None)
-        .connect(&url)
-        .await?;
-    migrations::run(&pool, backend).await?;
-    Ok(Database { pool, backend })
+}
+
+/// A SQLite pool whose connections run [`SQLITE_PRAGMAS`] when opened.
+fn sqlite_options(max: u32) -> AnyPoolOptions {
+    options(max).after_connect(|conn, _| {
+        Box::pin(async move {
+            for pragma in SQLITE_PRAGMAS {
+                sqlx::query(pragma).fetch_all(&mut *conn).await?;
+            }
+            Ok(())
+        })
+    })
+}
+
+/// `url` with `param` appended last (sqlx reads parameters in order, so the
+/// last `mode` wins).
+fn with_param(url: &str, param: &str) -> String {
+    if url.contains('?') {
+        format!("{url}&{param}")
+    } else {
+        format!("{url}?{param}")
+    }
 }

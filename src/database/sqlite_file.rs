@@ -114,7 +114,7 @@ mod tests {
         let url = format!("sqlite://{}", path.display());
         let db = crate::database::connect(&url).await.unwrap();
         // Write something so SQLite has its companions open.
-        sqlx::query("INSERT INTO ui_login_codes VALUES ('d', 'a', 'u', '/ui/', 1)")
+        sqlx::query("INSERT INTO ui_login_codes VALUES ('d', 'a', 'u', '/ui/', 1, NULL)")
             .execute(&db.pool)
             .await
             .unwrap();

@@ -4,7 +4,7 @@
 //! Invariant: a closed set chosen by tvm (DESIGN §7); never caller input.
 
 /// The outcomes of `tvm_vend_total`.
-pub const VEND_OUTCOMES: [&str; 9] = [
+pub const VEND_OUTCOMES: [&str; 10] = [
     "issued",
     "approval_required",
     "denied",
@@ -14,4 +14,5 @@ pub const VEND_OUTCOMES: [&str; 9] = [
     "sts_error",
     "sts_throttled",
     "bad_request",
+    "ledger_error",
 ];

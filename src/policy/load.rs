@@ -14,6 +14,7 @@ use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
+use super::approval::Approvers;
 use super::error::PolicyError;
 use super::model::RawPolicy;
 use super::profile::Profile;
@@ -137,11 +138,18 @@ fn compile(raw: RawPolicy) -> Result<Policy, PolicyError> {
             sso_accounts.push(account);
         }
     }
+    let admins = raw
+        .admins
+        .as_ref()
+        .map(Approvers::compile)
+        .transpose()
+        .map_err(|(key, msg)| invalid(format!("admins.{key}"), msg))?;
     Ok(Policy {
         profiles,
         by_name,
         rules,
         sso_accounts,
+        admins,
     })
 }
 

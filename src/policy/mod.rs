@@ -47,6 +47,8 @@ mod window;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_admins;
+#[cfg(test)]
 mod tests_approval;
 #[cfg(test)]
 mod tests_decisions;
@@ -96,6 +98,9 @@ pub struct Policy {
     /// `sso_accounts`: where an `AWSReservedSSO_*` session names a person
     /// (DESIGN §13), in file order without duplicates.
     sso_accounts: Vec<AccountId>,
+    /// `admins` (DESIGN §13): who may revoke anyone's sessions, revoke an
+    /// identity or a caller key, lift, and read everything. `None`: nobody.
+    admins: Option<Approvers>,
 }
 
 impl Policy {
@@ -103,6 +108,30 @@ impl Policy {
     /// permission sets (DESIGN §13's identity rules).
     pub fn sso_accounts(&self) -> &[AccountId] {
         &self.sso_accounts
+    }
+
+    /// Whether `who` is one of the policy's `admins` (DESIGN §13), matched
+    /// like a rule's caller conditions (accounts, principals — the ARN or its
+    /// canonical principal — and users). No `admins`: nobody is.
+    pub fn is_admin(&self, who: &crate::identity::Identity) -> bool {
+        self.admins.as_ref().is_some_and(|a| a.matches(who))
+    }
+
+    /// The `admins` block, if any (for `tvm policy check`).
+    pub fn admins(&self) -> Option<&Approvers> {
+        self.admins.as_ref()
+    }
+
+    /// Warnings `tvm policy check` prints about `admins`: role principals
+    /// are allowed (security automation) but may not be people.
+    pub fn admin_warnings(&self) -> Vec<&'static str> {
+        match &self.admins {
+            Some(a) if a.principal_patterns().any(approval::pattern_admits_roles) => vec![
+                "admins may include role sessions (security automation is allowed); anyone \
+                 able to assume such a role can revoke sessions and lift revocations",
+            ],
+            _ => Vec::new(),
+        }
     }
 
     /// The rule at `index` (from a [`MatchedRule`]).

@@ -28,6 +28,10 @@ pub(crate) struct RawPolicy {
     /// (DESIGN §13).
     #[serde(default)]
     pub(crate) sso_accounts: Vec<AccountText>,
+    /// Who may revoke anyone's sessions, lift and read everything (DESIGN
+    /// §13); matched as a rule's caller conditions, `principals` required.
+    #[serde(default)]
+    pub(crate) admins: Option<RawApprovers>,
 }
 
 /// One entry of `profiles`.
@@ -62,7 +66,8 @@ pub(crate) enum RawEffect {
     BreakGlass,
 }
 
-/// `approvers:` of a `require_approval` rule (DESIGN §12).
+/// `approvers:` of a `require_approval` rule (DESIGN §12), and the
+/// top-level `admins:` (DESIGN §13), which has the same shape.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawApprovers {

@@ -61,6 +61,19 @@ pub async fn run_with_tls(
         let d = crate::approvals::Deliverer::new(a, a.clock(), state.metrics().clone());
         tokio::spawn(d.run(until(admin_stopped.clone())))
     });
+    // The first load before serving, so a healthy start is ready at once
+    // (until it succeeds, `/readyz` and every authenticated route refuse).
+    if let Some(r) = state.vendor().revocations() {
+        if let Err(e) = r.poller().poll_once().await {
+            tracing::warn!(error = %e, "revocation blocks not loaded yet");
+        }
+    }
+    let poller = state
+        .vendor()
+        .revocations()
+        .map(|r| tokio::spawn(r.poller().run(until(admin_stopped.clone()))));
+    // Retention: prunes ledger, revocation and sign-in rows past their time.
+    let pruner = state.vendor().ledger().map(|l| l.spawn_retention());
     // Revocation's per-role IAM queue: one worker per replica, beside the
     // deliverer whose outbox carries its `revocation.failed` webhooks.
     let revocation_iam = state
@@ -100,6 +113,12 @@ pub async fn run_with_tls(
             if let Some(d) = deliverer {
                 d.abort();
             }
+            if let Some(p) = poller {
+                p.abort();
+            }
+            if let Some(p) = &pruner {
+                p.abort();
+            }
             if let Some(w) = revocation_iam {
                 w.abort();
             }
@@ -128,6 +147,12 @@ pub async fn run_with_tls(
     let _ = watcher.await;
     if let Some(d) = deliverer {
         let _ = d.await;
+    }
+    if let Some(p) = poller {
+        let _ = p.await;
+    }
+    if let Some(p) = pruner {
+        p.abort();
     }
     if let Some(w) = revocation_iam {
         let _ = w.await;

@@ -3,10 +3,15 @@
 //! database.
 //!
 //! Invariant: there is no backend, hence no page, when `approvals` is not
-//! configured; the pages call the same approvals service as the JSON API.
+//! configured; the pages call the same approvals and revocation services as
+//! the JSON API; who may use the page (an approver of some rule, or one of
+//! the policy's `admins`) is decided here, once, for sign-in and every load.
 
-use super::store::UiStore;
-use crate::approvals::Approvals;
+use super::error::UiError;
+use super::store::{Principal, UiStore};
+use crate::approvals::{Actor, Approvals};
+use crate::identity::Identity;
+use crate::revocation::{Caller, Refusal, Revocations, Subject};
 use crate::web::AppState;
 
 /// What the pages need from the server: the approvals service (its clock is
@@ -14,6 +19,9 @@ use crate::web::AppState;
 pub(super) struct Backend {
     pub(super) approvals: Approvals,
     pub(super) store: UiStore,
+    /// Blocks and suspensions (DESIGN §13), checked on every sign-in and
+    /// every page load of a session.
+    pub(super) revocations: Option<Revocations>,
 }
 
 impl Backend {
@@ -21,7 +29,52 @@ impl Backend {
     pub(super) fn of(state: &AppState) -> Option<Self> {
         let approvals = state.approvals()?.clone();
         let store = UiStore::new(approvals.database().pool.clone());
-        Some(Self { approvals, store })
+        let revocations = state.vendor().revocations().cloned();
+        Some(Self {
+            approvals,
+            store,
+            revocations,
+        })
+    }
+
+    /// Refuses a page session (or a sign-in) of a suspended identity or
+    /// opened with a blocked caller key: 403, or 503 while the blocks are
+    /// stale. An unreadable ARN is refused too.
+    pub(super) fn unblocked(&self, who: &Principal) -> Result<(), UiError> {
+        let Some(r) = &self.revocations else {
+            return Ok(());
+        };
+        let identity = Identity::from_arn(&who.arn).map_err(|_| UiError::Denied)?;
+        let subject = Subject {
+            identity: &identity,
+            user_id: &who.user_id,
+            access_key_id: who.access_key_id.as_deref(),
+        };
+        match r.check(subject) {
+            Ok(()) => Ok(()),
+            Err(Refusal::Stale) => Err(UiError::Unavailable),
+            Err(refusal) => {
+                tracing::info!(
+                    principal_arn = %who.arn, reason = refusal.reason(),
+                    "web page session refused: revoked"
+                );
+                Err(UiError::Denied)
+            }
+        }
+    }
+
+    /// `actor` as the revocation service's caller, judged against the policy
+    /// served now (`None` without the service).
+    pub(super) fn caller(&self, actor: &Actor) -> Option<Caller> {
+        self.revocations
+            .as_ref()
+            .map(|r| r.caller_of(actor.identity().clone(), actor.user_id()))
+    }
+
+    /// Whether `actor` may use the page now: an approver of some rule, or
+    /// one of the policy's `admins` (DESIGN §13).
+    pub(super) fn may_use_page(&self, actor: &Actor) -> bool {
+        self.approvals.is_approver(actor) || self.caller(actor).is_some_and(|c| c.admin)
     }
 
     /// Now, in unix seconds, on the approvals service's clock.

@@ -2,8 +2,9 @@
 //! fixed explanation, shown as the web page's own error page.
 //!
 //! Invariant: the explanation is fixed per reason, never a cause's text (a
-//! database error is logged, not shown); every error page carries the strict
-//! headers.
+//! database error is logged, not shown) — the revocation service's refusals
+//! carry its own fixed `&'static str`, never caller text; every error page
+//! carries the strict headers.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -34,6 +35,15 @@ pub(crate) enum UiError {
     RateLimited,
     /// The database failed.
     Unavailable,
+    /// The revocation service refused (admins only, a revocation that
+    /// targets yourself): its fixed explanation.
+    NotAllowed(&'static str),
+    /// The revocation service found nothing (left) to do: its fixed
+    /// explanation.
+    NothingToDo(&'static str),
+    /// The revocation service found the form invalid (the reason's length):
+    /// its fixed explanation.
+    Invalid(&'static str),
 }
 
 impl UiError {
@@ -63,7 +73,7 @@ impl UiError {
             NotFound => (
                 StatusCode::NOT_FOUND,
                 "Not found",
-                "There is no such request, or it is not yours to see.",
+                "There is no such page, or it is not yours to see.",
             ),
             Denied => (
                 StatusCode::FORBIDDEN,
@@ -90,13 +100,30 @@ impl UiError {
                 "Unavailable",
                 "The service cannot answer right now; try again shortly.",
             ),
+            NotAllowed(_) => (
+                StatusCode::FORBIDDEN,
+                "Not allowed",
+                "The revocation rules refuse this",
+            ),
+            NothingToDo(_) => (
+                StatusCode::CONFLICT,
+                "Nothing to do",
+                "Nothing is left to revoke or lift",
+            ),
+            Invalid(_) => (StatusCode::BAD_REQUEST, "Bad request", "The form is invalid"),
         }
     }
 
     /// The error page, for `who` when signed in.
     pub(super) fn page(self, who: Option<&pages::SignedIn<'_>>) -> Response {
         let (status, title, text) = self.parts();
-        respond::page(status, pages::error(title, text, who))
+        let text = match self {
+            UiError::NotAllowed(why) | UiError::NothingToDo(why) | UiError::Invalid(why) => {
+                format!("{text}: {why}.")
+            }
+            _ => text.to_owned(),
+        };
+        respond::page(status, pages::error(title, &text, who))
     }
 }
 

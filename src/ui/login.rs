@@ -1,10 +1,10 @@
 //! Signing in and out (DESIGN §12): `POST /ui/login-links` trades a tvm-v1
-//! token of an approver for a one-time code; `GET /ui/login` shows only a
+//! token of an approver or admin for a one-time code; `GET /ui/login` shows only a
 //! button and sets the form's nonce cookie; `POST /ui/login` spends the code
 //! and starts a session; `POST /ui/logout` ends it.
 //!
-//! Invariants: a link is made only for a caller the approvals service calls an
-//! approver (else 403 `POLICY_DENY`); a GET never spends a code (chat link
+//! Invariants: a link is made only for an approver or one of the policy's
+//! `admins` (`Backend::may_use_page`, else 403 `POLICY_DENY`); a GET never spends a code (chat link
 //! scanners fetch links); the sign-in post is refused — without spending the
 //! code — unless it carries the `__Host-tvm-login` cookie, the same value in
 //! the form and `Sec-Fetch-Site: same-origin`, so another site cannot sign a
@@ -127,10 +127,10 @@ pub(super) async fn links(
     let Some(backend) = Backend::of(&state) else {
         return api(ApiErrorKind::PolicyDeny);
     };
-    if !backend.approvals.is_approver(&actor) {
+    if !backend.may_use_page(&actor) {
         tracing::info!(
             principal_arn = actor.arn(),
-            "login link refused: not an approver"
+            "login link refused: neither an approver nor an admin"
         );
         return api(ApiErrorKind::PolicyDeny);
     }
@@ -143,6 +143,7 @@ pub(super) async fn links(
     let who = Principal {
         arn: actor.arn().to_owned(),
         user_id: actor.user_id().to_owned(),
+        access_key_id: Some(caller.access_key_id().to_owned()),
     };
     let stored = async {
         store.purge(now).await?;
@@ -260,6 +261,7 @@ async fn sign_in_inner(
         tracing::info!("sign-in refused: link used or expired");
         return Err(UiError::CodeSpent);
     };
+    backend.unblocked(&who)?;
     let session = guard::new_secret();
     store
         .put_session(

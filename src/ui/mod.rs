@@ -1,4 +1,5 @@
-//! The approvers' web page (DESIGN §12, "Web page for approvers"), mounted at
+//! The approvers' and admins' web page (DESIGN §12, "Web page for
+//! approvers", and §13), mounted at
 //! `/ui/` on the API router: server-rendered HTML, no script.
 //!
 //! Layout:
@@ -9,9 +10,13 @@
 //!                                 spends the code; fresh __Host-tvm-session) ─303─▶ next
 //!          ─GET /ui/, /ui/requests/{id}─▶ review (pages.rs) ─▶ approvals service
 //!          ─POST /ui/requests/{id}, /ui/logout─▶ CSRF check ─▶ approvals service / store
+//!          ─GET /ui/sessions, /ui/revocations[/{id}]─▶ revoking ─▶ revocation service
+//!          ─POST …/revoke, /ui/revocations/{id}/lift─▶ CSRF check ─▶ revocation service
 //! ```
-//! `guard` holds the pure defences (transport rule, headers, cookies, CSRF,
-//! `next`), `pages` the HTML, `respond` the answers around it (page, 303,
+//! `session` is a page load's signed-in principal (approver or admin, rights
+//! re-checked on every load), `review` the request pages, `revoking` the
+//! revocation pages (DESIGN §13); `guard` holds the pure defences (transport
+//! rule, headers, cookies, CSRF, `next`), `pages` the HTML, `respond` the answers around it (page, 303,
 //! stylesheet), `error` the refusals ([`UiError`]'s pages), `backend` the
 //! approvals service and `store` the codes and sessions in its database,
 //! `view` the page-only rows. This module only routes: its children import
@@ -26,7 +31,9 @@
 //! the page's 400, never axum's text (`extract`); every
 //! state-changing form needs the session's CSRF token; approvals go through
 //! the same `approvals` service as the JSON API, so its rules (people only, no
-//! self-approval, visibility) hold here without a second copy; login codes
+//! self-approval, visibility) hold here without a second copy, and sessions
+//! and revocations through the same `revocation` service (own or admin,
+//! visibility 404s, admin-only lifts, 409s); login codes
 //! and session ids are never logged and only stored as digests.
 
 mod backend;
@@ -37,6 +44,8 @@ mod login;
 mod pages;
 mod respond;
 mod review;
+mod revoking;
+mod session;
 mod store;
 mod view;
 
@@ -65,6 +74,12 @@ pub fn router() -> Router<AppState> {
             "/ui/requests/{id}",
             get(review::detail).post(review::decide),
         )
+        .route("/ui/requests/{id}/revoke", post(revoking::revoke_grant))
+        .route("/ui/sessions", get(revoking::sessions))
+        .route("/ui/sessions/{id}/revoke", post(revoking::revoke_session))
+        .route("/ui/revocations", get(revoking::revocations))
+        .route("/ui/revocations/{id}", get(revoking::revocation))
+        .route("/ui/revocations/{id}/lift", post(revoking::lift))
         .route("/ui/login-links", post(login::links))
         .route("/ui/login", get(login::form).post(login::sign_in))
         .route("/ui/logout", post(login::logout))
@@ -94,6 +109,12 @@ pub const ROUTES: &[&str] = &[
     "/ui",
     "/ui/",
     "/ui/requests/{id}",
+    "/ui/requests/{id}/revoke",
+    "/ui/sessions",
+    "/ui/sessions/{id}/revoke",
+    "/ui/revocations",
+    "/ui/revocations/{id}",
+    "/ui/revocations/{id}/lift",
     "/ui/login-links",
     "/ui/login",
     "/ui/logout",

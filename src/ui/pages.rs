@@ -14,18 +14,26 @@
 //!
 //! Layout: `layout` (the frame, the error page, how values are shown),
 //! `sign_in` (the pages before a session), `overview` (`GET /ui/`, with
-//! `break_glass` its list of break-glass uses), `detail` (a request's page).
+//! `break_glass` its list of break-glass uses), `detail` (a request's page),
+//! `sessions` (`GET /ui/sessions`), `revocations` (`GET /ui/revocations[/{id}]`).
 
 mod break_glass;
 mod detail;
 mod layout;
 mod overview;
+mod revocations;
+mod sessions;
 mod sign_in;
 
 pub(crate) use detail::{detail, Detail};
 pub(crate) use layout::{error, SignedIn, STYLESHEET_PATH};
 pub(crate) use overview::{overview, Overview};
+pub(crate) use revocations::{revocation, revocations, RevocationPage};
+pub(crate) use sessions::{sessions, SessionsPage};
 pub(crate) use sign_in::{sign_in, signed_out};
+
+#[cfg(test)]
+mod revocation_tests;
 
 #[cfg(test)]
 mod tests {
@@ -82,6 +90,7 @@ mod tests {
                     audit: &[],
                     vends: &[],
                     can_decide: true,
+                    can_revoke: false,
                 },
                 now,
             )
@@ -135,6 +144,7 @@ mod tests {
                 audit: &[],
                 vends: &[],
                 can_decide: false,
+                can_revoke: false,
             },
             now,
         )
@@ -167,13 +177,16 @@ mod tests {
                 audit: &[],
                 vends: &[],
                 can_decide: true,
+                can_revoke: true,
             },
             jiff::Timestamp::UNIX_EPOCH,
         )
         .into_string();
         assert!(page.contains("<label for=\"comment\">"));
-        assert_eq!(page.matches("<form").count(), 2);
-        assert_eq!(page.matches("name=\"csrf\" value=\"tok\"").count(), 2);
+        assert!(page.contains("<label for=\"revoke-reason\">"));
+        assert!(page.contains("action=\"/ui/requests/0123456789abcdef/revoke\""));
+        assert_eq!(page.matches("<form").count(), 3);
+        assert_eq!(page.matches("name=\"csrf\" value=\"tok\"").count(), 3);
         let page = detail(
             &who,
             &Detail {
@@ -181,11 +194,13 @@ mod tests {
                 audit: &[],
                 vends: &[],
                 can_decide: false,
+                can_revoke: false,
             },
             jiff::Timestamp::UNIX_EPOCH,
         )
         .into_string();
         assert!(!page.contains("id=\"approve\""));
+        assert!(!page.contains("/revoke\""));
     }
 
     #[test]

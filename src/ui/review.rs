@@ -1,9 +1,11 @@
 //! The signed-in pages: `GET /ui/` (pending requests, grants in force, recent
 //! break-glass uses), `GET /ui/requests/{id}` (a request with its audit
-//! trail and the decision form) and `POST /ui/requests/{id}` (approve or deny).
+//! trail, the decision form and, on a granted request, the revoke form) and
+//! `POST /ui/requests/{id}` (approve or deny).
 //!
 //! Invariants: a session is honoured only while its principal is an approver
-//! under the policy served now (checked on every load, not at sign-in);
+//! or an admin under the policy served now (`session`, checked on every
+//! load, not at sign-in);
 //! what a page shows and what a decision does are decided by the
 //! approvals service for the session's principal (the same checks as the JSON
 //! API: visibility, people only, no self-approval, 409 once decided); a
@@ -19,12 +21,12 @@ use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use serde::Deserialize;
 
-use super::backend::Backend;
 use super::error::{rate_refusal, UiError};
 use super::extract::PagePath;
-use super::guard::{self, SESSION_COOKIE};
-use super::pages::{self, Detail, Overview, SignedIn};
+use super::guard;
+use super::pages::{self, Detail, Overview};
 use super::respond::{page, redirect};
+use super::session::{base_url, session, Session};
 use super::view::{AuditEntry, BreakGlassUse};
 use crate::approvals::{rfc3339, Actor, ApprovalError, RequestView, Status};
 use crate::identity::RequestId;
@@ -33,59 +35,13 @@ use crate::web::{read_body, AddressScope, AppState, ClientAddr, ListenerInfo};
 /// How far back the overview lists break-glass uses.
 pub const BREAK_GLASS_WINDOW: Duration = Duration::from_secs(7 * 24 * 3600);
 
-/// A signed-in approver: the raw session id (for the CSRF token), who, and
-/// the service that answers for them.
-struct Session {
-    id: String,
-    actor: Actor,
-    backend: Backend,
-}
-
-impl Session {
-    fn csrf(&self) -> String {
-        guard::csrf_token(&self.id)
-    }
-}
-
-/// The transport rule, then the session of the cookie, if live.
-async fn session(
-    state: &AppState,
-    listener: Option<&ListenerInfo>,
-    client: Option<&ClientAddr>,
-    headers: &HeaderMap,
-) -> Result<Option<Session>, UiError> {
-    if !guard::transport_ok(listener, client, headers) {
-        return Err(UiError::Transport);
-    }
-    let backend = Backend::of(state).ok_or(UiError::NotFound)?;
-    let Some(id) = guard::cookie(headers, SESSION_COOKIE).filter(|s| guard::is_secret(s)) else {
-        return Ok(None);
-    };
-    let found = backend
-        .store
-        .session(&guard::digest("session", id), backend.now())
-        .await?;
-    let Some(actor) = found.and_then(|p| Actor::from_session(&p.arn, &p.user_id).ok()) else {
-        return Ok(None);
-    };
-    // The rights a session was signed in with are re-checked on every page
-    // load against the policy served now: an approver a reload removed is
-    // refused at once, not when the session ends.
-    if !backend.approvals.is_approver(&actor) {
-        return Err(UiError::Denied);
-    }
-    Ok(Some(Session {
-        id: id.to_owned(),
-        actor,
-        backend,
-    }))
-}
-
 fn service_error(e: ApprovalError) -> UiError {
     match e {
         ApprovalError::NotFound => UiError::NotFound,
         ApprovalError::Conflict => UiError::Conflict,
-        ApprovalError::Denied | ApprovalError::ApprovalRequired => UiError::Denied,
+        ApprovalError::Denied | ApprovalError::GrantRevoked | ApprovalError::ApprovalRequired => {
+            UiError::Denied
+        }
         ApprovalError::Invalid(_) | ApprovalError::Duration(_) => UiError::BadRequest,
         ApprovalError::TooMany => UiError::RateLimited,
         ApprovalError::Database(_) => UiError::Unavailable,
@@ -100,14 +56,14 @@ fn is_own(actor: &Actor, requester_arn: &str) -> bool {
         .unwrap_or(true)
 }
 
-/// The public base URL for the signed-out page's command.
-fn base_url(state: &AppState) -> String {
-    state
-        .discovery()
-        .audience
-        .first()
-        .cloned()
-        .unwrap_or_else(|| "https://tvm.example.com".into())
+/// Whether `r` is a granted request: approved, and its grant not expired at
+/// `now`.
+fn is_granted(r: &RequestView, now: jiff::Timestamp) -> bool {
+    r.status == Status::Approved.as_str()
+        && r.grant_expires_at
+            .as_deref()
+            .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+            .is_some_and(|end| end > now)
 }
 
 /// `GET /ui/`.
@@ -122,11 +78,7 @@ pub(super) async fn overview(
         Ok(None) => return page(StatusCode::OK, pages::signed_out(&base_url(&state), None)),
         Err(e) => return e.into_response(),
     };
-    let csrf = s.csrf();
-    let who = SignedIn {
-        arn: s.actor.arn(),
-        csrf: &csrf,
-    };
+    let who = s.signed_in();
     match overview_parts(&s).await {
         Ok((to_review, own, grants, break_glass)) => page(
             StatusCode::OK,
@@ -138,7 +90,7 @@ pub(super) async fn overview(
                     grants: &grants,
                     break_glass: &break_glass,
                 },
-                jiff::Timestamp::from_second(s.backend.now()).unwrap_or_default(),
+                s.now(),
             ),
         ),
         Err(e) => e.page(Some(&who)),
@@ -208,11 +160,7 @@ pub(super) async fn detail(
         }
         Err(e) => return e.into_response(),
     };
-    let csrf = s.csrf();
-    let who = SignedIn {
-        arn: s.actor.arn(),
-        csrf: &csrf,
-    };
+    let who = s.signed_in();
     let approvals = &s.backend.approvals;
     let shown = async {
         let request = approvals.get(&s.actor, &id).await.map_err(service_error)?;
@@ -235,6 +183,9 @@ pub(super) async fn detail(
         Ok((request, audit, vends)) => {
             let can_decide =
                 request.status == Status::Pending.as_str() && !is_own(&s.actor, &request.requester);
+            let can_revoke = s.backend.revocations.is_some()
+                && is_granted(&request, s.now())
+                && (s.is_admin() || s.actor.arn() == request.requester);
             page(
                 StatusCode::OK,
                 pages::detail(
@@ -244,8 +195,9 @@ pub(super) async fn detail(
                         audit: &audit,
                         vends: &vends,
                         can_decide,
+                        can_revoke,
                     },
-                    jiff::Timestamp::from_second(s.backend.now()).unwrap_or_default(),
+                    s.now(),
                 ),
             )
         }
@@ -277,11 +229,7 @@ pub(super) async fn decide(
         Ok(None) => return UiError::Forbidden.into_response(),
         Err(e) => return e.into_response(),
     };
-    let csrf = s.csrf();
-    let who = SignedIn {
-        arn: s.actor.arn(),
-        csrf: &csrf,
-    };
+    let who = s.signed_in();
     let decided = async {
         state
             .rate_check(AddressScope::Api, client.as_deref())

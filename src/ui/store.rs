@@ -19,6 +19,10 @@ pub struct Principal {
     pub arn: String,
     /// The `UserId` it returned.
     pub user_id: String,
+    /// The access key that signed the sign-in proof (DESIGN §13: a blocked
+    /// caller key ends the page sessions it opened). `None` for a session
+    /// stored before migration 0006.
+    pub access_key_id: Option<String>,
 }
 
 /// Most grants in force listed.
@@ -45,14 +49,15 @@ impl UiStore {
         expires_at: i64,
     ) -> Result<(), sqlx::Error> {
         sqlx::query(
-            "INSERT INTO ui_login_codes (code_digest, arn, user_id, next_path, expires_at) \
-             VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO ui_login_codes (code_digest, arn, user_id, next_path, expires_at, \
+             caller_access_key_id) VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(code_digest)
         .bind(&who.arn)
         .bind(&who.user_id)
         .bind(next)
         .bind(expires_at)
+        .bind(&who.access_key_id)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -67,7 +72,7 @@ impl UiStore {
     ) -> Result<Option<(Principal, String)>, sqlx::Error> {
         let row = sqlx::query(
             "DELETE FROM ui_login_codes WHERE code_digest = $1 \
-             RETURNING arn, user_id, next_path, expires_at",
+             RETURNING arn, user_id, next_path, expires_at, caller_access_key_id",
         )
         .bind(code_digest)
         .fetch_optional(&self.pool)
@@ -81,6 +86,7 @@ impl UiStore {
             Principal {
                 arn: row.try_get(0)?,
                 user_id: row.try_get(1)?,
+                access_key_id: row.try_get(4)?,
             },
             row.try_get(2)?,
         )))
@@ -95,14 +101,15 @@ impl UiStore {
         expires_at: i64,
     ) -> Result<(), sqlx::Error> {
         sqlx::query(
-            "INSERT INTO ui_sessions (session_digest, arn, user_id, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO ui_sessions (session_digest, arn, user_id, created_at, expires_at, \
+             caller_access_key_id) VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(session_digest)
         .bind(&who.arn)
         .bind(&who.user_id)
         .bind(now)
         .bind(expires_at)
+        .bind(&who.access_key_id)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -115,7 +122,8 @@ impl UiStore {
         now: i64,
     ) -> Result<Option<Principal>, sqlx::Error> {
         let row = sqlx::query(
-            "SELECT arn, user_id FROM ui_sessions WHERE session_digest = $1 AND expires_at > $2",
+            "SELECT arn, user_id, caller_access_key_id FROM ui_sessions \
+             WHERE session_digest = $1 AND expires_at > $2",
         )
         .bind(session_digest)
         .bind(now)
@@ -125,6 +133,7 @@ impl UiStore {
             Ok(Principal {
                 arn: r.try_get(0)?,
                 user_id: r.try_get(1)?,
+                access_key_id: r.try_get(2)?,
             })
         })
         .transpose()
@@ -181,6 +190,7 @@ mod tests {
         Principal {
             arn: "arn:aws:iam::111122223333:user/alice".into(),
             user_id: "AIDAALICE".into(),
+            access_key_id: Some("AKIAALICEALICEALICE1".into()),
         }
     }
 

@@ -14,6 +14,7 @@ use super::limits::CallerScope;
 use super::outcome::VendError;
 use super::vendor::Vendor;
 use crate::auth::{RequestContext, VerifiedCaller, VerifyError};
+use crate::revocation::{Refusal, Subject};
 use crate::state::RateError;
 use crate::sts::{AssumeRoleInput, AssumedRole, Credentials};
 
@@ -33,6 +34,27 @@ impl Vendor {
             self.metrics.sts_count("GetCallerIdentity", outcome);
         }
         result
+    }
+
+    /// The revocation check (DESIGN §13) every authenticated route makes
+    /// right after the caller's own GetCallerIdentity: a blocked caller key,
+    /// a temporary key of a blocked IAM user or a suspended identity is 403
+    /// `POLICY_DENY` (reason `revoked_credentials` / `suspended`); blocks not
+    /// loaded or too old are 503 (STS not called either way).
+    pub(super) fn unblocked(&self, caller: &VerifiedCaller) -> Result<(), VendError> {
+        let Some(r) = &self.revocations else {
+            return Ok(());
+        };
+        let subject = Subject {
+            identity: caller.identity(),
+            user_id: caller.user_id(),
+            access_key_id: Some(caller.access_key_id()),
+        };
+        match r.check(subject) {
+            Ok(()) => Ok(()),
+            Err(Refusal::Stale) => Err(VendError::Unavailable("revocations_stale")),
+            Err(refusal) => Err(VendError::Revoked(refusal.reason())),
+        }
     }
 
     /// Charges the verified caller's session and role buckets; a refusal is

@@ -29,11 +29,13 @@ impl VendError {
             VendError::RateLimited(_) => "rate_limited",
             VendError::Verify(v) => v.reason(),
             VendError::Denied => "denied",
+            VendError::Revoked(reason) => reason,
             VendError::ApprovalRequired => "approval_required",
             VendError::UnboundToken => "token_binds_no_request",
             VendError::Sts(e) => e.outcome(),
             VendError::Credentials(_) => "bad_credentials",
             VendError::Unavailable(reason) => reason,
+            VendError::Ledger => "ledger_error",
         }
     }
 
@@ -41,7 +43,10 @@ impl VendError {
     /// failed after the request was found acceptable so far, else `deny`.
     pub fn effect(&self) -> &'static str {
         match self {
-            VendError::Sts(_) | VendError::Credentials(_) | VendError::Unavailable(_) => "error",
+            VendError::Sts(_)
+            | VendError::Credentials(_)
+            | VendError::Unavailable(_)
+            | VendError::Ledger => "error",
             _ => "deny",
         }
     }
@@ -56,8 +61,12 @@ impl VendError {
                     | VerifyErrorKind::StsError
                     | VerifyErrorKind::Unavailable
             ),
-            VendError::Sts(_) | VendError::Credentials(_) | VendError::Unavailable(_) => true,
+            VendError::Sts(_)
+            | VendError::Credentials(_)
+            | VendError::Unavailable(_)
+            | VendError::Ledger => true,
             VendError::BadRequest(_)
+            | VendError::Revoked(_)
             | VendError::BadDuration(_)
             | VendError::TooLarge
             | VendError::RateLimited(_)
@@ -94,6 +103,7 @@ mod tests {
             VendError::Denied,
             VendError::ApprovalRequired,
             VendError::UnboundToken,
+            VendError::Revoked("suspended"),
         ] {
             assert!(!e.is_server_fault(), "{e}");
             assert_eq!(e.effect(), "deny", "{e}");
@@ -110,6 +120,7 @@ mod tests {
             VendError::Sts(StsError::Unavailable("down".into())),
             VendError::Credentials("empty".into()),
             VendError::Unavailable("sts_busy"),
+            VendError::Ledger,
         ] {
             assert!(e.is_server_fault(), "{e}");
         }

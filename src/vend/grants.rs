@@ -1,21 +1,21 @@
 //! The approvals step of a vend (DESIGN §12): which marker the stamp carries
 //! and, for a vend under a grant or a break-glass vend, the record it is
-//! served under; and, once credentials exist, listing the vend with that
-//! record.
+//! served under; and, once credentials are handed out, counting a
+//! break-glass vend (the ledger lists the vend with its record).
 //!
 //! Invariants: a plain vend is `direct` and touches no record; a vend with an
 //! `approval_id` needs a live grant of this caller for the matched rule (the
 //! grant's duration wins); a break-glass vend needs a person and a reason a
 //! reader can see of at least the rule's length, and its record is written
 //! before STS is called; without a matched rule or an approvals service such
-//! a vend is denied. Listing a vend after the fact never fails the vend.
+//! a vend is denied.
 
 use super::body::VendBody;
 use super::outcome::{approval_error, VendError};
 use super::vendor::Vendor;
 use crate::approvals::Actor;
 use crate::auth::VerifiedCaller;
-use crate::identity::{Marker, RequestId, SourceIdentity};
+use crate::identity::{Marker, RequestId};
 use crate::policy::{Grant, Rule, VendKind};
 
 /// The session tag that carries the full grant or break-glass record id.
@@ -84,38 +84,13 @@ impl Vendor {
         }
     }
 
-    /// Once credentials exist: counts a break-glass vend and lists the vend
-    /// with its grant or record.
-    pub(super) async fn record_issued(
-        &self,
-        id: &RequestId,
-        caller: &VerifiedCaller,
-        kind: VendKind,
-        grant_id: Option<&str>,
-        source_identity: &SourceIdentity,
-        duration_seconds: u32,
-    ) {
+    /// Once credentials are handed out: counts a break-glass vend.
+    pub(super) fn count_issued(&self, kind: VendKind) {
         if kind == VendKind::BreakGlass {
             // Counted once credentials exist (DESIGN §7: break-glass vends
             // count as `issued`, and in their own counter), not when the
             // record is written: a failed AssumeRole issued nothing.
             self.metrics.break_glass_used();
-        }
-        if let (Some(g), Some(approvals)) = (grant_id, &self.approvals) {
-            // The credentials exist: list the vend with its grant; a database
-            // failure here is logged and counted, never a failed vend.
-            if let Err(e) = approvals
-                .record_vend(
-                    g,
-                    caller.identity().arn().as_str(),
-                    id,
-                    source_identity.as_str(),
-                    duration_seconds,
-                )
-                .await
-            {
-                tracing::error!(error = %e, "vend could not be listed with its grant");
-            }
         }
     }
 }

@@ -1,5 +1,6 @@
-//! The decision log line: exactly one per `/vend` (DESIGN §8), with whatever was
-//! known when the request ended, and no other line for that request: the
+//! The decision log line: exactly one per `/vend` (DESIGN §8, with §13's
+//! `kind, grant_id, client_addr, caller_access_key_id, access_key_id,
+//! expiration`), with whatever was known when the request ended, and no other line for that request: the
 //! verifier logs nothing of its own on a refusal. At INFO for an answer and a
 //! caller's fault, at WARN for a fault of tvm or an upstream. Never contains a
 //! token or a credential.
@@ -11,6 +12,7 @@ use crate::auth::VerifiedCaller;
 use crate::identity::RequestId;
 use crate::metrics::Metrics;
 use crate::policy::Decision;
+use crate::sts::Credentials;
 
 /// Fields of the decision line, filled in as the pipeline advances. If the
 /// request is dropped before it finished (request timeout, shutdown abort) the
@@ -31,6 +33,16 @@ pub(super) struct DecisionLog {
     pub(super) source_identity: Option<String>,
     pub(super) duration_seconds: Option<u32>,
     pub(super) sts_request_id: Option<String>,
+    /// `direct|approval|break_glass` once known.
+    pub(super) kind: Option<&'static str>,
+    pub(super) grant_id: Option<String>,
+    pub(super) client_addr: Option<String>,
+    /// The access key id that signed the caller's proof (an identifier).
+    pub(super) caller_access_key_id: Option<String>,
+    /// The vended AccessKeyId (an identifier, never the secret or token).
+    pub(super) access_key_id: Option<String>,
+    /// STS's Expiration of the vended credentials (RFC 3339).
+    pub(super) expiration: Option<String>,
 }
 
 impl DecisionLog {
@@ -48,7 +60,19 @@ impl DecisionLog {
             source_identity: None,
             duration_seconds: None,
             sts_request_id: None,
+            kind: None,
+            grant_id: None,
+            client_addr: None,
+            caller_access_key_id: None,
+            access_key_id: None,
+            expiration: None,
         }
+    }
+
+    /// The vended key id and expiry (never the secret key or the token).
+    pub(super) fn issued(&mut self, c: &Credentials) {
+        self.access_key_id = Some(c.access_key_id.clone());
+        self.expiration = Some(c.expiration.strftime("%Y-%m-%dT%H:%M:%SZ").to_string());
     }
 
     pub(super) fn caller(&mut self, caller: &VerifiedCaller) {
@@ -56,6 +80,7 @@ impl DecisionLog {
         self.principal_arn = Some(identity.arn().to_string());
         self.account = Some(identity.account().to_string());
         self.username = Some(identity.username().to_owned());
+        self.caller_access_key_id = Some(caller.access_key_id().to_owned());
     }
 
     pub(super) fn decision(&mut self, d: &Decision) {
@@ -75,6 +100,7 @@ impl DecisionLog {
             Err(
                 e @ (VendError::Denied | VendError::BadDuration(_) | VendError::RateLimited(_)),
             ) => (e.effect(), self.reason.unwrap_or(e.reason())),
+            Err(e @ VendError::Revoked(reason)) => (e.effect(), *reason),
             Err(e) => (e.effect(), e.reason()),
         };
         let error = result.err().map(|e| e.to_string()).unwrap_or_default();
@@ -109,6 +135,12 @@ impl DecisionLog {
                     source_identity = o(&self.source_identity),
                     duration_seconds = self.duration_seconds.unwrap_or(0),
                     sts_request_id = o(&self.sts_request_id),
+                    kind = self.kind.unwrap_or_default(),
+                    grant_id = o(&self.grant_id),
+                    client_addr = o(&self.client_addr),
+                    caller_access_key_id = o(&self.caller_access_key_id),
+                    access_key_id = o(&self.access_key_id),
+                    expiration = o(&self.expiration),
                     latency_ms,
                     error,
                     "decision"

@@ -44,6 +44,13 @@ pub enum VendError {
     /// The policy said no, or the profile is unknown (403, same body for both).
     #[error("denied by policy")]
     Denied,
+    /// A revocation refuses this caller or grant (DESIGN §13), before
+    /// policy, or after AssumeRole when a block or the grant changed while it
+    /// was in flight (the credentials discarded): 403 `POLICY_DENY`, the text
+    /// the decision reason (`revoked_credentials`, `suspended`,
+    /// `grant_revoked`).
+    #[error("revoked: {0}")]
+    Revoked(&'static str),
     /// A plain vend met a `require_approval` rule, or a grant cannot serve
     /// (403 `APPROVAL_REQUIRED`).
     #[error("approval required")]
@@ -63,6 +70,11 @@ pub enum VendError {
     /// STS not called. The text is the decision line's reason.
     #[error("unavailable: {0}")]
     Unavailable(&'static str),
+    /// The vend's ledger row could not be written (DESIGN §13): 503
+    /// `UNAVAILABLE`, outcome `ledger_error`; before AssumeRole STS is not
+    /// called, after it the credentials are discarded.
+    #[error("the ledger is unavailable")]
+    Ledger,
 }
 
 impl VendError {
@@ -78,7 +90,8 @@ impl VendError {
                 VerifyErrorKind::Throttled => "sts_throttled",
                 VerifyErrorKind::StsError | VerifyErrorKind::Unavailable => "sts_error",
             },
-            VendError::Denied => "denied",
+            VendError::Denied | VendError::Revoked(_) => "denied",
+            VendError::Ledger => "ledger_error",
             VendError::ApprovalRequired => "approval_required",
             VendError::UnboundToken => "invalid_token",
             VendError::RateLimited(_) => "rate_limited",
@@ -96,6 +109,7 @@ pub(super) fn approval_error(e: ApprovalError) -> VendError {
         ApprovalError::Invalid(m) => VendError::BadRequest(m),
         ApprovalError::Duration(m) => VendError::BadDuration(m),
         ApprovalError::ApprovalRequired => VendError::ApprovalRequired,
+        ApprovalError::GrantRevoked => VendError::Revoked("grant_revoked"),
         ApprovalError::Database(_) => VendError::Unavailable("approvals_unavailable"),
         ApprovalError::Denied
         | ApprovalError::NotFound

@@ -14,9 +14,11 @@ use super::body::VendBody;
 use super::grants::GRANT_ID_TAG;
 use super::log::DecisionLog;
 use super::outcome::{VendError, Vended};
+use super::session::Opening;
 use super::vendor::Vendor;
 use crate::auth::{RequestContext, VerifiedCaller};
 use crate::identity::{Marker, RequestId, RoleSessionName, SourceIdentity};
+use crate::ledger::SessionKind;
 use crate::policy::{Grant, Outcome, Policy, Rule, TagContext, VendKind, VendRequest};
 use crate::sts::AssumeRoleInput;
 
@@ -29,10 +31,12 @@ impl Vendor {
         ctx: &RequestContext<'_>,
         log: &mut DecisionLog,
     ) -> Result<Vended, VendError> {
+        log.client_addr = ctx.client.map(|ip| ip.to_string());
         let body = VendBody::parse(ctx.body)?;
         log.profile = Some(body.profile.clone());
         let caller = self.verify(authorization, ctx).await?;
         log.caller(&caller);
+        self.unblocked(&caller)?;
         if let Err((scope, e)) = self.limit_caller(&caller).await {
             if matches!(e, VendError::RateLimited(_)) {
                 log.reason = Some(scope.reason());
@@ -46,20 +50,40 @@ impl Vendor {
         let policy = self.policy.current();
         let (mut grant, rule) = self.decide(&policy, &caller, &body, log)?;
         let (marker, grant_id) = self.grant(id, &caller, &body, rule, &mut grant).await?;
+        let session_kind = session_kind(kind);
+        log.kind = Some(session_kind.as_str());
+        log.grant_id.clone_from(&grant_id);
         let input = self.stamp(id, &caller, &grant, &marker, grant_id.as_deref(), log)?;
         let source_identity = input.source_identity.clone();
-        let assumed = self.assume_role(input).await?;
+        let pending = self
+            .open_session(Opening {
+                id,
+                caller: &caller,
+                policy: &policy,
+                grant: &grant,
+                rule,
+                kind: session_kind,
+                grant_id: grant_id.as_deref(),
+                input: &input,
+                client: log.client_addr.as_deref().unwrap_or_default(),
+            })
+            .await?;
+        let assumed = match self.assume_role(input).await {
+            Ok(a) => a,
+            Err(e) => {
+                self.fail_session(pending.as_ref()).await;
+                return Err(e);
+            }
+        };
         log.sts_request_id = assumed.sts_request_id.clone();
-        self.check_credentials(&assumed.credentials)?;
-        self.record_issued(
-            id,
-            &caller,
-            kind,
-            grant_id.as_deref(),
-            &source_identity,
-            grant.duration_seconds,
-        )
-        .await;
+        if let Err(e) = self.check_credentials(&assumed.credentials) {
+            self.fail_session(pending.as_ref()).await;
+            return Err(e);
+        }
+        log.issued(&assumed.credentials);
+        self.close_session(pending.as_ref(), &assumed.credentials, log)
+            .await?;
+        self.count_issued(kind);
         Ok(Vended {
             credentials: assumed.credentials,
             source_identity,
@@ -148,5 +172,14 @@ impl Vendor {
             transitive_tag_keys: profile.transitive_tag_keys.clone(),
             policy: profile.session_policy.clone(),
         })
+    }
+}
+
+/// The ledger's name for a vend of this kind.
+fn session_kind(kind: VendKind) -> SessionKind {
+    match kind {
+        VendKind::Plain => SessionKind::Direct,
+        VendKind::Approval => SessionKind::Approval,
+        VendKind::BreakGlass => SessionKind::BreakGlass,
     }
 }

@@ -2,7 +2,9 @@
 //! assembles it, and its entry points — [`Vendor::vend`] for `POST /vend`
 //! (the steps are `pipeline`'s), [`Vendor::reject_early`] for a `/vend`
 //! refused before the pipeline, and [`Vendor::authenticate`] and
-//! [`Vendor::profiles`] for the other authenticated routes.
+//! [`Vendor::profiles`] for the other authenticated routes. All three check
+//! the caller against the revocation blocks (`calls`' `unblocked`) right
+//! after its proof, before its buckets, policy or any other STS call.
 //!
 //! Invariants: every `/vend` that reaches [`Vendor::vend`] or
 //! [`Vendor::reject_early`] writes exactly one decision line and counts one
@@ -20,9 +22,11 @@ use crate::approvals::Approvals;
 use crate::auth::{RequestContext, VerifiedCaller, Verifier};
 use crate::clock::Clock;
 use crate::identity::{RequestId, StampPrefix};
+use crate::ledger::Ledger;
 use crate::metrics::Metrics;
 use crate::policy::AllowedProfile;
 use crate::reload::PolicyStore;
+use crate::revocation::Revocations;
 use crate::sts::gate::StsGate;
 use crate::sts::Sts;
 
@@ -47,6 +51,11 @@ pub struct Vendor {
     pub(super) approvals: Option<Approvals>,
     /// The per-replica cap on concurrent STS calls (`None`: no cap).
     pub(super) sts_gate: Option<StsGate>,
+    /// Blocks and suspensions (DESIGN §13), checked right after every
+    /// caller proof (absent: no database).
+    pub(super) revocations: Option<Revocations>,
+    /// The ledger of every vend (absent: no database configured).
+    pub(super) ledger: Option<Ledger>,
 }
 
 impl Vendor {
@@ -69,6 +78,8 @@ impl Vendor {
             caller_limits: CallerLimits::default(),
             approvals: None,
             sts_gate: None,
+            revocations: None,
+            ledger: None,
         }
     }
 
@@ -76,6 +87,28 @@ impl Vendor {
     pub fn with_approvals(mut self, approvals: Approvals) -> Self {
         self.approvals = Some(approvals);
         self
+    }
+
+    /// Checks every verified caller against `revocations`' blocks.
+    pub fn with_revocations(mut self, revocations: Revocations) -> Self {
+        self.revocations = Some(revocations);
+        self
+    }
+
+    /// The revocation service, when a database is configured.
+    pub fn revocations(&self) -> Option<&Revocations> {
+        self.revocations.as_ref()
+    }
+
+    /// Records every vend in `ledger` (DESIGN §13).
+    pub fn with_ledger(mut self, ledger: Ledger) -> Self {
+        self.ledger = Some(ledger);
+        self
+    }
+
+    /// The ledger, when a database is configured.
+    pub fn ledger(&self) -> Option<&Ledger> {
+        self.ledger.as_ref()
     }
 
     /// The approvals service, when configured.
@@ -156,6 +189,7 @@ impl Vendor {
         ctx: &RequestContext<'_>,
     ) -> Result<VerifiedCaller, VendError> {
         let caller = self.verify(authorization, ctx).await?;
+        self.unblocked(&caller)?;
         self.limit_caller(&caller).await.map_err(|(_, e)| e)?;
         if !caller.binds_request() {
             return Err(VendError::UnboundToken);
@@ -170,6 +204,7 @@ impl Vendor {
         ctx: &RequestContext<'_>,
     ) -> Result<(VerifiedCaller, Vec<AllowedProfile>), VendError> {
         let caller = self.verify(authorization, ctx).await?;
+        self.unblocked(&caller)?;
         self.limit_caller(&caller).await.map_err(|(_, e)| e)?;
         let allowed = self
             .policy

@@ -201,7 +201,7 @@ impl From<&VendError> for ApiError {
                 ApiError::new(ApiErrorKind::RateLimited).with_retry_after(wait.as_secs().max(1))
             }
             VendError::Verify(v) => ApiError::new(v.into()),
-            VendError::Denied => ApiError::new(ApiErrorKind::PolicyDeny),
+            VendError::Denied | VendError::Revoked(_) => ApiError::new(ApiErrorKind::PolicyDeny),
             VendError::ApprovalRequired => ApiError::new(ApiErrorKind::ApprovalRequired),
             VendError::UnboundToken => ApiError::new(ApiErrorKind::InvalidToken),
             VendError::Sts(crate::sts::StsError::Throttled(_)) => {
@@ -209,7 +209,7 @@ impl From<&VendError> for ApiError {
             }
             VendError::Sts(_) => ApiError::new(ApiErrorKind::StsError),
             VendError::Credentials(_) => ApiError::new(ApiErrorKind::CredentialError),
-            VendError::Unavailable(_) => {
+            VendError::Unavailable(_) | VendError::Ledger => {
                 ApiError::new(ApiErrorKind::Unavailable).with_retry_after(1)
             }
         }

@@ -33,6 +33,7 @@ struct Flags {
     identity: Mutex<Option<String>>,
     /// The shared state backend and how long it may fail before not ready.
     state: OnceLock<(Arc<BackendHealth>, Duration)>,
+    revocations: OnceLock<crate::revocation::BlockSet>,
 }
 
 impl Readiness {
@@ -73,6 +74,11 @@ impl Readiness {
         let _ = self.0.state.set((health, grace));
     }
 
+    /// Holds `/readyz` at 503 until `blocks` were loaded once (DESIGN §13).
+    pub fn watch_revocations(&self, blocks: crate::revocation::BlockSet) {
+        let _ = self.0.revocations.set(blocks);
+    }
+
     /// Starts shutdown: `/readyz` turns 503 from now on.
     pub fn begin_shutdown(&self) {
         self.0.shutting_down.store(true, Ordering::SeqCst);
@@ -91,6 +97,8 @@ impl Readiness {
             Some("policy not loaded".into())
         } else if !self.0.sts_ready.load(Ordering::SeqCst) {
             Some("sts client not built".into())
+        } else if self.0.revocations.get().is_some_and(|b| !b.is_loaded()) {
+            Some("revocation blocks not loaded yet".into())
         } else if let Some(reason) = self.state_backend_lost() {
             Some(reason)
         } else {

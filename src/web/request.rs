@@ -54,5 +54,6 @@ pub(crate) fn request_context<'a>(
         body,
         audience_hint: headers.get(AUDIENCE_HINT_HEADER).map(HeaderValue::as_bytes),
         host: forwarded_host.or_else(|| headers.get(header::HOST).map(HeaderValue::as_bytes)),
+        client: client.map(|c| c.ip),
     }
 }

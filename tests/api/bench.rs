@@ -86,3 +86,76 @@ async fn sim_process_serves_its_keys() {
     assert_eq!(who.arn, keys.caller.arn);
     assert_eq!(who.account, "111122223333");
 }
+
+/// `tvm bench --database`: tvm without and with the ledger, on SQLite and
+/// (when installed) on Postgres beside the same tvm with Redis; every vend of
+/// every run succeeds (no timing asserted) and every ledger run really wrote
+/// its rows.
+#[tokio::test]
+async fn bench_compares_tvm_with_and_without_the_ledger() {
+    let pg = crate::postgres::Postgres::start();
+    let redis = match &pg {
+        Some(_) if crate::fleet::RedisServer::available() => {
+            Some(crate::fleet::RedisServer::start(None).await)
+        }
+        _ => None,
+    };
+    let mut databases = "sqlite".to_owned();
+    let mut args = vec![
+        "bench",
+        "--upstream",
+        "zero",
+        "-c",
+        "4",
+        "-d",
+        "1s",
+        "--warmup",
+        "0s",
+        "--json",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .collect::<Vec<_>>();
+    if let (Some(pg), Some(r)) = (&pg, &redis) {
+        databases.push(',');
+        databases.push_str(&pg.url);
+        args.extend([
+            "--redis-url".into(),
+            format!("redis://127.0.0.1:{}", r.port),
+        ]);
+    }
+    args.extend(["--database".into(), databases]);
+    let out = tokio::task::spawn_blocking(move || tvm().args(&args).output().unwrap())
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let runs = report["runs"].as_array().unwrap();
+    let targets: Vec<&str> = runs.iter().map(|r| r["target"].as_str().unwrap()).collect();
+    let mut want = vec!["tvm", "tvm+sqlite"];
+    if redis.is_some() {
+        want.extend(["tvm+redis", "tvm+postgres"]);
+    }
+    assert_eq!(targets, want);
+    for run in runs {
+        assert!(run["vends"].as_u64().unwrap() > 0, "{run}");
+        assert_eq!(run["errors"], serde_json::json!({}), "{run}");
+    }
+    if let (Some(pg), Some(_)) = (&pg, &redis) {
+        let db = tvm::approvals::connect(&pg.url).await.unwrap();
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sessions WHERE state = 'issued'")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        let postgres_vends = runs[3]["vends"].as_u64().unwrap();
+        assert!(
+            n as u64 >= postgres_vends,
+            "{n} rows for {postgres_vends} vends"
+        );
+    }
+}

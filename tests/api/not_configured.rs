@@ -48,6 +48,8 @@ fn database_routes() -> Vec<(&'static str, String, &'static str)> {
             "csrf=x&decision=approve",
         ),
         ("GET", "/ui/static/tvm.css".into(), ""),
+        ("GET", "/audit".into(), ""),
+        ("GET", "/audit?since=24h&limit=0".into(), ""),
     ]
 }
 

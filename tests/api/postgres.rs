@@ -240,14 +240,15 @@ async fn postgres_round_trip_and_concurrent_approvers_on_two_replicas() {
         )
         .await;
     assert_eq!(service.status, 200, "{}", service.body);
-    // Both vends are listed with the grant.
+    // Both vends are in the ledger with the grant (it replaced grant_vends).
     let db = tvm::approvals::connect(&pg.url).await.unwrap();
-    let rows: Vec<(String,)> =
-        sqlx::query_as("SELECT source_identity FROM grant_vends WHERE grant_id = $1")
-            .bind(&id)
-            .fetch_all(&db.pool)
-            .await
-            .unwrap();
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT source_identity FROM sessions WHERE grant_id = $1 AND state = 'issued'",
+    )
+    .bind(&id)
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
     assert_eq!(rows.len(), 2);
     assert!(rows.iter().any(|r| r.0 == si));
 }
@@ -320,13 +321,12 @@ async fn postgres_caps_pending_requests_under_concurrent_creates() {
     assert_eq!(a.vend(&a.alice, &vend).await.status, 200);
     assert_eq!(a.vend(&a.alice, &vend).await.status, 200);
     let db = tvm::approvals::connect(&pg.url).await.unwrap();
-    let rows: Vec<(String, String)> = sqlx::query_as(
-        "SELECT action, actor_arn FROM approval_audit WHERE subject_id = $1 ORDER BY seq",
-    )
-    .bind(&id)
-    .fetch_all(&db.pool)
-    .await
-    .unwrap();
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT event, actor FROM audit_events WHERE subject = $1 ORDER BY seq")
+            .bind(&id)
+            .fetch_all(&db.pool)
+            .await
+            .unwrap();
     let alice = ALICE_ARN.to_owned();
     let bob_arn = "arn:aws:iam::111122223333:user/eng/bob2".to_owned();
     assert_eq!(
@@ -338,4 +338,142 @@ async fn postgres_caps_pending_requests_under_concurrent_creates() {
             ("vended".to_owned(), alice),
         ]
     );
+}
+
+/// GET /audit on two replicas of one Postgres (DESIGN §13): events written
+/// concurrently on both come back complete, once each, in `Seq` order,
+/// whichever replica serves which page; a non-admin sees only their own.
+#[tokio::test]
+async fn postgres_audit_export_is_complete_and_ordered_across_replicas() {
+    let Some(pg) = Postgres::start() else { return };
+    let policy =
+        format!("{POLICY_PG}admins:\n  principals: [\"arn:aws:iam::111122223333:user/sec/*\"]\n");
+    let spawn = |url: String, policy: String| async move {
+        spawn_app_with(Options {
+            approvals: true,
+            database_url: Some(url),
+            policy_text: Some(policy),
+            ..Options::default()
+        })
+        .await
+    };
+    let a = spawn(pg.url.clone(), policy.clone()).await;
+    let b = spawn(pg.url.clone(), policy).await;
+    let body = r#"{"profile": "prod-admin", "reason": "migration"}"#;
+    let users: Vec<(Caller, Caller)> = (1..=3)
+        .map(|i| {
+            let arn = format!("arn:aws:iam::111122223333:user/eng/u{i}");
+            (a.add_user(&arn), b.add_user(&arn))
+        })
+        .collect();
+    let calls = (0..12).map(|i| {
+        let (ua, ub) = &users[i % 3];
+        if i % 2 == 0 {
+            a.call(ua, "POST", "/requests", body)
+        } else {
+            b.call(ub, "POST", "/requests", body)
+        }
+    });
+    let answers = futures_util::future::join_all(calls).await;
+    assert!(answers.iter().all(|r| r.status == 201), "{answers:?}");
+    let db = tvm::approvals::connect(&pg.url).await.unwrap();
+    sqlx::query("UPDATE audit_events SET at = at - 60")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let stored: Vec<(i64,)> = sqlx::query_as("SELECT seq FROM audit_events ORDER BY seq")
+        .fetch_all(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 12);
+
+    let carol_a = a.add_user("arn:aws:iam::111122223333:user/sec/carol");
+    let carol_b = b.add_user("arn:aws:iam::111122223333:user/sec/carol");
+    let mut seqs = Vec::new();
+    let mut cursor: Option<String> = None;
+    for page in 0.. {
+        let path = match &cursor {
+            Some(c) => format!("/audit?limit=5&cursor={c}"),
+            None => "/audit?limit=5".to_owned(),
+        };
+        let r = if page % 2 == 0 {
+            a.call(&carol_a, "GET", &path, "").await
+        } else {
+            b.call(&carol_b, "GET", &path, "").await
+        };
+        assert_eq!(r.status, 200, "{}", r.body);
+        let v = r.json();
+        seqs.extend(
+            v["Events"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["Seq"].as_i64().unwrap()),
+        );
+        match v["Next"].as_str() {
+            Some(n) => cursor = Some(n.to_owned()),
+            None => break,
+        }
+    }
+    let expected: Vec<i64> = stored.iter().map(|(s,)| *s).collect();
+    assert_eq!(seqs, expected);
+    // u1 as replica b's simulator knows it (its own UserId: each replica
+    // here has its own simulator, so the same ARN on `a` is another user)
+    // made the two creates sent to b, and sees exactly those.
+    let own = b.call(&users[0].1, "GET", "/audit", "").await;
+    let own = own.json();
+    let events = own["Events"].as_array().unwrap();
+    assert_eq!(events.len(), 2);
+    assert!(events
+        .iter()
+        .all(|e| e["Actor"] == "arn:aws:iam::111122223333:user/eng/u1"));
+}
+
+/// Migration 0008 on Postgres: §12's `approval_audit` rows move to
+/// `audit_events` with their `seq`, and the identity continues after them.
+#[tokio::test]
+async fn postgres_migration_0008_moves_the_old_audit_rows_in_order() {
+    let Some(pg) = Postgres::start() else { return };
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::any::AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(&pg.url)
+        .await
+        .unwrap();
+    for sql in [
+        include_str!("../../migrations/0001_approvals.sql"),
+        include_str!("../../migrations/0002_ui_sign_in.sql"),
+        include_str!("../../migrations/0003_audit_seq.postgres.sql"),
+    ] {
+        sqlx::raw_sql(sql).execute(&pool).await.unwrap();
+    }
+    for (id, action) in [("zz", "created"), ("aa", "approved"), ("mm", "vended")] {
+        sqlx::query(
+            "INSERT INTO approval_audit (id, subject_id, action, actor_arn, detail, \
+             http_request_id, at) VALUES ($1, 'r1', $2, 'arn', 'd', 'h', 100)",
+        )
+        .bind(id)
+        .bind(action)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    sqlx::raw_sql(include_str!(
+        "../../migrations/0008_audit_events.postgres.sql"
+    ))
+    .execute(&pool)
+    .await
+    .unwrap();
+    let trail = tvm::audit::trail(&pool, "r1").await.unwrap();
+    let events: Vec<&str> = trail.iter().map(|e| e.0.as_str()).collect();
+    assert_eq!(events, ["created", "approved", "vended"]);
+    let next: (i64,) = sqlx::query_as(
+        "INSERT INTO audit_events (id, at, event, actor, actor_key, actor_sso, subject, \
+         subject_key, subject_sso, profile, source_identity, request_id, detail) \
+         VALUES ('n', 1, 'e', '', '', '', '', '', '', '', '', '', '') RETURNING seq",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(next.0, 4);
 }

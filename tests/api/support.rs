@@ -132,7 +132,17 @@ pub struct Options {
     pub webhooks: Vec<(String, Vec<String>, Vec<u8>)>,
     /// The per-replica cap on concurrent STS calls.
     pub sts_cap: tvm::sts::gate::StsCallCap,
+    /// `revocation.max_staleness` (refresh is 100 ms, as DESIGN §13 says
+    /// tests set it).
+    pub revocation_max_staleness: Duration,
+    /// `database.ledger_failure`.
+    pub ledger_failure: tvm::config::LedgerFailure,
+    /// Wraps tvm's STS client (to act while AssumeRole is in flight).
+    pub wrap_sts: Option<StsWrapper>,
 }
+
+/// Wraps tvm's STS client: see [`Options::wrap_sts`].
+pub type StsWrapper = Arc<dyn Fn(Arc<dyn tvm::sts::Sts>) -> Arc<dyn tvm::sts::Sts> + Send + Sync>;
 
 impl Default for Options {
     fn default() -> Self {
@@ -166,6 +176,9 @@ impl Default for Options {
             api_bind_all: false,
             webhooks: Vec::new(),
             sts_cap: tvm::sts::gate::StsCallCap::default(),
+            revocation_max_staleness: Duration::from_secs(10),
+            ledger_failure: tvm::config::LedgerFailure::Closed,
+            wrap_sts: None,
         }
     }
 }
@@ -342,7 +355,11 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         database: None,
         state: tvm::config::StateSettings::default(),
         sts_cap: opts.sts_cap,
-        revocation: Default::default(),
+        revocation: tvm::config::RevocationSettings {
+            refresh: Duration::from_millis(100),
+            max_staleness: opts.revocation_max_staleness,
+            ..Default::default()
+        },
     };
     let mut config = config;
     let mut db_dir = None;
@@ -367,15 +384,21 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         config.database = Some(tvm::approvals::DatabaseSettings {
             url,
             retention: tvm::config::DEFAULT_RETENTION,
+            ledger_failure: opts.ledger_failure,
             webhooks: Vec::new(),
         });
     }
     let metrics = Metrics::new();
     let sts_credentials = opts.sts_credentials.clone().unwrap_or(service.creds);
     let sts = tvm::sts::aws::AwsSts::new("us-east-1", Some(&sts_url), Some(sts_credentials)).await;
+    let sts: Arc<dyn tvm::sts::Sts> = Arc::new(sts);
+    let sts = match &opts.wrap_sts {
+        Some(wrap) => wrap(sts),
+        None => sts,
+    };
     let deps = Dependencies {
         clock,
-        sts: Arc::new(sts),
+        sts,
         transport,
         state: tvm::state::Backend::with_replay(Arc::new(match opts.replay_capacity {
             Some(n) => InMemoryReplayStore::with_capacity(n),

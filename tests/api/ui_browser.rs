@@ -20,7 +20,7 @@ const BROWSER_TIMEOUT: Duration = Duration::from_secs(240);
 
 /// A Python with selenium, and the browser and its driver; `None` (after a
 /// notice) when one is missing outside CI.
-fn browser_python() -> Option<String> {
+pub fn browser_python() -> Option<String> {
     let missing = |what: &str| {
         assert!(
             std::env::var("CI").is_err(),

@@ -29,6 +29,19 @@ pub struct Running {
     /// The `Authorization` value it accepts (64 hex digits).
     pub token: String,
     serving: tokio::task::JoinHandle<std::io::Result<()>>,
+    /// The access key ids of every session vended for the command, the
+    /// first included (what `--revoke-on-exit` ends).
+    vended: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Running {
+    /// The access key ids of every session the command was given.
+    pub fn vended(&self) -> Vec<String> {
+        self.vended
+            .lock()
+            .map(|v| v.clone())
+            .unwrap_or_else(|p| p.into_inner().clone())
+    }
 }
 
 impl Drop for Running {
@@ -45,12 +58,14 @@ pub async fn start(
     first: VendedCredentials,
 ) -> Result<Running, ClientError> {
     let token = hex::encode(rand::random::<[u8; 32]>());
+    let vended = Arc::new(std::sync::Mutex::new(vec![first.access_key_id.clone()]));
     let endpoint = Arc::new(Endpoint {
         vendor: Vendor {
             server,
             caller,
             request,
             current: Mutex::new((first, Timestamp::now())),
+            vended: vended.clone(),
         },
         token: token.clone(),
     });
@@ -68,6 +83,7 @@ pub async fn start(
         uri: format!("http://{addr}/"),
         token,
         serving,
+        vended,
     })
 }
 
@@ -78,6 +94,8 @@ struct Vendor {
     request: VendRequest,
     /// The current credentials and when they were vended.
     current: Mutex<(VendedCredentials, Timestamp)>,
+    /// Every session vended so far (shared with [`Running`]).
+    vended: Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Vendor {
@@ -89,6 +107,9 @@ impl Vendor {
         if needs_refresh(&current.0, current.1, now) {
             let creds = source::load(&self.caller).await?;
             let fresh = self.server.vend_with(&creds, &self.request).await?;
+            if let Ok(mut v) = self.vended.lock() {
+                v.push(fresh.access_key_id.clone());
+            }
             *current = (fresh, now);
         }
         Ok(current.0.clone())

@@ -19,9 +19,14 @@
 //!   settings copied from the caller's profile, an allow-list, checked values.
 //! - [`signals`]: waiting for CMD, which signals reach it and how often.
 //!
+//! With `--revoke-on-exit`, every session the endpoint vended (the first and
+//! each refresh) is revoked at tvm once CMD ends (`POST /sessions/{id}/revoke`);
+//! a failed revoke is reported and makes the exit non-zero.
+//!
 //! Invariants: CMD starts only after a successful vend and with its private
 //! files in place; those files are removed once it exits; credentials are
-//! never printed or logged.
+//! never printed or logged; `tvm exec` never reads or writes the credentials
+//! cache, so what it revokes was never served to anything but CMD.
 
 pub mod endpoint;
 pub mod env;
@@ -50,6 +55,11 @@ pub struct ExecArgs {
     /// What to vend.
     #[command(flatten)]
     pub vend: super::commands::VendArgs,
+    /// When the command ends, revoke every session it was given ("I'm
+    /// done"); a failed revoke is an error and a non-zero exit. Sessions are
+    /// always vended fresh for `tvm exec`, never taken from the cache.
+    #[arg(long)]
+    pub revoke_on_exit: bool,
     /// The command to run, after `--`.
     #[arg(last = true, required = true, num_args = 1..)]
     pub command: Vec<OsString>,
@@ -77,7 +87,7 @@ async fn run(args: ExecArgs) -> Result<ExitCode, ExecError> {
     let first = server
         .vend_with(&source::load(&caller).await?, &request)
         .await?;
-    let endpoint = endpoint::start(server, caller, request, first).await?;
+    let endpoint = endpoint::start(server.clone(), caller.clone(), request, first).await?;
     let files = env::ChildFiles::create(&child_profile).map_err(ExecError::ChildFiles)?;
 
     let program = args.command[0].to_string_lossy().into_owned();
@@ -97,7 +107,42 @@ async fn run(args: ExecArgs) -> Result<ExitCode, ExecError> {
         .wait(&mut child)
         .await
         .map_err(|e| ExecError::Spawn(program, e))?;
+    let vended = endpoint.vended();
     drop(endpoint);
     drop(files);
-    Ok(signals::exit_code(status))
+    let code = signals::exit_code(status);
+    if args.revoke_on_exit {
+        let creds = source::load(&caller).await?;
+        if let Err(e) = revoke_all(&server, &creds, &vended).await {
+            eprintln!("tvm exec: --revoke-on-exit: {e}");
+            // The command's own failure wins; else the revoke's.
+            return Ok(if status.success() {
+                ExitCode::FAILURE
+            } else {
+                code
+            });
+        }
+    }
+    Ok(code)
 }
+
+/// Revokes every session in `ids` (the command's), each with its own call.
+async fn revoke_all(
+    server: &super::Server,
+    creds: &aws_credential_types::Credentials,
+    ids: &[String],
+) -> Result<(), ExecError> {
+    let mut failed = None;
+    for id in ids {
+        if let Err(e) = server
+            .revoke_session(creds, id, REVOKE_ON_EXIT_REASON)
+            .await
+        {
+            failed = Some(e);
+        }
+    }
+    failed.map_or(Ok(()), |e| Err(e.into()))
+}
+
+/// The reason recorded for `--revoke-on-exit`.
+const REVOKE_ON_EXIT_REASON: &str = "tvm exec --revoke-on-exit: the command ended";

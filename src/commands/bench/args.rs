@@ -58,6 +58,16 @@ pub struct BenchArgs {
     /// exits non-zero on any error.
     #[arg(long)]
     pub smoke: bool,
+    /// Also measure tvm with the ledger (DESIGN §13) on these databases, each
+    /// beside the same tvm without one: `sqlite` (a scratch file) or a
+    /// `postgres://…` URL (its tables are created; rows are left behind).
+    /// Comma-separated for several.
+    #[arg(long, value_delimiter = ',')]
+    pub database: Vec<String>,
+    /// The Redis a Postgres-backed tvm shares its replay store with (tvm
+    /// serve requires one with Postgres); its baseline run uses it too.
+    #[arg(long)]
+    pub redis_url: Option<String>,
 }
 
 fn parse_delay_long(s: &str) -> Result<Duration, String> {

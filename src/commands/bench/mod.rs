@@ -17,6 +17,7 @@
 //! - `load`: the load generator; `procs`: children and `/proc` readings.
 //! - `zero`: the zero-cost upstream; `report`: text and JSON output.
 //! - `run`: one measured phase (warm-up, minting, timed run).
+//! - `setup`: the tvms `--database` compares (without and with the ledger).
 //!
 //! Invariants: the tvm under test runs with rate limits off and a replay store
 //! sized for the rate, and otherwise its normal checks (verification, replay,
@@ -29,6 +30,7 @@ mod load;
 mod procs;
 mod report;
 mod run;
+mod setup;
 mod shots;
 pub mod zero;
 
@@ -75,6 +77,22 @@ pub async fn run(mut args: BenchArgs) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The environment of `tvm serve` in a bench: tvm's own credentials (the
+/// simulator's service user) and no other AWS configuration.
+fn env(keys: &SimKeys) -> [(&'static str, &str); 6] {
+    [
+        ("AWS_ACCESS_KEY_ID", keys.service.access_key_id.as_str()),
+        (
+            "AWS_SECRET_ACCESS_KEY",
+            keys.service.secret_access_key.as_str(),
+        ),
+        ("AWS_REGION", shots::BENCH_REGION),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+        ("AWS_CONFIG_FILE", "/dev/null"),
+        ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
+    ]
 }
 
 /// A scratch directory removed on drop.
@@ -137,59 +155,58 @@ async fn run_inner(args: &BenchArgs) -> Result<Report, BenchError> {
     };
     let sts = upstream.listening_addr().await?;
 
-    let (api, admin) = (free_port()?, free_port()?);
-    let config = dir.join("tvm.yaml");
-    std::fs::write(&config, run::config_yaml(api, admin, sts, dir))?;
     std::fs::write(dir.join("policy.yaml"), run::BENCH_POLICY)?;
-    let env = [
-        ("AWS_ACCESS_KEY_ID", keys.service.access_key_id.as_str()),
-        (
-            "AWS_SECRET_ACCESS_KEY",
-            keys.service.secret_access_key.as_str(),
-        ),
-        ("AWS_REGION", shots::BENCH_REGION),
-        ("AWS_EC2_METADATA_DISABLED", "true"),
-        ("AWS_CONFIG_FILE", "/dev/null"),
-        ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
-    ];
-    let config_arg = config.display().to_string();
-    let started = Instant::now();
-    let mut tvm = Child::spawn(
-        "tvm",
-        args.tvm_bin.as_deref(),
-        dir,
-        &["serve", "--config", &config_arg],
-        &env,
-        false,
-    )?;
-    let ready_in = tvm.wait_ready(admin, started).await?;
-    // Let start-up settle (the identity self-check, first policy poll) before reading idle RSS.
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let idle_rss = procs::status_bytes(tvm.pid(), "VmRSS");
-    let idle_anon = procs::status_bytes(tvm.pid(), "RssAnon");
-
-    let signers = Signers {
+    let signers_for = |api| Signers {
         caller: keys.caller.clone(),
         service: keys.service.clone(),
         sts,
         tvm: api,
     };
-    let mut report = Report::new(args, ready_in, idle_rss, idle_anon);
-    for &c in &args.concurrency {
-        let phase = Phase {
-            signers: &signers,
-            concurrency: c,
-            warmup: args.warmup,
-            duration: args.duration,
-            tvm_pid: tvm.pid(),
-            upstream_pid: upstream.pid(),
-        };
-        report.runs.push(phase.measure(false).await?);
-        if args.direct {
-            report.runs.push(phase.measure(true).await?);
+    let mut report: Option<Report> = None;
+    for (i, s) in setup::setups(&args.database, args.redis_url.as_deref(), dir)?
+        .iter()
+        .enumerate()
+    {
+        let (api, admin) = (free_port()?, free_port()?);
+        let config = dir.join(format!("tvm-{i}.yaml"));
+        std::fs::write(&config, run::config_yaml(api, admin, sts, dir, s))?;
+        let started = Instant::now();
+        let mut tvm = Child::spawn(
+            "tvm",
+            args.tvm_bin.as_deref(),
+            dir,
+            &["serve", "--config", &config.display().to_string()],
+            &env(&keys),
+            false,
+        )?;
+        let ready_in = tvm.wait_ready(admin, started).await?;
+        // Let start-up settle (the identity self-check, first policy poll)
+        // before reading idle RSS.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let report = report.get_or_insert_with(|| {
+            let idle_rss = procs::status_bytes(tvm.pid(), "VmRSS");
+            let idle_anon = procs::status_bytes(tvm.pid(), "RssAnon");
+            Report::new(args, ready_in, idle_rss, idle_anon)
+        });
+        let signers = signers_for(api);
+        for &c in &args.concurrency {
+            let phase = Phase {
+                label: s.label,
+                signers: &signers,
+                concurrency: c,
+                warmup: args.warmup,
+                duration: args.duration,
+                tvm_pid: tvm.pid(),
+                upstream_pid: upstream.pid(),
+            };
+            report.runs.push(phase.measure(false).await?);
+            // The ceiling once, beside plain tvm.
+            if args.direct && i == 0 {
+                report.runs.push(phase.measure(true).await?);
+            }
         }
+        drop(tvm);
     }
-    drop(tvm);
     drop(upstream);
-    Ok(report)
+    report.ok_or_else(|| BenchError::Prepare("nothing to measure".into()))
 }

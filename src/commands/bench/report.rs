@@ -12,7 +12,8 @@ use super::load::LoadResult;
 /// One timed run.
 #[derive(Debug, Serialize)]
 pub(crate) struct RunReport {
-    /// `tvm` or `direct`.
+    /// `direct`, `tvm`, or tvm with a ledger or Redis (`tvm+sqlite`,
+    /// `tvm+redis`, `tvm+postgres`).
     pub(crate) target: &'static str,
     /// Workers.
     pub(crate) concurrency: usize,
@@ -51,7 +52,7 @@ fn ms(hist: &hdrhistogram::Histogram<u64>, q: f64) -> f64 {
 impl RunReport {
     /// Summarises one load result.
     pub(crate) fn new(
-        direct: bool,
+        target: &'static str,
         concurrency: usize,
         r: &LoadResult,
         tvm_cpu: Option<f64>,
@@ -60,8 +61,9 @@ impl RunReport {
         tvm_peak_rss: Option<u64>,
     ) -> Self {
         let seconds = r.elapsed.as_secs_f64();
+        let direct = target == "direct";
         Self {
-            target: if direct { "direct" } else { "tvm" },
+            target,
             concurrency,
             vends: r.ok,
             seconds,
@@ -171,12 +173,12 @@ impl Report {
             mb(self.tvm_idle_anon_bytes),
         );
         out.push_str(
-            "target     c    vends/s    p50 ms   p90 ms   p99 ms   max ms  errors  tvm µs/vend  upstream µs/vend  client µs/vend  tvm peak RSS\n",
+            "target         c    vends/s    p50 ms   p90 ms   p99 ms   max ms  errors  tvm µs/vend  upstream µs/vend  client µs/vend  tvm peak RSS\n",
         );
         for r in &self.runs {
             let errors: u64 = r.errors.values().sum();
             out.push_str(&format!(
-                "{:<7}{:>5}{:>11.0}{:>10.2}{:>9.2}{:>9.2}{:>9.2}{:>8}{:>13}{:>18}{:>16}  {}{}\n",
+                "{:<12}{:>4}{:>11.0}{:>10.2}{:>9.2}{:>9.2}{:>9.2}{:>8}{:>13}{:>18}{:>16}  {}{}\n",
                 r.target,
                 r.concurrency,
                 r.vends_per_sec,
@@ -188,7 +190,7 @@ impl Report {
                 us(r.tvm_cpu_us_per_vend),
                 us(r.upstream_cpu_us_per_vend),
                 us(r.client_cpu_us_per_vend),
-                if r.target == "tvm" {
+                if r.target != "direct" {
                     mb(r.tvm_peak_rss_bytes)
                 } else {
                     "-".into()
@@ -217,6 +219,29 @@ impl Report {
                 t.vends_per_sec / d.vends_per_sec.max(1e-9),
                 t.p50_ms - d.p50_ms,
                 t.p99_ms - d.p99_ms,
+            ));
+        }
+        for r in &self.runs {
+            let base = match r.target {
+                "tvm+sqlite" => "tvm",
+                "tvm+postgres" => "tvm+redis",
+                _ => continue,
+            };
+            let Some(b) = self
+                .runs
+                .iter()
+                .find(|b| b.target == base && b.concurrency == r.concurrency)
+            else {
+                continue;
+            };
+            out.push_str(&format!(
+                "\nc={}: the {} ledger keeps {:.2} of {base}'s throughput; adds {:+.2} ms at p50, {:+.2} ms at p99, {:+.0} µs tvm CPU per vend",
+                r.concurrency,
+                r.target.trim_start_matches("tvm+"),
+                r.vends_per_sec / b.vends_per_sec.max(1e-9),
+                r.p50_ms - b.p50_ms,
+                r.p99_ms - b.p99_ms,
+                r.tvm_cpu_us_per_vend.unwrap_or(0.0) - b.tvm_cpu_us_per_vend.unwrap_or(0.0),
             ));
         }
         out

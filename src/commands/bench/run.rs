@@ -11,6 +11,7 @@ use super::error::BenchError;
 use super::load::{self, LoadResult};
 use super::procs::{cpu_time, status_bytes};
 use super::report::RunReport;
+use super::setup::Setup;
 use super::shots::Signers;
 use crate::client::token::TOKEN_EXPIRES;
 
@@ -52,6 +53,7 @@ pub(crate) fn config_yaml(
     admin: SocketAddr,
     sts: SocketAddr,
     dir: &Path,
+    setup: &Setup,
 ) -> String {
     format!(
         r#"listen: {{addr: "{api}"}}
@@ -65,14 +67,18 @@ server:
   rate_limit_per_minute: 0
   caller_rate_limit_per_minute: 0
   role_rate_limit_per_minute: 0
-state: {{replay_capacity: {BENCH_REPLAY_CAPACITY}}}
-"#,
-        policy = dir.join("policy.yaml").display()
+state: {{replay_capacity: {BENCH_REPLAY_CAPACITY}{state}}}
+{database}"#,
+        policy = dir.join("policy.yaml").display(),
+        state = setup.state_fields(),
+        database = setup.database_yaml(),
     )
 }
 
 /// One phase against tvm (or, `direct`, the upstream).
 pub(crate) struct Phase<'a> {
+    /// The report's name for the tvm measured (`tvm`, `tvm+sqlite`, …).
+    pub(crate) label: &'static str,
     /// Who signs what, and the addresses.
     pub(crate) signers: &'a Signers,
     /// Workers.
@@ -151,7 +157,7 @@ impl Phase<'_> {
             _ => None,
         };
         Ok(RunReport::new(
-            direct,
+            if direct { "direct" } else { self.label },
             c,
             &result,
             (!direct).then(|| per_vend(0)).flatten(),

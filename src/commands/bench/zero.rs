@@ -6,13 +6,17 @@
 //! With it, what a vend costs is tvm's own work (and the loopback sockets).
 //!
 //! Invariants: the documents parse as real STS answers (tvm vends from them);
-//! the credentials in them are fixed placeholders that work nowhere; it never
+//! the credentials in them are placeholders that work nowhere, each with its
+//! own AccessKeyId (as AWS's are: the ledger refuses a key it already holds,
+//! and a Postgres ledger keeps the rows of earlier benches); it never
 //! verifies a signature, so it is only ever started by `tvm bench` on loopback
 //! (a hidden subcommand).
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
 
 use bytes::Bytes;
 use http::{header, Method, Request, Response, StatusCode};
@@ -20,6 +24,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
+use rand::RngCore;
 use tokio::net::TcpListener;
 
 use crate::commands::demo::DEMO_USER_ARN;
@@ -34,14 +39,19 @@ const CALLER_IDENTITY: &str = concat!(
     "</ResponseMetadata></GetCallerIdentityResponse>"
 );
 
-/// The AssumeRole answer: placeholder credentials for the bench role.
-const ASSUME_ROLE: &str = concat!(
+/// The AssumeRole answer up to its AccessKeyId: placeholder credentials
+/// for the bench role.
+const ASSUME_ROLE_HEAD: &str = concat!(
     r#"<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">"#,
     "<AssumeRoleResult><SourceIdentity>tvm.alice.bench.000000000000</SourceIdentity>",
     "<AssumedRoleUser><Arn>arn:aws:sts::111122223333:assumed-role/TvmDemoReadOnly/tvm-alice-bench</Arn>",
     "<AssumedRoleId>AROABENCH00000000000:tvm-alice-bench</AssumedRoleId></AssumedRoleUser>",
-    "<Credentials><AccessKeyId>ASIABENCH00000000000</AccessKeyId>",
-    "<SecretAccessKey>benchsecretbenchsecretbenchsecret0000000</SecretAccessKey>",
+    "<Credentials><AccessKeyId>",
+);
+
+/// The AssumeRole answer after its AccessKeyId.
+const ASSUME_ROLE_TAIL: &str = concat!(
+    "</AccessKeyId><SecretAccessKey>benchsecretbenchsecretbenchsecret0000000</SecretAccessKey>",
     "<SessionToken>FwoGZXIvYXdzEBENCHSESSIONTOKENBENCHSESSIONTOKENBENCHSESSIONTOKEN</SessionToken>",
     "<Expiration>2036-01-01T00:00:00Z</Expiration></Credentials>",
     "<PackedPolicySize>0</PackedPolicySize></AssumeRoleResult><ResponseMetadata>",
@@ -52,6 +62,22 @@ const ASSUME_ROLE: &str = concat!(
 /// The caller the canned GetCallerIdentity names (the bench policy allows it).
 pub const ZERO_CALLER_ARN: &str = DEMO_USER_ARN;
 
+/// Answers so far (the AccessKeyId's last ten digits).
+static ANSWERS: AtomicU64 = AtomicU64::new(0);
+
+/// A fresh AccessKeyId: `ASIA`, six hex digits of this process (random), and
+/// a counter.
+fn access_key_id() -> String {
+    static PROCESS: OnceLock<String> = OnceLock::new();
+    let process = PROCESS.get_or_init(|| {
+        let mut b = [0u8; 3];
+        rand::rng().fill_bytes(&mut b);
+        hex::encode_upper(b)
+    });
+    let n = ANSWERS.fetch_add(1, Ordering::Relaxed) % 10_000_000_000;
+    format!("ASIA{process}{n:010}")
+}
+
 async fn answer(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
     let post = req.method() == Method::POST;
     // Read the body so the connection stays usable for the next request.
@@ -61,11 +87,14 @@ async fn answer(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infalli
     };
     let assume_role = post && contains(&body, b"Action=AssumeRole");
     let doc = if assume_role {
-        ASSUME_ROLE
+        Bytes::from(format!(
+            "{ASSUME_ROLE_HEAD}{}{ASSUME_ROLE_TAIL}",
+            access_key_id()
+        ))
     } else {
-        CALLER_IDENTITY
+        Bytes::from_static(CALLER_IDENTITY.as_bytes())
     };
-    let mut response = Response::new(Full::new(Bytes::from_static(doc.as_bytes())));
+    let mut response = Response::new(Full::new(doc));
     *response.status_mut() = StatusCode::OK;
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, "text/xml".parse().expect("static"));

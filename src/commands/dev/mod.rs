@@ -178,7 +178,7 @@ async fn run_inner(args: DevArgs) -> Result<ExitCode, Box<dyn std::error::Error>
         replay_capacity: crate::auth::REPLAY_CACHE_CAPACITY,
         state: crate::config::StateSettings::default(),
         sts_cap: crate::sts::gate::StsCallCap::default(),
-        revocation: Default::default(),
+        revocation: crate::config::RevocationSettings::default(),
         limits: ServerLimits {
             max_connections: 256,
             ..ServerLimits::default()
@@ -192,6 +192,7 @@ async fn run_inner(args: DevArgs) -> Result<ExitCode, Box<dyn std::error::Error>
     let settings = crate::approvals::DatabaseSettings {
         url: format!("sqlite://{}", work.0.join("approvals.db").display()),
         retention: crate::config::DEFAULT_RETENTION,
+        ledger_failure: crate::config::LedgerFailure::Closed,
         webhooks: vec![crate::approvals::WebhookSettings {
             url: sink.url.clone(),
             events: crate::approvals::EVENTS

@@ -191,3 +191,26 @@ fn the_old_variables_name_the_new_ones() {
         }
     }
 }
+
+#[test]
+fn a_ledger_failure_is_closed_unless_set_open() {
+    use crate::config::LedgerFailure;
+    let d = |extra: &str| load(extra, &[]).unwrap().database.unwrap();
+    assert_eq!(
+        d("database: {url: 'sqlite://x'}\n").ledger_failure,
+        LedgerFailure::Closed
+    );
+    assert_eq!(
+        d("database: {url: 'sqlite://x', ledger_failure: open}\n").ledger_failure,
+        LedgerFailure::Open
+    );
+    assert_eq!(
+        d("database: {url: 'sqlite://x', ledger_failure: closed}\n").ledger_failure,
+        LedgerFailure::Closed
+    );
+    assert!(load(
+        "database: {url: 'sqlite://x', ledger_failure: maybe}\n",
+        &[]
+    )
+    .is_err());
+}

@@ -46,6 +46,35 @@ pub const SERVICE: &str = "iam";
 /// IAM's query-protocol API version.
 pub const API_VERSION: &str = "2010-05-08";
 
+/// IAM's quota on the size of all of a role's inline policies together
+/// ("role policy size"), as [`policy_size`] counts it: a write beyond it is
+/// `LimitExceeded`.
+pub const ROLE_POLICIES_QUOTA: usize = 10_240;
+
+/// The size a document counts against [`ROLE_POLICIES_QUOTA`]: its characters
+/// (Unicode scalar values), not counting JSON whitespace (space, tab, CR,
+/// LF) outside string literals — IAM documents that whitespace does not
+/// count. A role's total is the sum over its inline policies; policy names
+/// are not counted. The simulator's IAM counts with this same function.
+pub fn policy_size(document: &str) -> usize {
+    let (mut size, mut in_string, mut escaped) = (0, false, false);
+    for c in document.chars() {
+        if in_string {
+            size += 1;
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+        } else if !matches!(c, ' ' | '\t' | '\r' | '\n') {
+            size += 1;
+            in_string = c == '"';
+        }
+    }
+    size
+}
+
 /// The global IAM endpoint of `partition` and the region it is signed in.
 pub fn partition_endpoint(partition: Partition) -> (&'static str, &'static str) {
     match partition {

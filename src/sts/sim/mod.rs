@@ -311,6 +311,15 @@ impl Simulator {
         known.then(|| inner.store.unique_id(arn, prefix))
     }
 
+    /// When the session of `access_key_id` was issued (its
+    /// `aws:TokenIssueTime`), or `None` for a long-term or unknown key.
+    pub fn session_issued_at(&self, access_key_id: &str) -> Option<Timestamp> {
+        match &self.lock().store.keys.get(access_key_id)?.principal {
+            Principal::Session(s) => Some(s.issued_at),
+            Principal::User { .. } => None,
+        }
+    }
+
     /// Every request received (up to [`MAX_RECORDED_CALLS`]), oldest first.
     pub fn calls(&self) -> Vec<RecordedCall> {
         self.lock().calls.iter().cloned().collect()

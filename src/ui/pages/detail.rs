@@ -1,15 +1,18 @@
 //! `GET /ui/requests/{id}`: a request's facts, its approvals, the decision
-//! form (when this approver may decide), its audit trail and the vends made
-//! under its grant.
+//! form (when this approver may decide), the revoke form of a granted
+//! request (its requester or an admin, DESIGN §13), its audit trail and the
+//! vends made under its grant.
 //!
 //! Invariants: every caller-written value goes through [`shown`]; the
-//! decision form carries the session's CSRF token and is shown only when the
-//! approvals service says this approver may decide (the service checks again
-//! on the POST).
+//! decision and revoke forms carry the session's CSRF token; the decision
+//! form is shown only when the approvals service says this approver may
+//! decide, the revoke form only on a granted request (each service checks
+//! again on the POST).
 
 use maud::{html, Markup};
 
 use super::layout::{account_of, age_text, duration_text, layout, shown, SignedIn};
+use super::sessions::reason_form;
 use crate::approvals::RequestView;
 use crate::ui::view::AuditEntry;
 
@@ -23,6 +26,9 @@ pub(crate) struct Detail<'a> {
     pub(crate) vends: &'a [(String, String)],
     /// The signed-in approver may decide it (pending, and not their own).
     pub(crate) can_decide: bool,
+    /// A granted (approved, unexpired) request the viewer may end: its
+    /// requester or an admin (the revocation service checks again).
+    pub(crate) can_revoke: bool,
 }
 
 /// `GET /ui/requests/{id}`.
@@ -67,6 +73,11 @@ pub(crate) fn detail(who: &SignedIn<'_>, d: &Detail<'_>, now: jiff::Timestamp) -
                         button type="submit" name="decision" value="deny" id="deny" class="deny" { "Deny" }
                     }
                 }
+            }
+            @if d.can_revoke {
+                h2 { "End this grant" }
+                p { "Revoking the grant stops further vends under it and revokes its live sessions." }
+                (reason_form(&format!("/ui/requests/{}/revoke", r.id), "revoke-reason", "Revoke grant", who.csrf))
             }
             h2 { "Audit trail" }
             div class="scroll" {

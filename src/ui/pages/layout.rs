@@ -1,5 +1,5 @@
-//! What every page shares: the layout (the signed-in ARN and the sign-out
-//! form on every page), the error page, and how values are shown — caller
+//! What every page shares: the layout (the signed-in ARN, the sign-out
+//! form and the links to Requests, Sessions and Revocations on every page), the error page, and how values are shown — caller
 //! text through [`shown`], durations and ages in words, an ARN's account.
 //!
 //! Invariants: every stored value goes through [`shown`] before maud escapes
@@ -46,6 +46,13 @@ pub(super) fn layout(title: &str, who: Option<&SignedIn<'_>>, body: Markup) -> M
                 a class="skip" href="#main" { "Skip to content" }
                 header class="top" {
                     a class="brand" href="/ui/" { "tvm approvals" }
+                    @if who.is_some() {
+                        nav class="sections" aria-label="Sections" {
+                            a href="/ui/" { "Requests" }
+                            a href="/ui/sessions" { "Sessions" }
+                            a href="/ui/revocations" { "Revocations" }
+                        }
+                    }
                     @if let Some(who) = who {
                         div class="who" {
                             span { "Signed in as " }
@@ -73,7 +80,7 @@ pub(crate) fn error(title: &str, explanation: &str, who: Option<&SignedIn<'_>>) 
         who,
         html! {
             p id="error" { (explanation) }
-            p { a href="/ui/" { "Back to the pending requests" } }
+            p { a href="/ui/" { "Back to the requests" } }
         },
     )
 }

@@ -12,13 +12,18 @@
 //! case, as IAM compares condition keys) with a string or a non-empty list of
 //! strings; a `DateLessThan` value must be an RFC 3339 time or epoch seconds.
 //!
+//! A document with a repeated key in any object is a syntax error (serde_json
+//! alone would keep the last one: a statement with two `Effect`s must not be
+//! read as either).
+//!
 //! Invariant: [`policy_size`] counts what IAM's 10,240-character quota for a
-//! role's inline policies counts: the characters (Unicode scalar values) of
-//! the document, not counting JSON whitespace (space, tab, CR, LF) outside
-//! string literals — IAM documents that whitespace does not count. Policy
-//! names are not counted.
+//! role's inline policies counts, with the same function tvm's writer uses
+//! ([`crate::sts::iam::policy_size`]).
+
+use std::fmt;
 
 use jiff::Timestamp;
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 /// The only policy language version accepted.
@@ -71,7 +76,7 @@ pub(crate) type Malformed = String;
 
 /// Parses `document` (see the module docs for the subset).
 pub(crate) fn parse(document: &str) -> Result<RolePolicy, Malformed> {
-    let value: Value =
+    let Strict(value) =
         serde_json::from_str(document).map_err(|_| "Syntax errors in policy.".to_owned())?;
     let top = value
         .as_object()
@@ -204,22 +209,75 @@ pub(crate) fn parse_time(value: &str) -> Option<Timestamp> {
     value.parse::<Timestamp>().ok()
 }
 
-/// The size IAM's quota counts (see the module docs).
+/// The size IAM's quota counts: [`crate::sts::iam::policy_size`], the one
+/// count tvm's revocation writer uses too.
 pub(crate) fn policy_size(document: &str) -> usize {
-    let (mut size, mut in_string, mut escaped) = (0, false, false);
-    for c in document.chars() {
-        if in_string {
-            size += 1;
-            match (escaped, c) {
-                (true, _) => escaped = false,
-                (false, '\\') => escaped = true,
-                (false, '"') => in_string = false,
-                _ => {}
-            }
-        } else if !matches!(c, ' ' | '\t' | '\r' | '\n') {
-            size += 1;
-            in_string = c == '"';
-        }
+    crate::sts::iam::policy_size(document)
+}
+
+/// A JSON value read with repeated object keys refused (serde_json's depth
+/// limit still applies).
+struct Strict(Value);
+
+impl<'de> Deserialize<'de> for Strict {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(StrictVisitor)
     }
-    size
+}
+
+struct StrictVisitor;
+
+impl<'de> Visitor<'de> for StrictVisitor {
+    type Value = Strict;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value without repeated keys")
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Strict, E> {
+        Ok(Strict(Value::Bool(v)))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Strict, E> {
+        Ok(Strict(Value::from(v)))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Strict, E> {
+        Ok(Strict(Value::from(v)))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Strict, E> {
+        Ok(Strict(Value::from(v)))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Strict, E> {
+        Ok(Strict(Value::String(v.to_owned())))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Strict, E> {
+        Ok(Strict(Value::String(v)))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Strict, E> {
+        Ok(Strict(Value::Null))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Strict, A::Error> {
+        let mut list = Vec::new();
+        while let Some(Strict(v)) = seq.next_element()? {
+            list.push(v);
+        }
+        Ok(Strict(Value::Array(list)))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Strict, A::Error> {
+        let mut object = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let Strict(value) = map.next_value()?;
+            if object.insert(key, value).is_some() {
+                return Err(de::Error::custom("repeated key"));
+            }
+        }
+        Ok(Strict(Value::Object(object)))
+    }
 }

@@ -43,7 +43,7 @@ pub(crate) const IAM_API_VERSION: &str = "2010-05-08";
 
 /// IAM's quota on the size of all of a role's inline policies together, as
 /// [`document::policy_size`] counts it.
-pub(crate) const MAX_ROLE_POLICIES_SIZE: usize = 10_240;
+pub(crate) const MAX_ROLE_POLICIES_SIZE: usize = crate::sts::iam::ROLE_POLICIES_QUOTA;
 
 /// IAM's bound on one `PolicyDocument` parameter (characters).
 pub(crate) const MAX_POLICY_DOCUMENT_CHARS: usize = 131_072;

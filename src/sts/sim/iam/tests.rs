@@ -100,6 +100,12 @@ fn anything_outside_the_subset_is_malformed() {
         ok.replace("\"Statement\":[", "\"Statement\":[]")
             .replace("}]}", "}"),
         deny_doc(r#"{"DateLessThan":{"aws:TokenIssueTime":"yesterday"}}"#),
+        // A repeated key is refused, not read as its last value.
+        ok.replace(
+            "\"Effect\":\"Deny\"",
+            "\"Effect\":\"Allow\",\"Effect\":\"Deny\"",
+        ),
+        deny_doc(r#"{"StringLike":{"aws:SourceIdentity":"a","aws:SourceIdentity":"b"}}"#),
     ] {
         assert!(parse(&bad).is_err(), "{bad}");
     }

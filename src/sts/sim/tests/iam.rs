@@ -174,7 +174,7 @@ async fn put_get_delete_and_each_error() {
     // The malformed one replaced nothing.
     assert_eq!(
         iam.get_role_policy(&revoker, "tvm", POLICY).await.unwrap(),
-        Some(doc)
+        Some(doc.clone())
     );
     let e = iam
         .put_role_policy(&revoker, "tvm", "bad name!", "{}")
@@ -194,6 +194,11 @@ async fn put_get_delete_and_each_error() {
     let e = iam.delete_role_policy(&revoker, "tvm", POLICY).await;
     assert!(matches!(e, Err(IamError::NoSuchEntity(_))), "{e:?}");
     assert_eq!(sim.calls_for("DeleteRolePolicy").pop().unwrap().status, 404);
+
+    // Injected faults reach IAM calls too, typed by the client.
+    sim.set_fault("PutRolePolicy", Some(crate::sts::sim::Fault::Throttle));
+    let e = iam.put_role_policy(&revoker, "tvm", POLICY, &doc).await;
+    assert!(matches!(e, Err(IamError::Throttling(_))), "{e:?}");
 }
 
 #[tokio::test]
@@ -295,8 +300,16 @@ async fn a_denied_session_is_refused_but_still_answers_get_caller_identity() {
     let (sim, h, iam, revoker) = setup().await;
     let url = h.url();
     let (id_a, id_b) = (RequestId::generate(), RequestId::generate());
+    let before = jiff::Timestamp::now();
     let a = assume(&url, alice(), TVM_ROLE, &id_a).await.unwrap();
     let b = assume(&url, alice(), TVM_ROLE, &id_b).await.unwrap();
+    // Each session's issue time is recorded.
+    let issued = sim.session_issued_at(&a.access_key_id).unwrap();
+    assert!(
+        issued >= before && issued <= jiff::Timestamp::now(),
+        "{issued}"
+    );
+    assert_eq!(sim.session_issued_at(ALICE_AKID), None);
     let doc = deny(&format!(
         r#"{{"StringLike":{{"aws:SourceIdentity":["tvm.*.{}"]}}}}"#,
         id_a.as_str()

@@ -1,0 +1,28 @@
+//! Why the ledger could not record a vend: the one error of the `ledger`
+//! boundary.
+//!
+//! Invariant: no message holds a credential or the database URL; the cause
+//! is logged once where the vend decides what to do with it.
+
+use std::sync::Arc;
+
+/// Why a ledger write failed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum LedgerError {
+    /// The database refused or failed the write (shared by every vend of a
+    /// batch that failed as a whole).
+    #[error("ledger write failed: {0}")]
+    Database(Arc<sqlx::Error>),
+    /// The writer task is gone (shutting down, or it panicked).
+    #[error("the ledger writer has stopped")]
+    Stopped,
+    /// The pending row to complete is no longer there, or no longer pending.
+    #[error("the ledger row of this vend is missing")]
+    Missing,
+}
+
+impl From<sqlx::Error> for LedgerError {
+    fn from(e: sqlx::Error) -> Self {
+        LedgerError::Database(Arc::new(e))
+    }
+}

@@ -1,0 +1,210 @@
+//! The ledger's writes as SQL, each run inside a transaction it is handed
+//! (the batching writer's, or its own): insert a `pending` row; complete it
+//! (`issued`, with the re-check of blocks and grant and the vend's audit
+//! row); mark it `failed`.
+//!
+//! Invariants: a completion only ever moves a row that is still `pending`
+//! (zero rows moved is an error, never a silent success); the re-check reads
+//! the blocks and the grant inside the completion's transaction, so a block
+//! or a grant revocation committed before the completion is always seen; a
+//! refused completion stores the vended key id (the credentials exist in AWS)
+//! with `state = 'revoked'` and the revocation that caused it, so the IAM
+//! side can deny them too; only an `issued` completion writes the audit row.
+
+use sqlx::{Any, AnyConnection, Row, Transaction};
+
+use super::row::{Completed, NewSession, Recheck, Refusal};
+use crate::identity::RequestId;
+
+/// One write of the ledger.
+#[derive(Debug)]
+pub(super) enum Op {
+    /// Insert the `pending` row.
+    Insert {
+        row_id: String,
+        row: Box<NewSession>,
+    },
+    /// Complete the row with the vended key and STS's expiry, after the
+    /// re-check.
+    Complete(Box<Completion>),
+    /// Mark a pending row `failed` (AssumeRole failed).
+    Fail { row_id: String },
+}
+
+/// What a completion needs.
+#[derive(Debug)]
+pub(super) struct Completion {
+    pub(super) row_id: String,
+    pub(super) access_key_id: String,
+    pub(super) expires_at: i64,
+    pub(super) recheck: Recheck,
+    /// The audit row: subject (the grant, else the vended key), actor (the
+    /// caller's ARN), detail (the SourceIdentity) and the request id.
+    pub(super) audit: (String, String, String, RequestId),
+}
+
+/// What a write did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Done {
+    /// Inserted, or marked failed.
+    Written,
+    /// Completed.
+    Completed(Completed),
+}
+
+/// Runs `op` inside `tx` at `now`.
+pub(super) async fn apply(
+    tx: &mut Transaction<'static, Any>,
+    op: &Op,
+    now: i64,
+) -> Result<Done, sqlx::Error> {
+    match op {
+        Op::Complete(c) => complete(tx, c, now).await,
+        other => write(tx, other).await,
+    }
+}
+
+/// The writes that need no audit row.
+async fn write(conn: &mut AnyConnection, op: &Op) -> Result<Done, sqlx::Error> {
+    match op {
+        Op::Insert { row_id, row } => insert(conn, row_id, row).await,
+        Op::Complete(_) => unreachable!("a completion goes through apply"),
+        Op::Fail { row_id } => {
+            sqlx::query(
+                "UPDATE sessions SET state = 'failed' WHERE row_id = $1 AND state = 'pending'",
+            )
+            .bind(row_id.as_str())
+            .execute(&mut *conn)
+            .await?;
+            Ok(Done::Written)
+        }
+    }
+}
+
+async fn insert(
+    conn: &mut AnyConnection,
+    row_id: &str,
+    r: &NewSession,
+) -> Result<Done, sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO sessions (row_id, state, request_id, created_at, expires_at, caller_arn, \
+         caller_user_id, caller_account, caller_role_id, sso_person, caller_access_key_id, \
+         client_address, username, profile, role_arn, rule_name, kind, grant_id, \
+         source_identity, session_name) VALUES ($1, 'pending', $2, $3, $4, $5, $6, $7, $8, $9, \
+         $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+    )
+    .bind(row_id)
+    .bind(r.request_id.as_str())
+    .bind(r.created_at)
+    .bind(r.expires_at)
+    .bind(r.caller_arn.as_str())
+    .bind(r.caller_user_id.as_str())
+    .bind(r.caller_account.as_str())
+    .bind(r.caller_role_id.as_deref())
+    .bind(r.sso_person.as_deref())
+    .bind(r.caller_access_key_id.as_str())
+    .bind(r.client_address.as_str())
+    .bind(r.username.as_str())
+    .bind(r.profile.as_str())
+    .bind(r.role_arn.as_str())
+    .bind(r.rule_name.as_deref())
+    .bind(r.kind.as_str())
+    .bind(r.grant_id.as_deref())
+    .bind(r.source_identity.as_str())
+    .bind(r.session_name.as_str())
+    .execute(&mut *conn)
+    .await?;
+    Ok(Done::Written)
+}
+
+async fn complete(
+    tx: &mut Transaction<'static, Any>,
+    c: &Completion,
+    now: i64,
+) -> Result<Done, sqlx::Error> {
+    let refused = recheck(tx, &c.recheck, now).await?;
+    let moved = match &refused {
+        None => sqlx::query(
+            "UPDATE sessions SET state = 'issued', access_key_id = $1, expires_at = $2 \
+             WHERE row_id = $3 AND state = 'pending'",
+        )
+        .bind(c.access_key_id.as_str())
+        .bind(c.expires_at)
+        .bind(c.row_id.as_str()),
+        Some((_, revocation)) => sqlx::query(
+            "UPDATE sessions SET state = 'revoked', access_key_id = $1, expires_at = $2, \
+             revocation_id = $3, revoked_at = $4 WHERE row_id = $5 AND state = 'pending'",
+        )
+        .bind(c.access_key_id.as_str())
+        .bind(c.expires_at)
+        .bind(revocation.as_deref())
+        .bind(now)
+        .bind(c.row_id.as_str()),
+    }
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if moved != 1 {
+        return Err(sqlx::Error::RowNotFound);
+    }
+    if let Some((why, _)) = refused {
+        return Ok(Done::Completed(Completed::Refused(why)));
+    }
+    let (subject, actor, detail, http) = &c.audit;
+    crate::audit::record(tx, subject, "vended", actor, detail, http, now).await?;
+    Ok(Done::Completed(Completed::Issued))
+}
+
+/// The first active block that covers this caller, or a grant no longer
+/// approved, with the revocation that caused it (when known).
+async fn recheck(
+    conn: &mut AnyConnection,
+    r: &Recheck,
+    now: i64,
+) -> Result<Option<(Refusal, Option<String>)>, sqlx::Error> {
+    // $1 now, $2 the caller key, $3 the IAM user (or NULL), $4… identity keys.
+    let keys = (0..r.identity_keys.len())
+        .map(|i| format!("${}", i + 4))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let keys = if keys.is_empty() {
+        "NULL".to_owned()
+    } else {
+        keys
+    };
+    let sql = format!(
+        "SELECT block_type, revocation_id FROM revocation_blocks \
+         WHERE lifted_at IS NULL AND (expires_at IS NULL OR expires_at > $1) \
+         AND ((block_type = 'caller_key' AND value = $2) \
+         OR (block_type = 'iam_user' AND value = $3) \
+         OR (block_type = 'identity' AND value IN ({keys}))) LIMIT 1"
+    );
+    let mut q = sqlx::query(&sql)
+        .bind(now)
+        .bind(r.caller_key.as_str())
+        .bind(r.iam_user.as_deref());
+    for k in &r.identity_keys {
+        q = q.bind(k.as_str());
+    }
+    if let Some(row) = q.fetch_optional(&mut *conn).await? {
+        let kind: String = row.try_get(0)?;
+        let why = if kind == "identity" {
+            Refusal::Suspended
+        } else {
+            Refusal::RevokedCredentials
+        };
+        return Ok(Some((why, Some(row.try_get(1)?))));
+    }
+    let Some(grant) = &r.grant else {
+        return Ok(None);
+    };
+    let row = sqlx::query("SELECT status, revocation_id FROM approval_requests WHERE id = $1")
+        .bind(grant.as_str())
+        .fetch_optional(&mut *conn)
+        .await?;
+    match row {
+        Some(row) if row.try_get::<String, _>(0)? == "approved" => Ok(None),
+        Some(row) => Ok(Some((Refusal::GrantRevoked, row.try_get(1)?))),
+        None => Ok(Some((Refusal::GrantRevoked, None))),
+    }
+}

@@ -1,0 +1,155 @@
+//! The revocation service ([`Revocations`]): what every operation of DESIGN
+//! §13 shares — the database, the policy being served (admins,
+//! `sso_accounts`), the clock, metrics, the webhook outbox and this
+//! replica's [`BlockSet`] — and who is acting ([`Caller`]).
+//!
+//! Invariants: every database failure goes through [`Revocations::db_err`]
+//! (logged once, counted, 503); after a change commits, this replica reloads
+//! its blocks at once, and the others within `revocation.refresh`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::blocks::{BlockSet, Refusal, Subject};
+use super::error::RevocationError;
+use super::keys::subject_keys;
+use crate::approvals::{Approvals, Webhooks};
+use crate::auth::VerifiedCaller;
+use crate::clock::Clock;
+use crate::database::Database;
+use crate::identity::{Identity, OwnerKeys};
+use crate::metrics::Metrics;
+use crate::reload::PolicyStore;
+
+/// Who acts on a revocation route.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The verified identity.
+    pub identity: Identity,
+    /// Its `UserId`.
+    pub user_id: String,
+    /// The key "own" is decided by ([`OwnerKeys::owner`]).
+    pub owner: String,
+    /// Every identity key of this caller (for "targets yourself").
+    pub keys: Vec<String>,
+    /// One of the policy's `admins`.
+    pub admin: bool,
+}
+
+/// The service. Cheap to clone.
+#[derive(Clone)]
+pub struct Revocations {
+    pub(super) db: Database,
+    pub(super) policy: Arc<PolicyStore>,
+    pub(super) clock: Arc<dyn Clock>,
+    pub(super) metrics: Metrics,
+    pub(super) webhooks: Arc<Webhooks>,
+    pub(super) blocks: BlockSet,
+    /// `revocation.refresh`: how often [`Revocations::poller`] polls.
+    pub(super) refresh: Duration,
+}
+
+impl Revocations {
+    /// Assembles the service over the approvals service's database and
+    /// webhook outbox.
+    pub fn new(
+        approvals: &Approvals,
+        policy: Arc<PolicyStore>,
+        metrics: Metrics,
+        blocks: BlockSet,
+        refresh: Duration,
+    ) -> Self {
+        Self {
+            refresh,
+            db: approvals.database().clone(),
+            policy,
+            clock: approvals.clock(),
+            metrics,
+            webhooks: approvals.webhooks().clone(),
+            blocks,
+        }
+    }
+
+    /// The task that keeps this replica's blocks in step.
+    pub fn poller(&self) -> super::Poller {
+        super::Poller {
+            blocks: self.blocks.clone(),
+            pool: self.db.pool.clone(),
+            refresh: self.refresh,
+            clock: self.clock.clone(),
+            metrics: self.metrics.clone(),
+        }
+    }
+
+    /// This replica's blocks.
+    pub fn blocks(&self) -> &BlockSet {
+        &self.blocks
+    }
+
+    /// The database.
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+
+    /// The acting caller, judged against the policy being served.
+    pub fn caller(&self, c: &VerifiedCaller) -> Caller {
+        self.caller_of(c.identity().clone(), c.user_id())
+    }
+
+    /// The acting principal of a web-page session.
+    pub fn caller_of(&self, identity: Identity, user_id: &str) -> Caller {
+        let policy = self.policy.current();
+        let owner = OwnerKeys::of(identity.arn(), user_id, policy.sso_accounts())
+            .owner()
+            .to_owned();
+        Caller {
+            keys: subject_keys(&identity, user_id, policy.sso_accounts()),
+            admin: policy.is_admin(&identity),
+            identity,
+            user_id: user_id.to_owned(),
+            owner,
+        }
+    }
+
+    /// The check of every authenticated route (see [`BlockSet::check`]);
+    /// a refusal is counted.
+    pub fn check(&self, subject: Subject<'_>) -> Result<(), Refusal> {
+        let policy = self.policy.current();
+        let r = self
+            .blocks
+            .check(subject, policy.sso_accounts(), self.now());
+        if let Err(refusal) = r {
+            self.metrics.revocation.refusal(refusal.reason());
+        }
+        r
+    }
+
+    /// The owner key of a ledger row's caller.
+    pub(super) fn owner_of(&self, arn: &str, user_id: &str) -> Option<String> {
+        let arn = arn.parse().ok()?;
+        let policy = self.policy.current();
+        Some(
+            OwnerKeys::of(&arn, user_id, policy.sso_accounts())
+                .owner()
+                .to_owned(),
+        )
+    }
+
+    pub(super) fn now(&self) -> i64 {
+        self.clock.now().as_second()
+    }
+
+    pub(super) fn db_err(&self, e: sqlx::Error) -> RevocationError {
+        self.metrics.database_error();
+        tracing::error!(error = %e, "revocation database error");
+        RevocationError::Database(e)
+    }
+
+    /// Reloads this replica's blocks after a change it wrote (the others
+    /// poll); a failure leaves the poller to catch up.
+    pub(super) async fn apply_now(&self) {
+        if let Err(e) = self.blocks.load(&self.db.pool, self.now()).await {
+            tracing::warn!(error = %e, "revocation blocks not reloaded after a change");
+        }
+    }
+}
