@@ -43,6 +43,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/revocations/{id}", get(revocations::show))
         .route("/revocations/{id}/lift", post(revocations::lift))
+        .route("/revocations/{id}/check", get(revocations::check))
         .route("/audit", get(audit::list))
         .route("/.well-known/tvm", get(discovery::discovery))
 }
@@ -62,6 +63,7 @@ pub const DATABASE_ROUTES: &[&str] = &[
     "/revocations",
     "/revocations/{id}",
     "/revocations/{id}/lift",
+    "/revocations/{id}/check",
     "/audit",
 ];
 
@@ -80,6 +82,7 @@ pub const ROUTES: &[&str] = &[
     "/revocations",
     "/revocations/{id}",
     "/revocations/{id}/lift",
+    "/revocations/{id}/check",
     "/audit",
     "/.well-known/tvm",
 ];

@@ -1,7 +1,8 @@
 //! The routes of DESIGN §13: `GET /sessions`, `GET /sessions/{id}`,
 //! `POST /sessions/{id}/revoke`, `POST /requests/{id}/revoke`,
-//! `POST /revocations`, `GET /revocations`, `GET /revocations/{id}` and
-//! `POST /revocations/{id}/lift`. The work is [`crate::revocation`]'s.
+//! `POST /revocations`, `GET /revocations`, `GET /revocations/{id}`,
+//! `POST /revocations/{id}/lift` and `GET /revocations/{id}/check`. The work
+//! is [`crate::revocation`]'s (the check: [`crate::revocation::iam`]'s).
 //!
 //! Order, as on every authenticated route: the per-address bucket, the body
 //! within its limit, the request's shape (query, body: 400
@@ -18,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use super::requests::{malformed, no_store, read, verified};
 use crate::identity::RequestId;
+use crate::revocation::iam::{CheckError, RoleCheck};
 use crate::revocation::{
     Caller, PersonTarget, RevocationError, RevocationStatus, RevocationView, Revocations,
     SessionScope, SessionView,
@@ -59,6 +61,12 @@ pub(super) struct RevocationsQuery {
 #[serde(rename_all = "PascalCase")]
 struct SessionList {
     sessions: Vec<SessionView>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct CheckList {
+    roles: Vec<RoleCheck>,
 }
 
 #[derive(Serialize)]
@@ -335,5 +343,48 @@ pub(super) async fn lift(
     match service.lift(&caller, &revocation, &reason, &id).await {
         Ok(v) => json(StatusCode::OK, &v),
         Err(e) => refused(&id, e),
+    }
+}
+
+/// `GET /revocations/{id}/check` (admins): each role's policy read back from
+/// IAM, `{"Roles": [{"RoleArn", "Check": "in_sync|missing|differs"}]}`. A
+/// revocation the caller may not see is 404 like an unknown one; one they
+/// may see but not check (not an admin) is 403; without a revoker role
+/// there is nothing to read with: 409.
+pub(super) async fn check(
+    State(state): State<AppState>,
+    Extension(id): Extension<RequestId>,
+    client: Option<Extension<ClientAddr>>,
+    ApiPath(revocation): ApiPath<String>,
+    req: Request,
+) -> Response {
+    let (service, caller, ()) = authed!(state, id, client, req, |bytes| empty(&bytes));
+    if let Err(e) = service.get(&caller, &revocation).await {
+        return refused(&id, e);
+    }
+    if !caller.admin {
+        return refused(&id, RevocationError::Denied("checking IAM is for admins"));
+    }
+    let Some(iam) = state.revocation_iam() else {
+        return ApiError::new(ApiErrorKind::NotConfigured)
+            .with_request_id(&id)
+            .into_response();
+    };
+    match iam.check(&revocation, caller.identity.arn().as_str()).await {
+        Ok(roles) => json(StatusCode::OK, &CheckList { roles }),
+        Err(CheckError::Manual) => ApiError::new(ApiErrorKind::Conflict)
+            .with_message(
+                "tvm writes no IAM policy here (no revocation.role_name): see tvm revocations ID",
+            )
+            .with_request_id(&id)
+            .into_response(),
+        Err(e) => {
+            tracing::warn!(request_id = %id, error = %e, "revocation check failed");
+            let kind = match e {
+                CheckError::Database(_) => ApiErrorKind::Unavailable,
+                _ => ApiErrorKind::StsError,
+            };
+            ApiError::new(kind).with_request_id(&id).into_response()
+        }
     }
 }

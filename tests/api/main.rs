@@ -41,6 +41,7 @@ mod rejections;
 mod reload;
 mod replicas;
 mod revocation;
+mod revocation_check;
 mod revocation_iam;
 mod revocation_pg;
 mod sim_iam;

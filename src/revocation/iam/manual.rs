@@ -5,14 +5,18 @@
 //! role, the equivalent organization SCP statement — the only thing that
 //! also stops sessions *chained* from a revoked one into other roles.
 //!
-//! Invariants: pure text from the role's `Policy` document; every argument
-//! is single-quoted for a POSIX shell (a `'` inside is closed, escaped and
-//! reopened), so a copied command runs exactly what is shown.
+//! Invariants: pure text from the role's `Policy` document; every value is
+//! shown with its hidden characters (control, bidi, line separators)
+//! escaped, so a hostile server's answer cannot drive the terminal or hide
+//! text; every argument is single-quoted for a POSIX shell (a `'` inside is
+//! closed, escaped and reopened), so a copied command runs exactly what is
+//! shown.
 
 use jiff::Timestamp;
 
 use super::client::RoleRef;
 use super::status::document_values;
+use crate::approvals::display;
 
 /// The policy name AWS's console uses for "Revoke active sessions".
 pub const AWS_REVOKE_POLICY_NAME: &str = "AWSRevokeOlderSessions";
@@ -56,17 +60,23 @@ pub fn instructions(
     let role_name = RoleRef::parse(role_arn)
         .map(|r| r.name)
         .unwrap_or_else(|| role_arn.to_owned());
+    let role_name = display(&role_name).into_owned();
+    let role_arn = display(role_arn);
+    let status = display(status);
+    let policy_name = display(policy_name);
+    let document = document.map(display);
+    let document = document.as_deref();
     let mut out = String::new();
     let Some(document) = document else {
         out.push_str(&format!(
             "{role_arn}: no live value left; if the policy is still there, remove it:\n  \
              aws iam delete-role-policy --role-name {} --policy-name {}\n",
             quote(&role_name),
-            quote(policy_name)
+            quote(&policy_name)
         ));
         return out;
     };
-    match status {
+    match &*status {
         "failed" => out.push_str(&format!(
             "{role_arn}: IAM refused the policy (see Error). AWS's own fallback ends EVERY \
              session of this role issued before now, other people's too \
@@ -81,7 +91,7 @@ pub fn instructions(
              role's account:\n  \
              aws iam put-role-policy --role-name {} --policy-name {} --policy-document {}\n",
             quote(&role_name),
-            quote(policy_name),
+            quote(&policy_name),
             quote(document),
         )),
         _ => out.push_str(&format!("{role_arn}: {status}\n")),

@@ -692,3 +692,33 @@ async fn roles_left_manual_are_written_once_a_revoker_role_is_configured() {
         "applied"
     );
 }
+
+#[test]
+fn instructions_escape_what_a_hostile_server_could_send() {
+    let doc = "{\"Statement\":[{\"Sid\":\"x\u{1b}[2J'; rm -rf ~ '\"}]}";
+    let at = Timestamp::from_second(T0).unwrap();
+    let text = instructions(
+        "arn:aws:iam::111122223333:role/R\u{202e}evil",
+        "manual",
+        Some(doc),
+        "tvm-revocations-tvm-prod\n",
+        at,
+    );
+    let hidden = |t: &str| {
+        t.chars()
+            .any(|c| matches!(c, '\u{1b}' | '\u{202e}' | '\u{7}'))
+    };
+    assert!(!hidden(&text), "{text}");
+    assert!(
+        text.contains("\\u{1b}") && text.contains("\\u{202e}"),
+        "{text}"
+    );
+    // The single quote in the document cannot end the shell argument.
+    assert!(text.contains(r"x\u{1b}[2J'\''; rm -rf ~ '\''"), "{text}");
+    assert!(
+        text.contains(r"--policy-name 'tvm-revocations-tvm-prod\u{a}'"),
+        "{text}"
+    );
+    let text = instructions(ROLE, "manual\u{1b}]0;title\u{7}", None, POLICY_NAME, at);
+    assert!(!hidden(&text), "{text}");
+}
