@@ -86,7 +86,7 @@ pub async fn rev_app_with(opts: Options) -> RevApp {
     }
 }
 
-async fn rev_app() -> RevApp {
+pub async fn rev_app() -> RevApp {
     rev_app_with(Options::default()).await
 }
 
