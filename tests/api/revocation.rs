@@ -769,6 +769,14 @@ async fn a_revoked_grant_serves_no_more_vends() {
     assert_refused(&vend, 403, "POLICY_DENY");
     assert_eq!(r.app.sts_calls("AssumeRole"), assumed, "STS not called");
     assert!(logs_text().contains("grant_revoked"));
+    let metrics = r.app.get(&r.app.admin, "/metrics", None).await.body;
+    assert_eq!(
+        metric(
+            &metrics,
+            r#"tvm_revocation_refusals_total{reason="grant_revoked"}"#
+        ),
+        1.0
+    );
     let twice = r
         .app
         .call(&r.bob, "POST", &path, r#"{"reason": "again"}"#)
