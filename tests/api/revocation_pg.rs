@@ -83,7 +83,11 @@ async fn two_replicas_on_postgres_agree_on_blocks_within_refresh() {
         .await;
     assert_eq!(shown.json()["LiftReason"], "rotated");
     // The admin lists on Postgres too.
-    for path in ["/sessions?all=true&status=all", "/revocations?status=all", "/sessions"] {
+    for path in [
+        "/sessions?all=true&status=all",
+        "/revocations?status=all",
+        "/sessions",
+    ] {
         let a = b.call(&dave, "GET", path, "").await;
         assert_eq!(a.status, 200, "{path}: {}", a.body);
     }
