@@ -45,6 +45,7 @@ mod revocation_check;
 mod revocation_iam;
 mod revocation_pg;
 mod sim_iam;
+mod revocation_webhooks;
 mod startup;
 mod support;
 mod thirdparty;
