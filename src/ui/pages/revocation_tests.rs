@@ -142,6 +142,12 @@ fn a_revocation_shows_role_status_and_admin_only_details_to_admins_only() {
     let mut lifted = revocation();
     lifted.lifted_at = Some("2026-01-01T12:00:00Z".into());
     assert!(!revocation_page(&lifted, true).contains("/lift\""));
+    // A revoked session or grant stays revoked: nothing to lift.
+    for kind in ["session", "grant"] {
+        let mut v = revocation();
+        v.kind = kind.into();
+        assert!(!revocation_page(&v, true).contains("/lift\""), "{kind}");
+    }
 }
 
 fn revocation_page(v: &RevocationView, admin: bool) -> String {
