@@ -50,7 +50,7 @@ pub enum Command {
     Approve(crate::client::approvals::DecideArgs),
     /// Deny a pending request.
     Deny(crate::client::approvals::DecideArgs),
-    /// Sign in to the approvers' web page (prints and opens a one-time link).
+    /// Sign in to the approvers' and admins' web page (prints and opens a one-time link).
     Ui(crate::client::ui::UiArgs),
     /// Validate a policy file or explain a decision.
     #[command(subcommand)]
