@@ -64,6 +64,10 @@
 //!   own transaction (DESIGN §13's `audit_events` and `GET /audit` go here).
 //! - [`ledger`]: what was vended — today the vends under a grant (DESIGN
 //!   §13's ledger of every vend and `GET /sessions` go here).
+//! - [`revocation`]: DESIGN §13's revocations (session, grant, leaked caller
+//!   key, person), lifts, and the in-memory block set every authenticated
+//!   route checks right after the caller's GetCallerIdentity, kept in step
+//!   across replicas by polling `revocation_state.version`.
 //! - [`vend`]: the pipeline that ties the above together for one request.
 //! - [`http`]: the router owner: the API and admin routers, the request
 //!   middleware, serving (connection slots, timeouts) and TLS.

@@ -47,7 +47,13 @@ impl Vendor {
                         body.duration_seconds,
                     )
                     .await
-                    .map_err(approval_error)?;
+                    .map_err(|e| {
+                        let e = approval_error(e);
+                        if let VendError::Revoked(reason) = e {
+                            self.metrics.revocation.refusal(reason);
+                        }
+                        e
+                    })?;
                 grant.duration_seconds = live.duration_seconds;
                 let marker = Marker::approval(&live.id).map_err(|_| VendError::Denied)?;
                 Ok((marker, Some(live.id)))

@@ -71,6 +71,7 @@ impl Vendor {
         {
             Ok(Completed::Issued) => Ok(()),
             Ok(Completed::Refused(why)) => {
+                self.metrics.revocation.refusal(why.reason());
                 log.reason = Some(why.reason());
                 Err(VendError::Revoked(why.reason()))
             }

@@ -40,6 +40,7 @@ mod reload;
 mod replicas;
 mod revocation;
 mod revocation_pg;
+mod revocation_webhooks;
 mod startup;
 mod support;
 mod thirdparty;

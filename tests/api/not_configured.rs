@@ -28,6 +28,31 @@ fn database_routes() -> Vec<(&'static str, String, &'static str)> {
             format!("/requests/{ID}/deny"),
             r#"{"comment": "no"}"#,
         ),
+        // DESIGN §13's routes.
+        (
+            "POST",
+            format!("/requests/{ID}/revoke"),
+            r#"{"reason": "x"}"#,
+        ),
+        ("GET", "/sessions?all=true".into(), ""),
+        ("GET", "/sessions/ASIAAAAAAAAAAAAAAAAA".into(), ""),
+        (
+            "POST",
+            "/sessions/ASIAAAAAAAAAAAAAAAAA/revoke".into(),
+            r#"{"reason": "x"}"#,
+        ),
+        (
+            "POST",
+            "/revocations".into(),
+            r#"{"target": {"User": "a@example.com"}, "reason": "x"}"#,
+        ),
+        ("GET", "/revocations?status=all".into(), ""),
+        ("GET", format!("/revocations/{ID}"), ""),
+        (
+            "POST",
+            format!("/revocations/{ID}/lift"),
+            r#"{"reason": "x"}"#,
+        ),
         // Malformed: still 501, the route needs a database whatever it says.
         ("GET", "/requests/%FF".into(), ""),
         ("POST", "/requests".into(), "{"),

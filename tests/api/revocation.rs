@@ -86,7 +86,7 @@ pub async fn rev_app_with(opts: Options) -> RevApp {
     }
 }
 
-async fn rev_app() -> RevApp {
+pub async fn rev_app() -> RevApp {
     rev_app_with(Options::default()).await
 }
 
@@ -769,6 +769,14 @@ async fn a_revoked_grant_serves_no_more_vends() {
     assert_refused(&vend, 403, "POLICY_DENY");
     assert_eq!(r.app.sts_calls("AssumeRole"), assumed, "STS not called");
     assert!(logs_text().contains("grant_revoked"));
+    let metrics = r.app.get(&r.app.admin, "/metrics", None).await.body;
+    assert_eq!(
+        metric(
+            &metrics,
+            r#"tvm_revocation_refusals_total{reason="grant_revoked"}"#
+        ),
+        1.0
+    );
     let twice = r
         .app
         .call(&r.bob, "POST", &path, r#"{"reason": "again"}"#)
@@ -869,4 +877,78 @@ async fn eks_style_tokens_are_refused_on_every_revocation_route() {
         assert_refused(&a, 401, "INVALID_TOKEN");
     }
     assert_eq!(r.app.sts_calls("AssumeRole"), assumed);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_revocation_ends_requests_grants_approvals_and_page_sessions() {
+    let r = rev_app().await;
+    let create = |who| {
+        r.app.call(
+            who,
+            "POST",
+            "/requests",
+            r#"{"profile": "prod-admin", "duration_seconds": 1800, "reason": "deploy"}"#,
+        )
+    };
+    // Bob's own pending request, and a grant of alice's that bob approved.
+    let mine = create(&r.bob).await;
+    assert_eq!(mine.status, 201, "{}", mine.body);
+    let mine = mine.json()["Id"].as_str().unwrap().to_owned();
+    let alices = create(&r.app.alice).await.json()["Id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let ok = r
+        .app
+        .call(&r.bob, "POST", &format!("/requests/{alices}/approve"), "")
+        .await;
+    assert_eq!(ok.json()["Status"], "approved", "{}", ok.body);
+    let page_session = ui_session(&r.app, &r.bob).await;
+    assert_eq!(page(&r.app, "/ui/", Some(&page_session)).await.status, 200);
+
+    let body =
+        format!(r#"{{"target": {{"Principal": "{BOB_ARN}"}}, "reason": "account compromised"}}"#);
+    let revoked = r.app.call(&r.dave, "POST", "/revocations", &body).await;
+    assert_eq!(revoked.status, 201, "{}", revoked.body);
+    assert_eq!(
+        revoked.json()["ApprovedGrants"],
+        serde_json::json!([alices])
+    );
+    let gone: i64 = sqlx::query("SELECT COUNT(*) FROM ui_sessions WHERE arn = $1")
+        .bind(BOB_ARN)
+        .fetch_one(&r.db)
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap();
+    assert_eq!(gone, 0, "bob's web-page sessions are ended");
+    let signed_out = page(&r.app, "/ui/", Some(&page_session)).await;
+    assert!(!signed_out.body.contains(BOB_ARN), "{}", signed_out.body);
+    let status: String = sqlx::query("SELECT status FROM approval_requests WHERE id = $1")
+        .bind(&mine)
+        .fetch_one(&r.db)
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap();
+    assert_eq!(status, "denied", "his pending request is denied");
+    // The grant he approved stays (listed for review, not revoked).
+    let shown = r
+        .app
+        .call(&r.app.alice, "GET", &format!("/requests/{alices}"), "")
+        .await;
+    assert_eq!(shown.json()["Status"], "approved");
+    // Bob himself is refused everywhere; alice is not.
+    assert_refused(
+        &r.app.call(&r.bob, "GET", "/requests", "").await,
+        403,
+        "POLICY_DENY",
+    );
+    assert_eq!(
+        r.app
+            .call(&r.app.alice, "GET", "/requests", "")
+            .await
+            .status,
+        200
+    );
 }

@@ -82,4 +82,15 @@ async fn two_replicas_on_postgres_agree_on_blocks_within_refresh() {
         .call(&dave, "GET", &format!("/revocations/{id}"), "")
         .await;
     assert_eq!(shown.json()["LiftReason"], "rotated");
+    // The admin lists on Postgres too.
+    for path in [
+        "/sessions?all=true&status=all",
+        "/revocations?status=all",
+        "/sessions",
+    ] {
+        let a = b.call(&dave, "GET", path, "").await;
+        assert_eq!(a.status, 200, "{path}: {}", a.body);
+    }
+    let alice = a.call(&a.alice, "GET", "/sessions?user=alice", "").await;
+    assert_eq!(alice.status, 403, "not an admin");
 }
