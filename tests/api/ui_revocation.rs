@@ -386,3 +386,40 @@ async fn a_granted_request_page_ends_the_grant_for_its_requester_only() {
     .await;
     assert_eq!(twice.status, 409, "{}", twice.body);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_session_loses_the_page_when_a_reload_removes_the_admin() {
+    let admins = "admins:\n  accounts: [\"111122223333\"]\n  principals: [\"arn:aws:iam::111122223333:user/sec/*\"]\n";
+    let with = crate::ui::UI_POLICY.replacen("version: 1\n", &format!("version: 1\n{admins}"), 1);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("policy.yaml");
+    std::fs::write(&file, &with).unwrap();
+    let app = spawn_app_with(Options {
+        approvals: true,
+        policy_file: Some(file.clone()),
+        ..Options::default()
+    })
+    .await;
+    let dave = app.add_user(SEC_ARN);
+    let s = session(&app, &dave).await;
+    let p = page(&app, "/ui/sessions", Some(&s)).await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert!(p.body.contains("Every live session"));
+
+    // Dave approves nothing: without `admins` the page is not his any more.
+    std::fs::write(&file, crate::ui::UI_POLICY).unwrap();
+    let mut last = None;
+    for _ in 0..100 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let p = page(&app, "/ui/sessions", Some(&s)).await;
+        if p.status != 200 {
+            last = Some(p);
+            break;
+        }
+    }
+    let p = last.expect("the session should be refused after the reload");
+    assert_eq!(p.status, 403, "{}", p.body);
+    assert_strict(&p);
+    assert!(!p.body.contains("Signed in as"), "{}", p.body);
+    assert_eq!(login_link(&app, &dave, "/ui/").await.status, 403);
+}
