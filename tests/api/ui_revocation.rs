@@ -423,3 +423,58 @@ async fn an_admin_session_loses_the_page_when_a_reload_removes_the_admin() {
     assert!(!p.body.contains("Signed in as"), "{}", p.body);
     assert_eq!(login_link(&app, &dave, "/ui/").await.status, 403);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_ends_a_grant_from_the_sessions_page() {
+    let r = app().await;
+    let grant = create_request(&r.app, &r.bob, "prod-admin", "deploy").await;
+    let ok = r
+        .app
+        .call(&r.carol, "POST", &format!("/requests/{grant}/approve"), "")
+        .await;
+    assert_eq!(ok.json()["Status"], "approved", "{}", ok.body);
+    ledger(
+        &r.db,
+        Row {
+            key: "ASIABOBGRANT00000001",
+            caller_arn: crate::revocation::BOB_ARN,
+            caller_user_id: r.app.sim.unique_id(crate::revocation::BOB_ARN).unwrap(),
+            caller_key: "AKIABOBCALLER0000001",
+            sso: None,
+            grant: Some(&grant),
+            created_ago: 5,
+        },
+    )
+    .await;
+    let dave = session(&r.app, &r.dave).await;
+    // Dave approves nothing: the request's own page is not his to see.
+    let hidden = page(&r.app, &format!("/ui/requests/{grant}"), Some(&dave)).await;
+    assert_eq!(hidden.status, 404);
+    let list = page(&r.app, "/ui/sessions", Some(&dave)).await;
+    let action = format!("action=\"/ui/requests/{grant}/revoke\"");
+    assert!(list.body.contains(&action), "{}", list.body);
+    let csrf = csrf_of(&list);
+    let done = post_form(
+        &r.app,
+        &format!("/ui/requests/{grant}/revoke"),
+        &dave,
+        &[("reason", "incident 42"), ("csrf", &csrf)],
+    )
+    .await;
+    let id = revocation_of(&done);
+    assert_eq!(
+        crate::ui::status_of(&r.app, &r.bob, &grant).await,
+        "revoked"
+    );
+    assert_eq!(
+        status_of_session(&r, "ASIABOBGRANT00000001").await,
+        "revoked"
+    );
+    let shown = page(&r.app, &format!("/ui/revocations/{id}"), Some(&dave)).await;
+    assert!(
+        shown.body.contains("ASIABOBGRANT00000001"),
+        "{}",
+        shown.body
+    );
+    assert_eq!(status_of_session(&r, ALICE_KEY).await, "live");
+}

@@ -105,6 +105,21 @@ fn the_sessions_page_shows_stored_text_as_text_and_a_form_per_session() {
     assert_eq!(page.matches("name=\"csrf\" value=\"c0ffee\"").count(), 2);
     // A grant id that is not 16 hex never becomes a link.
     assert!(!page.contains("/ui/requests/\""), "{page}");
+    assert!(!page.contains("End its grant"), "{page}");
+    let mut granted = session("ASIABBBBBBBBBBBBBBBB");
+    granted.grant_id = Some("fedcba9876543210".into());
+    let page = sessions(
+        &who(),
+        &SessionsPage {
+            sessions: std::slice::from_ref(&granted),
+            everyone: true,
+        },
+        now,
+    )
+    .into_string();
+    assert!(page.contains("action=\"/ui/requests/fedcba9876543210/revoke\""));
+    assert!(page.contains("<label for=\"grant-reason-ASIABBBBBBBBBBBBBBBB\">"));
+    assert_eq!(page.matches("name=\"csrf\" value=\"c0ffee\"").count(), 3);
     let own = sessions(
         &who(),
         &SessionsPage {
