@@ -21,6 +21,11 @@ use crate::identity::{Identity, OwnerKeys};
 use crate::metrics::Metrics;
 use crate::reload::PolicyStore;
 
+/// How long a request waits for the refresh of stale blocks before it is
+/// refused (503): a database outage must not hold every request for the
+/// pool's acquire timeout.
+const STALE_REFRESH_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// Who acts on a revocation route.
 #[derive(Debug, Clone)]
 pub struct Caller {
@@ -112,8 +117,23 @@ impl Revocations {
     }
 
     /// The check of every authenticated route (see [`BlockSet::check`]);
-    /// a refusal is counted.
-    pub fn check(&self, subject: Subject<'_>) -> Result<(), Refusal> {
+    /// a refusal is counted. Blocks gone stale (the poller failed, or was
+    /// held up) are refreshed once here first, so a database that is back
+    /// serves at once rather than at the next poll.
+    pub async fn check(&self, subject: Subject<'_>) -> Result<(), Refusal> {
+        if (self.blocks.is_stale() || !self.blocks.is_loaded()) && !self.blocks.serves_stale() {
+            let poll = self.poller();
+            match tokio::time::timeout(STALE_REFRESH_TIMEOUT, poll.poll_once()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::warn!(error = %e, "revocation blocks not refreshed"),
+                Err(_) => tracing::warn!("revocation blocks not refreshed: timed out"),
+            }
+        }
+        self.check_now(subject)
+    }
+
+    /// [`Revocations::check`] on the blocks as they are.
+    fn check_now(&self, subject: Subject<'_>) -> Result<(), Refusal> {
         let policy = self.policy.current();
         let r = self
             .blocks

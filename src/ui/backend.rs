@@ -40,7 +40,7 @@ impl Backend {
     /// Refuses a page session (or a sign-in) of a suspended identity or
     /// opened with a blocked caller key: 403, or 503 while the blocks are
     /// stale. An unreadable ARN is refused too.
-    pub(super) fn unblocked(&self, who: &Principal) -> Result<(), UiError> {
+    pub(super) async fn unblocked(&self, who: &Principal) -> Result<(), UiError> {
         let Some(r) = &self.revocations else {
             return Ok(());
         };
@@ -50,7 +50,7 @@ impl Backend {
             user_id: &who.user_id,
             access_key_id: who.access_key_id.as_deref(),
         };
-        match r.check(subject) {
+        match r.check(subject).await {
             Ok(()) => Ok(()),
             Err(Refusal::Stale) => Err(UiError::Unavailable),
             Err(refusal) => {

@@ -261,7 +261,7 @@ async fn sign_in_inner(
         tracing::info!("sign-in refused: link used or expired");
         return Err(UiError::CodeSpent);
     };
-    backend.unblocked(&who)?;
+    backend.unblocked(&who).await?;
     let session = guard::new_secret();
     store
         .put_session(

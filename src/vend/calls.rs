@@ -41,7 +41,7 @@ impl Vendor {
     /// a temporary key of a blocked IAM user or a suspended identity is 403
     /// `POLICY_DENY` (reason `revoked_credentials` / `suspended`); blocks not
     /// loaded or too old are 503 (STS not called either way).
-    pub(super) fn unblocked(&self, caller: &VerifiedCaller) -> Result<(), VendError> {
+    pub(super) async fn unblocked(&self, caller: &VerifiedCaller) -> Result<(), VendError> {
         let Some(r) = &self.revocations else {
             return Ok(());
         };
@@ -50,7 +50,7 @@ impl Vendor {
             user_id: caller.user_id(),
             access_key_id: Some(caller.access_key_id()),
         };
-        match r.check(subject) {
+        match r.check(subject).await {
             Ok(()) => Ok(()),
             Err(Refusal::Stale) => Err(VendError::Unavailable("revocations_stale")),
             Err(refusal) => Err(VendError::Revoked(refusal.reason())),

@@ -36,7 +36,7 @@ impl Vendor {
         log.profile = Some(body.profile.clone());
         let caller = self.verify(authorization, ctx).await?;
         log.caller(&caller);
-        self.unblocked(&caller)?;
+        self.unblocked(&caller).await?;
         if let Err((scope, e)) = self.limit_caller(&caller).await {
             if matches!(e, VendError::RateLimited(_)) {
                 log.reason = Some(scope.reason());

@@ -189,7 +189,7 @@ impl Vendor {
         ctx: &RequestContext<'_>,
     ) -> Result<VerifiedCaller, VendError> {
         let caller = self.verify(authorization, ctx).await?;
-        self.unblocked(&caller)?;
+        self.unblocked(&caller).await?;
         self.limit_caller(&caller).await.map_err(|(_, e)| e)?;
         if !caller.binds_request() {
             return Err(VendError::UnboundToken);
@@ -204,7 +204,7 @@ impl Vendor {
         ctx: &RequestContext<'_>,
     ) -> Result<(VerifiedCaller, Vec<AllowedProfile>), VendError> {
         let caller = self.verify(authorization, ctx).await?;
-        self.unblocked(&caller)?;
+        self.unblocked(&caller).await?;
         self.limit_caller(&caller).await.map_err(|(_, e)| e)?;
         let allowed = self
             .policy
