@@ -58,7 +58,7 @@ pub enum Command {
     Revocations(crate::client::revocation::RevocationsArgs),
     /// Export the audit trail as JSON lines or CSV.
     Audit(crate::client::audit::AuditArgs),
-    /// Sign in to the approvers' web page (prints and opens a one-time link).
+    /// Sign in to the approvers' and admins' web page (prints and opens a one-time link).
     Ui(crate::client::ui::UiArgs),
     /// Validate a policy file or explain a decision.
     #[command(subcommand)]

@@ -82,7 +82,7 @@ pub(super) async fn session(
     let Some(found) = found else {
         return Ok(None);
     };
-    backend.unblocked(&found)?;
+    backend.unblocked(&found).await?;
     let Ok(actor) = Actor::from_session(&found.arn, &found.user_id) else {
         return Ok(None);
     };

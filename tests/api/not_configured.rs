@@ -75,6 +75,24 @@ fn database_routes() -> Vec<(&'static str, String, &'static str)> {
         ("GET", "/ui/static/tvm.css".into(), ""),
         ("GET", "/audit".into(), ""),
         ("GET", "/audit?since=24h&limit=0".into(), ""),
+        (
+            "POST",
+            format!("/ui/requests/{ID}/revoke"),
+            "csrf=x&reason=y",
+        ),
+        ("GET", "/ui/sessions".into(), ""),
+        (
+            "POST",
+            "/ui/sessions/ASIAAAAAAAAAAAAAAAAA/revoke".into(),
+            "csrf=x&reason=y",
+        ),
+        ("GET", "/ui/revocations?status=all".into(), ""),
+        ("GET", format!("/ui/revocations/{ID}"), ""),
+        (
+            "POST",
+            format!("/ui/revocations/{ID}/lift"),
+            "csrf=x&reason=y",
+        ),
     ]
 }
 

@@ -386,3 +386,95 @@ async fn a_granted_request_page_ends_the_grant_for_its_requester_only() {
     .await;
     assert_eq!(twice.status, 409, "{}", twice.body);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_session_loses_the_page_when_a_reload_removes_the_admin() {
+    let admins = "admins:\n  accounts: [\"111122223333\"]\n  principals: [\"arn:aws:iam::111122223333:user/sec/*\"]\n";
+    let with = crate::ui::UI_POLICY.replacen("version: 1\n", &format!("version: 1\n{admins}"), 1);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("policy.yaml");
+    std::fs::write(&file, &with).unwrap();
+    let app = spawn_app_with(Options {
+        approvals: true,
+        policy_file: Some(file.clone()),
+        ..Options::default()
+    })
+    .await;
+    let dave = app.add_user(SEC_ARN);
+    let s = session(&app, &dave).await;
+    let p = page(&app, "/ui/sessions", Some(&s)).await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert!(p.body.contains("Every live session"));
+
+    // Dave approves nothing: without `admins` the page is not his any more.
+    std::fs::write(&file, crate::ui::UI_POLICY).unwrap();
+    let mut last = None;
+    for _ in 0..100 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let p = page(&app, "/ui/sessions", Some(&s)).await;
+        if p.status != 200 {
+            last = Some(p);
+            break;
+        }
+    }
+    let p = last.expect("the session should be refused after the reload");
+    assert_eq!(p.status, 403, "{}", p.body);
+    assert_strict(&p);
+    assert!(!p.body.contains("Signed in as"), "{}", p.body);
+    assert_eq!(login_link(&app, &dave, "/ui/").await.status, 403);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_ends_a_grant_from_the_sessions_page() {
+    let r = app().await;
+    let grant = create_request(&r.app, &r.bob, "prod-admin", "deploy").await;
+    let ok = r
+        .app
+        .call(&r.carol, "POST", &format!("/requests/{grant}/approve"), "")
+        .await;
+    assert_eq!(ok.json()["Status"], "approved", "{}", ok.body);
+    ledger(
+        &r.db,
+        Row {
+            key: "ASIABOBGRANT00000001",
+            caller_arn: crate::revocation::BOB_ARN,
+            caller_user_id: r.app.sim.unique_id(crate::revocation::BOB_ARN).unwrap(),
+            caller_key: "AKIABOBCALLER0000001",
+            sso: None,
+            grant: Some(&grant),
+            created_ago: 5,
+        },
+    )
+    .await;
+    let dave = session(&r.app, &r.dave).await;
+    // Dave approves nothing: the request's own page is not his to see.
+    let hidden = page(&r.app, &format!("/ui/requests/{grant}"), Some(&dave)).await;
+    assert_eq!(hidden.status, 404);
+    let list = page(&r.app, "/ui/sessions", Some(&dave)).await;
+    let action = format!("action=\"/ui/requests/{grant}/revoke\"");
+    assert!(list.body.contains(&action), "{}", list.body);
+    let csrf = csrf_of(&list);
+    let done = post_form(
+        &r.app,
+        &format!("/ui/requests/{grant}/revoke"),
+        &dave,
+        &[("reason", "incident 42"), ("csrf", &csrf)],
+    )
+    .await;
+    let id = revocation_of(&done);
+    assert_eq!(
+        crate::ui::status_of(&r.app, &r.bob, &grant).await,
+        "revoked"
+    );
+    assert_eq!(
+        status_of_session(&r, "ASIABOBGRANT00000001").await,
+        "revoked"
+    );
+    let shown = page(&r.app, &format!("/ui/revocations/{id}"), Some(&dave)).await;
+    assert!(
+        shown.body.contains("ASIABOBGRANT00000001"),
+        "{}",
+        shown.body
+    );
+    assert_eq!(status_of_session(&r, ALICE_KEY).await, "live");
+}

@@ -105,6 +105,21 @@ fn the_sessions_page_shows_stored_text_as_text_and_a_form_per_session() {
     assert_eq!(page.matches("name=\"csrf\" value=\"c0ffee\"").count(), 2);
     // A grant id that is not 16 hex never becomes a link.
     assert!(!page.contains("/ui/requests/\""), "{page}");
+    assert!(!page.contains("End its grant"), "{page}");
+    let mut granted = session("ASIABBBBBBBBBBBBBBBB");
+    granted.grant_id = Some("fedcba9876543210".into());
+    let page = sessions(
+        &who(),
+        &SessionsPage {
+            sessions: std::slice::from_ref(&granted),
+            everyone: true,
+        },
+        now,
+    )
+    .into_string();
+    assert!(page.contains("action=\"/ui/requests/fedcba9876543210/revoke\""));
+    assert!(page.contains("<label for=\"grant-reason-ASIABBBBBBBBBBBBBBBB\">"));
+    assert_eq!(page.matches("name=\"csrf\" value=\"c0ffee\"").count(), 3);
     let own = sessions(
         &who(),
         &SessionsPage {
@@ -142,6 +157,12 @@ fn a_revocation_shows_role_status_and_admin_only_details_to_admins_only() {
     let mut lifted = revocation();
     lifted.lifted_at = Some("2026-01-01T12:00:00Z".into());
     assert!(!revocation_page(&lifted, true).contains("/lift\""));
+    // A revoked session or grant stays revoked: nothing to lift.
+    for kind in ["session", "grant"] {
+        let mut v = revocation();
+        v.kind = kind.into();
+        assert!(!revocation_page(&v, true).contains("/lift\""), "{kind}");
+    }
 }
 
 fn revocation_page(v: &RevocationView, admin: bool) -> String {

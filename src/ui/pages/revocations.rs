@@ -7,7 +7,8 @@
 //! error, the derived document — goes through [`shown`]; a role's `Error`
 //! and `Policy` are shown only to admins (the service has already redacted
 //! them for anyone else); a revocation links to its page only by a 16-hex
-//! id; the lift form carries the session's CSRF token (the service decides
+//! id; the lift form is offered only where a lift could end something (a
+//! key block, a suspension) and carries the session's CSRF token (the service decides
 //! who may lift: admins, never one's own).
 
 use maud::{html, Markup};
@@ -65,6 +66,13 @@ fn status_class(s: &str) -> &'static str {
         "expired" => "expired",
         _ => "other",
     }
+}
+
+/// Whether a lift could end something: a `credentials` revocation's key
+/// block or a `person` revocation's suspension, not lifted yet (a revoked
+/// session or grant stays revoked: nothing to lift; the service decides).
+fn liftable(v: &RevocationView) -> bool {
+    matches!(v.kind.as_str(), "credentials" | "person") && v.lifted_at.is_none() && is_id(&v.id)
 }
 
 const FILTERS: [(&str, &str, RevocationStatus); 3] = [
@@ -201,7 +209,7 @@ pub(crate) fn revocation(who: &SignedIn<'_>, p: &RevocationPage<'_>) -> Markup {
                     }
                 }
             }
-            @if p.admin && v.lifted_at.is_none() && is_id(&v.id) {
+            @if p.admin && liftable(v) {
                 h2 { "Lift" }
                 p { "Lifting ends a suspension or a key block; revoked sessions and grants stay revoked." }
                 (reason_form(&format!("/ui/revocations/{}/lift", v.id), "lift-reason", "Lift", who.csrf))

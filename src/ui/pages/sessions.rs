@@ -1,5 +1,7 @@
 //! `GET /ui/sessions`: live sessions — the viewer's own, everyone's for an
-//! admin — each with a revoke form that requires a reason.
+//! admin — each with a revoke form that requires a reason, and for a session
+//! vended under a grant a form that ends the grant (how an admin reaches a
+//! grant whose request page the approvals rules do not show them).
 //!
 //! Invariants: every stored value goes through [`shown`]; a form is offered
 //! only for an id of the AccessKeyId shape (so no stored text reaches a URL),
@@ -86,6 +88,14 @@ pub(crate) fn sessions(who: &SignedIn<'_>, p: &SessionsPage<'_>, now: jiff::Time
                                                 "Revoke",
                                                 who.csrf,
                                             ))
+                                            @if let Some(g) = s.grant_id.as_deref().filter(|g| is_id(g)) {
+                                                (reason_form(
+                                                    &format!("/ui/requests/{g}/revoke"),
+                                                    &format!("grant-reason-{}", s.id),
+                                                    "End its grant",
+                                                    who.csrf,
+                                                ))
+                                            }
                                         }
                                     }
                                 }
