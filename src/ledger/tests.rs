@@ -193,7 +193,8 @@ async fn retention_never_removes_an_active_revocation_block_or_suspension() {
     revocation(&db, "r1", old, Some(old + 1)).await;
     exec(
         &db,
-        "INSERT INTO revocation_blocks VALUES ('r1', 'caller_key', 'AKIA1', NULL, 1)",
+        "INSERT INTO revocation_blocks (revocation_id, block_type, value, expires_at, lifted_at) \
+         VALUES ('r1', 'caller_key', 'AKIA1', NULL, 1)",
     )
     .await;
     // r2: an AKIA key blocked until lifted: stays.
@@ -221,7 +222,7 @@ async fn retention_never_removes_an_active_revocation_block_or_suspension() {
     exec(
         &db,
         &format!(
-            "INSERT INTO ui_login_codes VALUES ('c1', 'a', 'u', '/ui/', {})",
+            "INSERT INTO ui_login_codes VALUES ('c1', 'a', 'u', '/ui/', {}, NULL)",
             NOW - 1
         ),
     )
@@ -229,7 +230,7 @@ async fn retention_never_removes_an_active_revocation_block_or_suspension() {
     exec(
         &db,
         &format!(
-            "INSERT INTO ui_login_codes VALUES ('c2', 'a', 'u', '/ui/', {})",
+            "INSERT INTO ui_login_codes VALUES ('c2', 'a', 'u', '/ui/', {}, NULL)",
             NOW + 60
         ),
     )
@@ -237,7 +238,7 @@ async fn retention_never_removes_an_active_revocation_block_or_suspension() {
     exec(
         &db,
         &format!(
-            "INSERT INTO ui_sessions VALUES ('s1', 'a', 'u', 0, {})",
+            "INSERT INTO ui_sessions VALUES ('s1', 'a', 'u', 0, {}, NULL)",
             NOW - 1
         ),
     )
