@@ -126,9 +126,12 @@ pub fn run(cli: Cli) -> ExitCode {
             runtime.block_on(crate::client::revocation::sessions_command(args))
         }
         Command::Revoke(args) => runtime.block_on(crate::client::revocation::revoke_command(args)),
-        Command::Revocations(args) => {
-            runtime.block_on(crate::client::revocation::revocations_command(args))
-        }
+        Command::Revocations(args) => match args.offline_lift() {
+            Some((config, id, reason)) => {
+                runtime.block_on(crate::commands::revocations::lift(Some(config), id, reason))
+            }
+            None => runtime.block_on(crate::client::revocation::revocations_command(args)),
+        },
         Command::Audit(args) => runtime.block_on(crate::client::audit::audit_command(args)),
         Command::Policy(command) => policy::run(&command),
         Command::Sim(args) => runtime.block_on(sim::run(args)),

@@ -20,7 +20,7 @@ use super::store::{block, bump, load_view, revoke_sessions, sessions_where, Draf
 use super::view::{advice, RevocationView};
 use super::TEMPORARY_KEY_SECONDS;
 use crate::approvals::WebhookText;
-use crate::audit;
+use crate::audit::{self, AuditEvent};
 use crate::database::{is_id, new_id};
 use crate::identity::{exact_key, RequestId};
 use crate::policy::MAX_REASON_CHARS;
@@ -69,6 +69,7 @@ impl Revocations {
             suspended_until: None,
             created_at: self.now(),
             request_id: http.as_str().to_owned(),
+            subject: None,
         }
     }
 
@@ -95,14 +96,16 @@ impl Revocations {
             "session" => "session.revoked",
             _ => "revocation.created",
         };
-        audit::record(
+        let subject_keys = draft
+            .subject
+            .as_ref()
+            .and_then(|(arn, user_id)| self.keys_of(arn, user_id));
+        let logged = audit::record_event(
             &mut tx,
-            &draft.id,
-            action,
-            &draft.by_arn,
-            &draft.target,
-            http,
-            now,
+            AuditEvent::new(action, now, http)
+                .actor(&draft.by_arn, self.keys_of(&draft.by_arn, &draft.by_user_id))
+                .subject(&draft.id, subject_keys)
+                .detail(&format!("{} {}: {}", draft.target_type, draft.target, draft.reason)),
         )
         .await
         .map_err(|e| self.db_err(e))?;
@@ -126,6 +129,7 @@ impl Revocations {
             .await
             .map_err(|e| self.db_err(e))?;
         tx.commit().await.map_err(|e| self.db_err(e))?;
+        logged.emit();
         self.metrics.revocation.created(draft.kind);
         self.apply_now().await;
         tracing::info!(
@@ -162,6 +166,7 @@ impl Revocations {
         }
         let mut draft = self.draft(caller, "session", "SessionId", session_id, reason, http);
         draft.self_service = own;
+        draft.subject = Some((row.caller_arn.clone(), row.caller_user_id.clone()));
         let now = draft.created_at;
         draft.insert(&mut tx).await.map_err(|e| self.db_err(e))?;
         let mut roles = BTreeSet::new();
@@ -240,14 +245,15 @@ impl Revocations {
             ));
         }
         draft.insert(&mut tx).await.map_err(|e| self.db_err(e))?;
-        audit::record(
+        draft.subject = Some((arn.clone(), user_id.clone()));
+        // The grant's own trail (its request page) shows the end too.
+        let trail = audit::record_event(
             &mut tx,
-            grant_id,
-            "revoked",
-            &draft.by_arn,
-            reason,
-            http,
-            now,
+            AuditEvent::new("revoked", now, http)
+                .actor(&draft.by_arn, self.keys_of(&draft.by_arn, &draft.by_user_id))
+                .subject(grant_id, self.keys_of(&arn, &user_id))
+                .profile(&profile)
+                .detail(reason),
         )
         .await
         .map_err(|e| self.db_err(e))?;
@@ -261,7 +267,9 @@ impl Revocations {
         revoke_sessions(&mut tx, &draft.id, &rows, now, &mut roles)
             .await
             .map_err(|e| self.db_err(e))?;
-        self.commit(tx, &draft, &roles, http).await
+        let view = self.commit(tx, &draft, &roles, http).await?;
+        trail.emit();
+        Ok(view)
     }
 
     /// `POST /revocations {"target": {"CallerAccessKeyId"}}`: admins only.

@@ -20,9 +20,9 @@ use super::service::{Caller, Revocations};
 use super::store::{bump, load_view, sessions_where};
 use super::view::RevocationView;
 use crate::approvals::{WebhookText, Webhooks};
-use crate::audit;
+use crate::audit::{self, AuditEvent};
 use crate::database::{is_id, Database};
-use crate::identity::{exact_key, RequestId};
+use crate::identity::{exact_key, OwnerKeys, RequestId};
 
 /// Who an offline lift is recorded as.
 pub const OFFLINE_LIFTER: &str = "tvm revocations lift (offline)";
@@ -65,11 +65,12 @@ async fn lift_in(
     tx: &mut Transaction<'static, Any>,
     webhooks: &Webhooks,
     id: &str,
-    by: &str,
+    by: (&str, Option<OwnerKeys>),
     reason: &str,
     http: &RequestId,
     now: i64,
-) -> Result<RevocationView, sqlx::Error> {
+) -> Result<(RevocationView, audit::Logged), sqlx::Error> {
+    let (by, by_keys) = by;
     sqlx::query(
         "UPDATE revocation_blocks SET lifted_at = $1 WHERE revocation_id = $2 AND liftable = 1 \
          AND lifted_at IS NULL",
@@ -88,7 +89,14 @@ async fn lift_in(
     .execute(&mut **tx)
     .await?;
     bump(tx, &BTreeSet::new(), now).await?;
-    audit::record(tx, id, "revocation.lifted", by, reason, http, now).await?;
+    let logged = audit::record_event(
+        tx,
+        AuditEvent::new("revocation.lifted", now, http)
+            .actor(by, by_keys)
+            .subject(id, None)
+            .detail(reason),
+    )
+    .await?;
     let (view, _) = load_view(tx, id).await?.ok_or(sqlx::Error::RowNotFound)?;
     let text = WebhookText::new()
         .field(by)
@@ -99,7 +107,7 @@ async fn lift_in(
     webhooks
         .enqueue(tx, "revocation.lifted", &text, &view, now)
         .await?;
-    Ok(view)
+    Ok((view, logged))
 }
 
 impl Revocations {
@@ -144,10 +152,12 @@ impl Revocations {
             return Err(RevocationError::Conflict("nothing left to lift"));
         }
         let by = caller.identity.arn().as_str();
-        let view = lift_in(&mut tx, &self.webhooks, id, by, reason, http, now)
+        let keys = self.keys_of(by, &caller.user_id);
+        let (view, logged) = lift_in(&mut tx, &self.webhooks, id, (by, keys), reason, http, now)
             .await
             .map_err(|e| self.db_err(e))?;
         tx.commit().await.map_err(|e| self.db_err(e))?;
+        logged.emit();
         self.apply_now().await;
         tracing::info!(revocation_id = %id, by = %by, "revocation lifted");
         Ok(view.redact(true))
@@ -181,7 +191,17 @@ pub async fn lift_offline(
         return Err(RevocationError::Conflict("nothing left to lift"));
     }
     let http = RequestId::generate();
-    let view = lift_in(&mut tx, webhooks, id, OFFLINE_LIFTER, reason, &http, now).await?;
+    let (view, logged) = lift_in(
+        &mut tx,
+        webhooks,
+        id,
+        (OFFLINE_LIFTER, None),
+        reason,
+        &http,
+        now,
+    )
+    .await?;
     tx.commit().await?;
+    logged.emit();
     Ok(view)
 }

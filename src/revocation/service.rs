@@ -145,6 +145,17 @@ impl Revocations {
     }
 
     /// The owner key of a ledger row's caller.
+    /// The §13 identity keys of a stored caller (`None` for an ARN that no
+    /// longer parses), for the visibility of its audit events.
+    pub(super) fn keys_of(&self, arn: &str, user_id: &str) -> Option<OwnerKeys> {
+        let arn = arn.parse().ok()?;
+        Some(OwnerKeys::of(
+            &arn,
+            user_id,
+            self.policy.current().sso_accounts(),
+        ))
+    }
+
     pub(super) fn owner_of(&self, arn: &str, user_id: &str) -> Option<String> {
         let arn = arn.parse().ok()?;
         let policy = self.policy.current();

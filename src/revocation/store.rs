@@ -127,6 +127,9 @@ pub(super) struct Draft {
     pub(super) suspended_until: Option<i64>,
     pub(super) created_at: i64,
     pub(super) request_id: String,
+    /// Whose session or grant it ends, `(ARN, UserId)`, when one caller's:
+    /// their audit view shows the event too.
+    pub(super) subject: Option<(String, String)>,
 }
 
 impl Draft {

@@ -31,7 +31,7 @@ async fn dev_logs_one_human_line_per_decision() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains('\x1b'), "no colour codes: {stderr}");
     let lines: Vec<&str> = stderr.lines().collect();
-    assert_eq!(lines.len(), 5, "{stderr}");
+    assert_eq!(lines.len(), 9, "{stderr}");
     assert!(
         lines[0].contains("  alice -> demo-readonly: allow by rule demo-users-read-only, SourceIdentity tvm.alice.direct."),
         "{stderr}"
@@ -53,6 +53,18 @@ async fn dev_logs_one_human_line_per_decision() {
         lines[4].contains(
             "alice -> demo-prod: allow by rule demo-prod-break-glass, SourceIdentity tvm.alice.bg-"
         ),
+        "{stderr}"
+    );
+    // The revocation round trip (DESIGN §13): two sessions, the revoked one
+    // refused as a caller at tvm, then a fresh vend.
+    for i in [5, 6, 8] {
+        assert!(
+            lines[i].contains("  alice -> demo-readonly: allow by rule demo-users-read-only"),
+            "{stderr}"
+        );
+    }
+    assert!(
+        lines[7].contains("  tvm-alice-") && lines[7].contains("-> demo-readonly: deny (revoked_credentials)"),
         "{stderr}"
     );
 

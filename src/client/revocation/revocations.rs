@@ -52,9 +52,28 @@ pub struct LiftArgs {
     /// Why (kept in the audit trail).
     #[arg(long)]
     pub reason: String,
+    /// Lift on the database of this tvm config directly, without a server
+    /// or an admin: the recovery when no admin is left. Excludes --url.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["url", "audience"])]
+    pub config: Option<std::path::PathBuf>,
     /// Which tvm, and whose credentials sign.
     #[command(flatten)]
     pub tvm: MaybeTvmArgs,
+}
+
+impl RevocationsArgs {
+    /// The offline lift's `(config, id, reason)`, when this run is one
+    /// (`tvm revocations lift --config F ID --reason T`): it runs on the
+    /// database, not through a server.
+    pub fn offline_lift(&self) -> Option<(&std::path::Path, &str, &str)> {
+        match &self.action {
+            Some(RevocationsAction::Lift(l)) => l
+                .config
+                .as_deref()
+                .map(|c| (c, l.id.as_str(), l.reason.as_str())),
+            None => None,
+        }
+    }
 }
 
 /// [`TvmArgs`] with `--url` optional, so a form that needs no server

@@ -114,12 +114,12 @@ Break-glass on {p} vends at once (SourceIdentity marker bg-…) and is notified 
 tvm dev's own webhook receiver, whose lines appear below:
   {exe} credentials --url {api} --profile {p} --reason "prod is down and nobody answers the pager"
 
-Who holds what, and ending it (DESIGN §13): alice lists and ends her own
-sessions; bob, the demo admin, sees everyone's, revokes a person or a leaked
-key, and reads the audit trail (revocations are written to the simulator's
-IAM with the TvmRevoker role):
+Who holds what, and ending it: alice lists her sessions and ends her grant
+(or one session: tvm revoke ASIA… --reason …); bob, the demo admin, sees
+everyone's, tries a person revocation, and reads the audit trail (revocations
+are written to the simulator's IAM with the TvmRevoker role):
   {exe} sessions --url {api}
-  {exe} revoke --url {api} ASIA… --reason "done with it"
+  {exe} revoke --url {api} --grant "$ID" --reason "done with {p}"
   {bob} {exe} sessions --url {api} --all
   {bob} {exe} revoke --url {api} --principal {DEMO_USER_ARN} --dry-run --reason "laptop stolen"
   {bob} {exe} revocations --url {api}
