@@ -116,16 +116,21 @@ fn options(max: u32) -> AnyPoolOptions {
         .max_lifetime(None)
 }
 
-/// A SQLite pool whose connections run [`SQLITE_PRAGMAS`] when opened.
+/// A SQLite pool whose connections run [`SQLITE_PRAGMAS`] when opened. No
+/// ping before each use: the file is local (there is no connection to
+/// lose), and the ping is a round trip to SQLite's worker thread on every
+/// ledger batch.
 fn sqlite_options(max: u32) -> AnyPoolOptions {
-    options(max).after_connect(|conn, _| {
-        Box::pin(async move {
-            for pragma in SQLITE_PRAGMAS {
-                sqlx::query(pragma).fetch_all(&mut *conn).await?;
-            }
-            Ok(())
+    options(max)
+        .test_before_acquire(false)
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                for pragma in SQLITE_PRAGMAS {
+                    sqlx::query(pragma).fetch_all(&mut *conn).await?;
+                }
+                Ok(())
+            })
         })
-    })
 }
 
 /// `url` with `param` appended last (sqlx reads parameters in order, so the

@@ -70,8 +70,8 @@ pub struct Ledger {
 pub struct PendingSession {
     row_id: String,
     recheck: Recheck,
-    /// What the audit row names: the grant (else the vended key is the
-    /// subject), the caller's ARN, the SourceIdentity, the request id.
+    /// What the audit row names: the grant (a direct vend writes none), the
+    /// caller's ARN, the SourceIdentity, the request id.
     grant_id: Option<String>,
     caller_arn: String,
     source_identity: String,
@@ -138,27 +138,31 @@ impl Ledger {
     }
 
     /// Completes `pending` with the vended key and STS's expiry (unix
-    /// seconds), re-checking blocks and grant in the same transaction; the
-    /// vend's audit row is written there too.
+    /// seconds), re-checking blocks and grant in the same transaction; a
+    /// vend under a grant or break-glass record writes its audit row there
+    /// too (a direct vend's record is its ledger row and decision line: an
+    /// audit row per direct vend was measured to cost too much on SQLite,
+    /// see docs/performance.md).
     pub async fn complete(
         &self,
         pending: &PendingSession,
         access_key_id: &str,
         expires_at: i64,
     ) -> Result<Completed, LedgerError> {
-        let subject = pending.grant_id.as_deref().unwrap_or(access_key_id);
         let done = self
             .write(Op::Complete(Box::new(Completion {
                 row_id: pending.row_id.clone(),
                 access_key_id: access_key_id.to_owned(),
                 expires_at,
                 recheck: pending.recheck.clone(),
-                audit: (
-                    subject.to_owned(),
-                    pending.caller_arn.clone(),
-                    pending.source_identity.clone(),
-                    pending.http.clone(),
-                ),
+                audit: pending.grant_id.as_ref().map(|grant| {
+                    (
+                        grant.clone(),
+                        pending.caller_arn.clone(),
+                        pending.source_identity.clone(),
+                        pending.http.clone(),
+                    )
+                }),
             })))
             .await?;
         match done {

@@ -9,7 +9,8 @@
 //! or a grant revocation committed before the completion is always seen; a
 //! refused completion stores the vended key id (the credentials exist in AWS)
 //! with `state = 'revoked'` and the revocation that caused it, so the IAM
-//! side can deny them too; only an `issued` completion writes the audit row.
+//! side can deny them too; only an `issued` completion of a vend under a grant
+//! or break-glass record writes an audit row.
 
 use sqlx::{Any, AnyConnection, Row, Transaction};
 
@@ -38,9 +39,9 @@ pub(super) struct Completion {
     pub(super) access_key_id: String,
     pub(super) expires_at: i64,
     pub(super) recheck: Recheck,
-    /// The audit row: subject (the grant, else the vended key), actor (the
+    /// The audit row of a vend under a grant or record: subject (the grant), actor (the
     /// caller's ARN), detail (the SourceIdentity) and the request id.
-    pub(super) audit: (String, String, String, RequestId),
+    pub(super) audit: Option<(String, String, String, RequestId)>,
 }
 
 /// What a write did.
@@ -150,8 +151,9 @@ async fn complete(
     if let Some((why, _)) = refused {
         return Ok(Done::Completed(Completed::Refused(why)));
     }
-    let (subject, actor, detail, http) = &c.audit;
-    crate::audit::record(tx, subject, "vended", actor, detail, http, now).await?;
+    if let Some((subject, actor, detail, http)) = &c.audit {
+        crate::audit::record(tx, subject, "vended", actor, detail, http, now).await?;
+    }
     Ok(Done::Completed(Completed::Issued))
 }
 
