@@ -219,27 +219,6 @@ fn key_columns(keys: Option<&OwnerKeys>) -> (String, String) {
     }
 }
 
-/// Appends one event in §12's shape (subject, event, actor ARN, detail)
-/// inside the change's transaction, without identity keys (so only admins
-/// see it in `GET /audit`) and without its log line. Kept so code written
-/// against it keeps building; new code calls [`record_event`] with keys and
-/// emits the line after commit.
-pub async fn record(
-    tx: &mut Transaction<'static, Any>,
-    subject: &str,
-    action: &str,
-    actor: &str,
-    detail: &str,
-    http: &RequestId,
-    now: i64,
-) -> Result<(), sqlx::Error> {
-    let ev = AuditEvent::new(action, now, http)
-        .actor(actor, None)
-        .subject(subject, None)
-        .detail(detail);
-    record_event(tx, ev).await.map(|_| ())
-}
-
 /// The trail of one subject (a request or break-glass record id) in the
 /// order it was written (the monotonic `seq`).
 pub async fn trail(pool: &sqlx::AnyPool, subject: &str) -> Result<Vec<TrailEntry>, sqlx::Error> {
@@ -252,16 +231,6 @@ pub async fn trail(pool: &sqlx::AnyPool, subject: &str) -> Result<Vec<TrailEntry
     rows.iter()
         .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
         .collect()
-}
-
-/// Deletes the events older than `before` (unix seconds): retention
-/// (`database.retention`). Returns how many rows went.
-pub async fn prune(pool: &sqlx::AnyPool, before: i64) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM audit_events WHERE at < $1")
-        .bind(before)
-        .execute(pool)
-        .await?;
-    Ok(done.rows_affected())
 }
 
 /// Unix seconds as RFC 3339 UTC (`2026-01-02T03:04:05Z`).

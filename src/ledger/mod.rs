@@ -42,6 +42,7 @@ use self::writer::Job;
 use crate::clock::Clock;
 use crate::config::LedgerFailure;
 use crate::database::{new_id, Backend, Database};
+use crate::audit::AuditEvent;
 use crate::identity::RequestId;
 use crate::metrics::Metrics;
 
@@ -70,9 +71,12 @@ pub struct Ledger {
 pub struct PendingSession {
     row_id: String,
     recheck: Recheck,
-    /// What the audit row names: the grant (a direct vend writes none), the
-    /// caller's ARN, the SourceIdentity, the request id.
+    /// What the audit event names: the grant (else the vended key), the
+    /// caller's ARN, the profile, the kind, the SourceIdentity, the request
+    /// id.
     grant_id: Option<String>,
+    profile: String,
+    kind: SessionKind,
     caller_arn: String,
     source_identity: String,
     http: RequestId,
@@ -125,6 +129,8 @@ impl Ledger {
             row_id: new_id(),
             recheck,
             grant_id: row.grant_id.clone(),
+            profile: row.profile.clone(),
+            kind: row.kind,
             caller_arn: row.caller_arn.clone(),
             source_identity: row.source_identity.clone(),
             http: http.clone(),
@@ -138,35 +144,37 @@ impl Ledger {
     }
 
     /// Completes `pending` with the vended key and STS's expiry (unix
-    /// seconds), re-checking blocks and grant in the same transaction; a
-    /// vend under a grant or break-glass record writes its audit row there
-    /// too (a direct vend's record is its ledger row and decision line: an
-    /// audit row per direct vend was measured to cost too much on SQLite,
-    /// see docs/performance.md).
+    /// seconds), re-checking blocks and grant in the same transaction; the
+    /// vend's audit event (DESIGN §13: every vend) is written there too and
+    /// its log line emitted once committed.
     pub async fn complete(
         &self,
         pending: &PendingSession,
         access_key_id: &str,
         expires_at: i64,
     ) -> Result<Completed, LedgerError> {
+        let subject = pending.grant_id.as_deref().unwrap_or(access_key_id);
         let done = self
             .write(Op::Complete(Box::new(Completion {
                 row_id: pending.row_id.clone(),
                 access_key_id: access_key_id.to_owned(),
                 expires_at,
                 recheck: pending.recheck.clone(),
-                audit: pending.grant_id.as_ref().map(|grant| {
-                    (
-                        grant.clone(),
-                        pending.caller_arn.clone(),
-                        pending.source_identity.clone(),
-                        pending.http.clone(),
-                    )
-                }),
+                audit: AuditEvent::new("vended", self.clock.now().as_second(), &pending.http)
+                    .actor(&pending.caller_arn, pending.recheck.owner.clone())
+                    .subject(subject, pending.recheck.owner.clone())
+                    .profile(&pending.profile)
+                    .source_identity(&pending.source_identity)
+                    .detail(&format!("{} {access_key_id}", pending.kind.as_str())),
             })))
             .await?;
         match done {
-            Done::Completed(c) => Ok(c),
+            Done::Completed(c, logged) => {
+                if let Some(l) = logged {
+                    l.emit();
+                }
+                Ok(c)
+            }
             Done::Written => Err(LedgerError::Missing),
         }
     }

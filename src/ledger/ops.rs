@@ -9,13 +9,14 @@
 //! or a grant revocation committed before the completion is always seen; a
 //! refused completion stores the vended key id (the credentials exist in AWS)
 //! with `state = 'revoked'` and the revocation that caused it, so the IAM
-//! side can deny them too; only an `issued` completion of a vend under a grant
-//! or break-glass record writes an audit row.
+//! side can deny them too; every `issued` completion writes the vend's audit
+//! event in the same transaction (DESIGN §13), whose log line is owed until
+//! the commit.
 
 use sqlx::{Any, AnyConnection, Row, Transaction};
 
 use super::row::{Completed, NewSession, Recheck, Refusal};
-use crate::identity::RequestId;
+use crate::audit::{AuditEvent, Logged};
 
 /// One write of the ledger.
 #[derive(Debug)]
@@ -39,18 +40,18 @@ pub(super) struct Completion {
     pub(super) access_key_id: String,
     pub(super) expires_at: i64,
     pub(super) recheck: Recheck,
-    /// The audit row of a vend under a grant or record: subject (the grant), actor (the
-    /// caller's ARN), detail (the SourceIdentity) and the request id.
-    pub(super) audit: Option<(String, String, String, RequestId)>,
+    /// The vend's audit event (written only when `issued`).
+    pub(super) audit: AuditEvent,
 }
 
 /// What a write did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug)]
 pub(super) enum Done {
     /// Inserted, or marked failed.
     Written,
-    /// Completed.
-    Completed(Completed),
+    /// Completed; an `issued` completion's audit line, to emit once the
+    /// transaction committed.
+    Completed(Completed, Option<Logged>),
 }
 
 /// Runs `op` inside `tx` at `now`.
@@ -149,12 +150,10 @@ async fn complete(
         return Err(sqlx::Error::RowNotFound);
     }
     if let Some((why, _)) = refused {
-        return Ok(Done::Completed(Completed::Refused(why)));
+        return Ok(Done::Completed(Completed::Refused(why), None));
     }
-    if let Some((subject, actor, detail, http)) = &c.audit {
-        crate::audit::record(tx, subject, "vended", actor, detail, http, now).await?;
-    }
-    Ok(Done::Completed(Completed::Issued))
+    let logged = crate::audit::record_event(tx, c.audit.clone()).await?;
+    Ok(Done::Completed(Completed::Issued, Some(logged)))
 }
 
 /// The first active block that covers this caller, or a grant no longer

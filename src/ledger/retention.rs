@@ -2,7 +2,7 @@
 //! retention go, on a timer.
 //!
 //! What goes, in this order ([`PRUNES`]; add a table by adding a line):
-//! ledger rows whose `expires_at` is older than the cut-off; revocations that
+//! audit events older than the cut-off; ledger rows whose `expires_at` is older than the cut-off; revocations that
 //! ended before the cut-off (lifted, or with every block lifted or expired
 //! and no suspension left) and their blocks; expired sign-in codes and web
 //! sessions of the approvers' page.
@@ -58,6 +58,12 @@ macro_rules! ended_revocations {
 
 /// The prunes, in order (blocks before the revocations they reference).
 const PRUNES: &[Prune] = &[
+    Prune {
+        table: "audit_events",
+        cutoff: Cutoff::Retention,
+        sql: "DELETE FROM audit_events WHERE seq IN \
+              (SELECT seq FROM audit_events WHERE at < $1 LIMIT $2)",
+    },
     Prune {
         table: "sessions",
         cutoff: Cutoff::Retention,

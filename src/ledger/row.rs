@@ -84,6 +84,9 @@ pub struct Recheck {
     /// The approval request a grant vend is served under (its status must
     /// still be `approved`).
     pub grant: Option<String>,
+    /// The caller's §13 identity keys, for the visibility of the vend's
+    /// audit event (`None`: admins only).
+    pub owner: Option<crate::identity::OwnerKeys>,
 }
 
 /// Why the completion refused credentials that STS had issued.
@@ -161,6 +164,7 @@ impl Recheck {
             )],
             iam_user: None,
             grant: row.grant_id.clone(),
+            owner: None,
         }
     }
 }

@@ -243,6 +243,19 @@ async fn retention_never_removes_an_active_revocation_block_or_suspension() {
         ),
     )
     .await;
+    // Audit events: one older than the retention, one inside it.
+    for (id, at) in [("e-old", old), ("e-new", NOW - DAY)] {
+        sqlx::query(
+            "INSERT INTO audit_events (id, at, event, actor, actor_key, actor_sso, subject, \
+             subject_key, subject_sso, profile, source_identity, request_id, detail) \
+             VALUES ($1, $2, 'vended', 'a', '', '', 's', '', '', '', '', 'r', '')",
+        )
+        .bind(id)
+        .bind(at)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    }
 
     let n = prune(&db.pool, NOW, retention).await.unwrap();
     let ids = |sql: &'static str| {
@@ -265,7 +278,8 @@ async fn retention_never_removes_an_active_revocation_block_or_suspension() {
     assert!(ids("SELECT session_digest FROM ui_sessions")
         .await
         .is_empty());
-    assert_eq!(n, 1 + 2 + 2 + 1 + 1);
+    assert_eq!(ids("SELECT id FROM audit_events").await, ["e-new"]);
+    assert_eq!(n, 1 + 1 + 2 + 2 + 1 + 1);
     // Idempotent.
     assert_eq!(prune(&db.pool, NOW, retention).await.unwrap(), 0);
 }

@@ -125,6 +125,7 @@ impl Vendor {
             grant: (o.kind == SessionKind::Approval)
                 .then(|| o.grant_id.map(str::to_owned))
                 .flatten(),
+            owner: Some(keys.clone()),
         };
         let row = NewSession {
             request_id: o.id.to_string(),
