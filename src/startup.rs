@@ -205,6 +205,10 @@ pub fn build(config: &ValidatedConfig, deps: Dependencies) -> AppState {
             blocks,
             config.revocation.refresh,
         );
+        let revocations = match &revocation_iam {
+            Some(iam) => revocations.with_iam(iam.clone()),
+            None => revocations,
+        };
         vendor = vendor.with_approvals(a).with_revocations(revocations);
     }
     if let Some(l) = ledger {

@@ -39,10 +39,10 @@ pub use writer::MAX_BATCH;
 
 use self::ops::{Completion, Done, Op};
 use self::writer::Job;
+use crate::audit::AuditEvent;
 use crate::clock::Clock;
 use crate::config::LedgerFailure;
 use crate::database::{new_id, Backend, Database};
-use crate::audit::AuditEvent;
 use crate::identity::RequestId;
 use crate::metrics::Metrics;
 

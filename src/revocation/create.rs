@@ -103,9 +103,15 @@ impl Revocations {
         let logged = audit::record_event(
             &mut tx,
             AuditEvent::new(action, now, http)
-                .actor(&draft.by_arn, self.keys_of(&draft.by_arn, &draft.by_user_id))
+                .actor(
+                    &draft.by_arn,
+                    self.keys_of(&draft.by_arn, &draft.by_user_id),
+                )
                 .subject(&draft.id, subject_keys)
-                .detail(&format!("{} {}: {}", draft.target_type, draft.target, draft.reason)),
+                .detail(&format!(
+                    "{} {}: {}",
+                    draft.target_type, draft.target, draft.reason
+                )),
         )
         .await
         .map_err(|e| self.db_err(e))?;
@@ -250,7 +256,10 @@ impl Revocations {
         let trail = audit::record_event(
             &mut tx,
             AuditEvent::new("revoked", now, http)
-                .actor(&draft.by_arn, self.keys_of(&draft.by_arn, &draft.by_user_id))
+                .actor(
+                    &draft.by_arn,
+                    self.keys_of(&draft.by_arn, &draft.by_user_id),
+                )
                 .subject(grant_id, self.keys_of(&arn, &user_id))
                 .profile(&profile)
                 .detail(reason),

@@ -152,6 +152,7 @@ impl Revocations {
         if !own && !caller.admin {
             return Err(RevocationError::NotFound);
         }
+        let view = self.with_roles(view).await.map_err(|e| self.db_err(e))?;
         Ok(view.redact(caller.admin))
     }
 
@@ -196,6 +197,7 @@ impl Revocations {
                 .await
                 .map_err(|e| self.db_err(e))?
             {
+                let view = self.with_roles(view).await.map_err(|e| self.db_err(e))?;
                 out.push(view.redact(caller.admin));
             }
             if out.len() as i64 >= MAX_LISTED {

@@ -52,6 +52,9 @@ pub struct Revocations {
     pub(super) blocks: BlockSet,
     /// `revocation.refresh`: how often [`Revocations::poller`] polls.
     pub(super) refresh: Duration,
+    /// The IAM side, whose per-revocation role statuses (`skipped`,
+    /// `expired`…) the `Roles` of a revocation show.
+    pub(super) iam: Option<super::iam::IamPolicies>,
 }
 
 impl Revocations {
@@ -72,7 +75,39 @@ impl Revocations {
             metrics,
             webhooks: approvals.webhooks().clone(),
             blocks,
+            iam: None,
         }
+    }
+
+    /// Shows each revocation's `Roles` as the IAM side derives them for it
+    /// (`skipped` self-service values, `expired` ones) rather than the
+    /// role's own status.
+    pub fn with_iam(mut self, iam: super::iam::IamPolicies) -> Self {
+        self.iam = Some(iam);
+        self
+    }
+
+    /// `view` with its `Roles` as the IAM side reports them for it (when
+    /// there is one; else the roles' own rows, as loaded).
+    pub(super) async fn with_roles(
+        &self,
+        mut view: super::RevocationView,
+    ) -> Result<super::RevocationView, sqlx::Error> {
+        let Some(iam) = &self.iam else {
+            return Ok(view);
+        };
+        view.roles = iam
+            .roles(&view.id)
+            .await?
+            .into_iter()
+            .map(|r| super::RoleView {
+                role_arn: r.role_arn,
+                status: r.status.to_owned(),
+                error: r.error,
+                policy: r.policy,
+            })
+            .collect();
+        Ok(view)
     }
 
     /// The task that keeps this replica's blocks in step.

@@ -64,7 +64,8 @@ async fn dev_logs_one_human_line_per_decision() {
         );
     }
     assert!(
-        lines[7].contains("  tvm-alice-") && lines[7].contains("-> demo-readonly: deny (revoked_credentials)"),
+        lines[7].contains("  tvm-alice-")
+            && lines[7].contains("-> demo-readonly: deny (revoked_credentials)"),
         "{stderr}"
     );
 
