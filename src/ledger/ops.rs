@@ -51,7 +51,7 @@ pub(super) enum Done {
     Written,
     /// Completed; an `issued` completion's audit line, to emit once the
     /// transaction committed.
-    Completed(Completed, Option<Logged>),
+    Completed(Completed, Option<Box<Logged>>),
 }
 
 /// Runs `op` inside `tx` at `now`.
@@ -153,7 +153,7 @@ async fn complete(
         return Ok(Done::Completed(Completed::Refused(why), None));
     }
     let logged = crate::audit::record_event(tx, c.audit.clone()).await?;
-    Ok(Done::Completed(Completed::Issued, Some(logged)))
+    Ok(Done::Completed(Completed::Issued, Some(Box::new(logged))))
 }
 
 /// The first active block that covers this caller, or a grant no longer

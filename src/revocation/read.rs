@@ -152,6 +152,8 @@ impl Revocations {
         if !own && !caller.admin {
             return Err(RevocationError::NotFound);
         }
+        // The IAM side reads on its own connection (SQLite has one).
+        drop(conn);
         let view = self.with_roles(view).await.map_err(|e| self.db_err(e))?;
         Ok(view.redact(caller.admin))
     }
@@ -197,13 +199,19 @@ impl Revocations {
                 .await
                 .map_err(|e| self.db_err(e))?
             {
-                let view = self.with_roles(view).await.map_err(|e| self.db_err(e))?;
-                out.push(view.redact(caller.admin));
+                out.push(view);
             }
             if out.len() as i64 >= MAX_LISTED {
                 break;
             }
         }
-        Ok(out)
+        // The IAM side reads on its own connection (SQLite has one).
+        drop(conn);
+        let mut shown = Vec::with_capacity(out.len());
+        for view in out {
+            let view = self.with_roles(view).await.map_err(|e| self.db_err(e))?;
+            shown.push(view.redact(caller.admin));
+        }
+        Ok(shown)
     }
 }

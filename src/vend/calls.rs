@@ -53,7 +53,17 @@ impl Vendor {
         match r.check(subject).await {
             Ok(()) => Ok(()),
             Err(Refusal::Stale) => Err(VendError::Unavailable("revocations_stale")),
-            Err(refusal) => Err(VendError::Revoked(refusal.reason())),
+            Err(refusal) => {
+                if refusal == Refusal::RevokedCredentials {
+                    r.learn_iam_user(
+                        caller.access_key_id(),
+                        caller.identity().arn().as_str(),
+                        caller.user_id(),
+                    )
+                    .await;
+                }
+                Err(VendError::Revoked(refusal.reason()))
+            }
         }
     }
 

@@ -58,6 +58,22 @@ fn dev_self_test_vends_end_to_end() {
         stdout.contains("webhook break_glass.used received and its signature verified"),
         "{stdout}"
     );
+    // DESIGN §13: one of alice's sessions revoked, applied in the
+    // simulator's IAM, refused there and at tvm; her other session and a
+    // fresh vend work.
+    assert!(
+        stdout.contains(": applied (the deny policy is in IAM)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("AccessDenied (ended in AWS)"), "{stdout}");
+    assert!(
+        stdout.contains("403 POLICY_DENY (refused at tvm)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("with her other session     200 (untouched)"),
+        "{stdout}"
+    );
     // The banner shows the round trip and bob's tvm ui command.
     assert!(
         stdout.contains("AWS_ACCESS_KEY_ID=AKIATVMDEMOBOB000001"),

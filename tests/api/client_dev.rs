@@ -79,7 +79,18 @@ async fn dev_logs_one_human_line_per_decision() {
         .iter()
         .filter(|r| r["message"] == "decision")
         .collect();
-    assert_eq!(decisions.len(), 5);
+    assert_eq!(decisions.len(), 9);
+    // DESIGN §13: every vend, direct ones too, is an audit event and a JSON
+    // `audit` line for SIEMs (6 issued vends in the self-test), and so is
+    // the revocation.
+    let audit = |event: &str| {
+        records
+            .iter()
+            .filter(|r| r["message"] == "audit" && r["event"] == event)
+            .count()
+    };
+    assert_eq!(audit("vended"), 6, "{records:?}");
+    assert_eq!(audit("session.revoked"), 1, "{records:?}");
     assert_eq!(
         decisions[0]["principal_arn"],
         "arn:aws:iam::111122223333:user/demo/alice"

@@ -130,11 +130,14 @@ impl Sts for Hooked {
     }
 }
 
-/// A revocation row for the blocks the hooks insert.
+/// A revocation row for the blocks the hooks insert. Created "now" (any
+/// time inside the retention): one created in 1970 with no block yet is an
+/// ended revocation the start-up prune may delete between the hook's two
+/// statements.
 const REVOCATION: &str = "INSERT INTO revocations (id, kind, target_type, target, reason, \
      by_arn, by_user_id, self_service, suspends, suspended_until, created_at, request_id) \
      VALUES ('00000000000000aa', 'credentials', 'CallerAccessKeyId', 'k', 'leaked', \
-     'arn:aws:iam::111122223333:user/eng/bob', 'AIDABOB', 0, 0, NULL, 1, 'r')";
+     'arn:aws:iam::111122223333:user/eng/bob', 'AIDABOB', 0, 0, NULL, 4000000000, 'r')";
 
 /// `(state, access_key_id, caller_access_key_id, kind, client_address,
 /// expires_at, revocation_id)` of every ledger row, oldest first.

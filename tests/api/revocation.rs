@@ -952,3 +952,62 @@ async fn a_person_revocation_ends_requests_grants_approvals_and_page_sessions() 
         200
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blocked_long_term_key_unknown_to_the_ledger_blocks_its_users_temporary_keys_once_seen() {
+    let r = rev_app().await;
+    // carol's long-term key leaked; it never vended, so the ledger does not
+    // know whose it is. A temporary key of the same IAM user (as
+    // GetSessionToken mints) stands beside it.
+    let carol_akia = r.carol.creds.access_key_id().to_owned();
+    let (temp_key, temp_secret) = (
+        "ASIACAROLTEMPORARY01",
+        "carol-temporary-secret-0123456789abcdef",
+    );
+    r.app
+        .sim
+        .add_user(CAROL_ARN, temp_key, temp_secret)
+        .unwrap();
+    let carol_temp = Caller {
+        creds: aws_credential_types::Credentials::new(temp_key, temp_secret, None, None, "test"),
+    };
+    let body = format!(
+        r#"{{"target": {{"CallerAccessKeyId": "{carol_akia}"}}, "reason": "key in a public repo"}}"#
+    );
+    let revoked = r.app.call(&r.dave, "POST", "/revocations", &body).await;
+    assert_eq!(revoked.status, 201, "{}", revoked.body);
+    let id = revoked.json()["Id"].as_str().unwrap().to_owned();
+    // Not yet known: the temporary key still passes.
+    let a = r.app.call(&carol_temp, "GET", "/profiles", "").await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    // The leaked key comes back: refused, and now tvm knows its user.
+    let assumed = r.app.sts_calls("AssumeRole");
+    let a = r.app.call(&r.carol, "GET", "/profiles", "").await;
+    assert_refused(&a, 403, "POLICY_DENY");
+    let a = r.app.call(&carol_temp, "GET", "/profiles", "").await;
+    assert_refused(&a, 403, "POLICY_DENY");
+    let vend = r.app.vend(&carol_temp, r#"{"profile": "readonly"}"#).await;
+    assert_refused(&vend, 403, "POLICY_DENY");
+    assert_eq!(r.app.sts_calls("AssumeRole"), assumed, "STS not called");
+    // bob, another IAM user, is untouched.
+    assert_eq!(r.app.call(&r.bob, "GET", "/profiles", "").await.status, 200);
+    // Lifting the revocation unblocks both.
+    let lift = r
+        .app
+        .call(
+            &r.dave,
+            "POST",
+            &format!("/revocations/{id}/lift"),
+            r#"{"reason": "key rotated"}"#,
+        )
+        .await;
+    assert_eq!(lift.status, 200, "{}", lift.body);
+    assert_eq!(
+        r.app.call(&carol_temp, "GET", "/profiles", "").await.status,
+        200
+    );
+    assert_eq!(
+        r.app.call(&r.carol, "GET", "/profiles", "").await.status,
+        200
+    );
+}
