@@ -96,6 +96,7 @@ impl Revocations {
         let Some(iam) = &self.iam else {
             return Ok(view);
         };
+        let name = iam.policy_name();
         view.roles = iam
             .roles(&view.id)
             .await?
@@ -105,6 +106,7 @@ impl Revocations {
                 status: r.status.to_owned(),
                 error: r.error,
                 policy: r.policy,
+                policy_name: Some(name.clone()),
             })
             .collect();
         Ok(view)

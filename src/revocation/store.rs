@@ -318,6 +318,7 @@ pub(super) async fn load_view(
             status: r.try_get(1)?,
             error: r.try_get(2)?,
             policy: r.try_get(3)?,
+            policy_name: None,
         })
     })
     .collect::<Result<Vec<_>, sqlx::Error>>()?;

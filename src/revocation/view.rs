@@ -75,6 +75,11 @@ pub struct RoleView {
     pub error: Option<String>,
     /// The derived document (admins only).
     pub policy: Option<String>,
+    /// The inline policy's name on the role, `tvm-revocations-{prefix}-
+    /// {deployment_id}` (admins only; beside `Policy`, so `tvm revocations
+    /// ID` prints a command that works as pasted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy_name: Option<String>,
 }
 
 /// A revocation (DESIGN §13's revocation object).
@@ -125,6 +130,7 @@ impl RevocationView {
             for r in &mut self.roles {
                 r.error = None;
                 r.policy = None;
+                r.policy_name = None;
             }
         }
         self

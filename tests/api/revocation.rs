@@ -363,6 +363,21 @@ async fn a_non_admin_cannot_revoke_list_or_see_anyone_elses() {
         .await;
     assert_eq!(own.status, 200, "{}", own.body);
     assert_eq!(own.json()["Roles"][0]["Policy"], serde_json::Value::Null);
+    assert_eq!(
+        own.json()["Roles"][0]["PolicyName"],
+        serde_json::Value::Null
+    );
+    // An admin sees the inline policy's name (so the printed
+    // put-role-policy command works as pasted).
+    let as_admin = r
+        .app
+        .call(&r.dave, "GET", &format!("/revocations/{id}"), "")
+        .await;
+    assert_eq!(as_admin.status, 200, "{}", as_admin.body);
+    assert_eq!(
+        as_admin.json()["Roles"][0]["PolicyName"],
+        "tvm-revocations-tvm-default"
+    );
     let admin = r
         .app
         .call(&r.dave, "GET", "/sessions?all=true&status=all", "")

@@ -29,6 +29,12 @@ pub struct IamPolicies {
 }
 
 impl IamPolicies {
+    /// The inline policy's name on every protected role
+    /// (`tvm-revocations-{prefix}-{deployment_id}`).
+    pub fn policy_name(&self) -> String {
+        self.naming.policy_name()
+    }
+
     /// The IAM side over `pool`; `access` `None` is manual mode.
     pub fn new(
         pool: sqlx::AnyPool,

@@ -56,6 +56,7 @@ fn revocation() -> RevocationView {
             status: "failed".into(),
             error: Some(format!("LimitExceeded {PROBE}")),
             policy: Some("{\"Statement\":\"</pre><script>\"}".into()),
+            policy_name: None,
         }],
         lifted_at: None,
         lifted_by: None,
