@@ -4,6 +4,8 @@
 //! secret ever appears in it. Invariant kept by the callers, not here: nothing
 //! logs a token, a signature or a credential.
 
+pub mod text;
+
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::EnvFilter;
 

@@ -3,13 +3,9 @@
 //! `reason_min_length`.
 //!
 //! Invariants:
-//! - [`is_hidden`] is the one definition of a character a reader cannot see or
-//!   that changes how the text around it reads: controls (C0, C1, DEL, NUL),
-//!   format characters (bidi controls, zero-width characters, soft hyphen,
-//!   tags), line and paragraph separators, and the fillers that render blank
-//!   although Unicode calls them letters or symbols ([`FILLERS`]);
-//! - [`display`] shows every hidden character as `\u{…}`, so what a person reads
-//!   is what was sent, on one line (the web page);
+//! - [`is_hidden`] and [`display`] are [`crate::telemetry::text`]'s (the one
+//!   definition of a character a reader cannot see, shared with the audit log
+//!   line), re-exported here for the page and the webhooks;
 //! - [`webhook_field`] does the same and also makes chat markup inert: `&`, `<`,
 //!   `>` escaped as entities (Slack's `<url|text>`, HTML and CommonMark
 //!   autolinks), `[`, `]` and `\` backslash-escaped (Markdown links and images);
@@ -19,55 +15,10 @@
 //!   are not hidden: no separators (spaces), marks, controls or format
 //!   characters, so an invisible reason is as short as an empty one.
 
-use std::borrow::Cow;
-use std::fmt::Write as _;
+use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
 
-use unicode_properties::{GeneralCategory, GeneralCategoryGroup, UnicodeGeneralCategory};
-
-/// Characters that render as blank space although their category is letter
-/// or symbol: the Hangul fillers (Default_Ignorable letters) and the blank
-/// Braille pattern.
-pub(super) const FILLERS: [char; 5] = [
-    '\u{115F}', // HANGUL CHOSEONG FILLER
-    '\u{1160}', // HANGUL JUNGSEONG FILLER
-    '\u{3164}', // HANGUL FILLER
-    '\u{FFA0}', // HALFWIDTH HANGUL FILLER
-    '\u{2800}', // BRAILLE PATTERN BLANK
-];
-
-/// Whether `c` is invisible or changes how the surrounding text reads (see
-/// the module invariants). U+0085, U+2028 and U+2029 are line breaks; the
-/// bidi controls (U+061C, U+200E/F, U+202A–E, U+2066–9) are format characters.
-pub fn is_hidden(c: char) -> bool {
-    matches!(
-        c.general_category(),
-        GeneralCategory::Control
-            | GeneralCategory::Format
-            | GeneralCategory::LineSeparator
-            | GeneralCategory::ParagraphSeparator
-            | GeneralCategory::Surrogate
-    ) || FILLERS.contains(&c)
-}
-
-fn push_escaped(out: &mut String, c: char) {
-    let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
-}
-
-/// `s` with every hidden character shown as `\u{…}` (borrowed when none is).
-pub fn display(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(is_hidden) {
-        return Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len() + 16);
-    for c in s.chars() {
-        if is_hidden(c) {
-            push_escaped(&mut out, c);
-        } else {
-            out.push(c);
-        }
-    }
-    Cow::Owned(out)
-}
+use crate::telemetry::text::push_escaped;
+pub use crate::telemetry::text::{display, is_hidden};
 
 /// `s` made safe to interpolate into a webhook's one-line `text`: hidden
 /// characters as `\u{…}`, `&<>` as entities, `[`, `]` and `\` backslash-escaped.
@@ -107,6 +58,8 @@ pub fn visible_len(s: &str) -> usize {
 
 #[cfg(test)]
 mod tests {
+    use std::borrow::Cow;
+
     use super::*;
 
     /// Every character the issue names (#18, item 7), and then some.

@@ -146,20 +146,22 @@ pub struct StoredEvent {
 pub struct Logged(StoredEvent);
 
 impl Logged {
-    /// Writes the JSON `audit` log line.
+    /// Writes the JSON `audit` log line; caller-written text (a reason, an
+    /// ARN) shows hidden characters as `\u{…}`, so it cannot forge a line.
     pub fn emit(self) {
+        use crate::telemetry::text::display as shown;
         let e = self.0;
         tracing::info!(
             target: "tvm::audit",
             at = %e.at,
             seq = e.seq,
             event = %e.event,
-            actor = %e.actor,
-            subject = %e.subject,
-            profile = %e.profile,
-            source_identity = %e.source_identity,
-            request_id = %e.request_id,
-            detail = %e.detail,
+            actor = %shown(&e.actor),
+            subject = %shown(&e.subject),
+            profile = %shown(&e.profile),
+            source_identity = %shown(&e.source_identity),
+            request_id = %shown(&e.request_id),
+            detail = %shown(&e.detail),
             "audit"
         );
     }
