@@ -32,7 +32,7 @@ impl Approvals {
         }
         let now = self.now();
         let id = new_id();
-        let mut tx = self.db.pool.begin().await.map_err(|e| self.db_err(e))?;
+        let mut tx = self.db.begin().await.map_err(|e| self.db_err(e))?;
         sqlx::query(
             "INSERT INTO break_glass_records (id, profile, rule_name, caller_arn, \
              caller_user_id, reason, duration_seconds, http_request_id, at) \

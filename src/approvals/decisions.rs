@@ -59,7 +59,7 @@ impl Approvals {
         }
         let policy = self.policy.current();
         let now = self.now();
-        let mut tx = self.db.pool.begin().await.map_err(|e| self.db_err(e))?;
+        let mut tx = self.db.begin().await.map_err(|e| self.db_err(e))?;
         let req = fetch(&mut tx, id)
             .await
             .map_err(|e| self.db_err(e))?

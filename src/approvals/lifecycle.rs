@@ -83,7 +83,7 @@ impl Approvals {
         };
         let now = self.now();
         let id = new_id();
-        let mut tx = self.db.pool.begin().await.map_err(|e| self.db_err(e))?;
+        let mut tx = self.db.begin().await.map_err(|e| self.db_err(e))?;
         let pending = self
             .pending_of_person(&mut tx, actor, now)
             .await

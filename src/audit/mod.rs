@@ -146,6 +146,21 @@ pub struct StoredEvent {
 pub struct Logged(StoredEvent);
 
 impl Logged {
+    /// The line of `ev`, stored as number `seq`.
+    fn stored(ev: AuditEvent, seq: i64) -> Self {
+        Logged(StoredEvent {
+            at: rfc3339(ev.at),
+            seq,
+            event: ev.event,
+            actor: ev.actor,
+            subject: ev.subject,
+            profile: ev.profile,
+            source_identity: ev.source_identity,
+            request_id: ev.request_id,
+            detail: ev.detail,
+        })
+    }
+
     /// Writes the JSON `audit` log line; caller-written text (a reason, an
     /// ARN) shows hidden characters as `\u{…}`, so it cannot forge a line.
     pub fn emit(self) {
@@ -172,45 +187,86 @@ impl Logged {
     }
 }
 
+/// The insert of one event; `$1…$13` in the order of [`Columns`].
+const INSERT: &str = "INSERT INTO audit_events (id, at, event, actor, actor_key, actor_sso, \
+     subject, subject_key, subject_sso, profile, source_identity, request_id, detail) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING seq";
+
+/// The key columns of one event, beside its own fields.
+struct Columns {
+    id: String,
+    actor_key: String,
+    actor_sso: String,
+    subject_key: String,
+    subject_sso: String,
+}
+
+impl Columns {
+    fn of(ev: &AuditEvent) -> Self {
+        let (actor_key, actor_sso) = key_columns(ev.actor_keys.as_ref());
+        let (subject_key, subject_sso) = key_columns(ev.subject_keys.as_ref());
+        Columns {
+            id: new_id(),
+            actor_key,
+            actor_sso,
+            subject_key,
+            subject_sso,
+        }
+    }
+}
+
 /// Writes `ev` inside the change's transaction; the caller emits the
 /// returned log line after its commit.
 pub async fn record_event(
     tx: &mut Transaction<'static, Any>,
     ev: AuditEvent,
 ) -> Result<Logged, sqlx::Error> {
-    let (actor_key, actor_sso) = key_columns(ev.actor_keys.as_ref());
-    let (subject_key, subject_sso) = key_columns(ev.subject_keys.as_ref());
-    let row = sqlx::query(
-        "INSERT INTO audit_events (id, at, event, actor, actor_key, actor_sso, subject, \
-         subject_key, subject_sso, profile, source_identity, request_id, detail) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING seq",
-    )
-    .bind(new_id())
-    .bind(ev.at)
-    .bind(&ev.event)
-    .bind(&ev.actor)
-    .bind(actor_key)
-    .bind(actor_sso)
-    .bind(&ev.subject)
-    .bind(subject_key)
-    .bind(subject_sso)
-    .bind(&ev.profile)
-    .bind(&ev.source_identity)
-    .bind(&ev.request_id)
-    .bind(&ev.detail)
-    .fetch_one(&mut **tx)
-    .await?;
-    Ok(Logged(StoredEvent {
-        at: rfc3339(ev.at),
-        seq: row.try_get(0)?,
-        event: ev.event,
-        actor: ev.actor,
-        subject: ev.subject,
-        profile: ev.profile,
-        source_identity: ev.source_identity,
-        request_id: ev.request_id,
-        detail: ev.detail,
-    }))
+    let c = Columns::of(&ev);
+    let row = sqlx::query(INSERT)
+        .bind(c.id)
+        .bind(ev.at)
+        .bind(&ev.event)
+        .bind(&ev.actor)
+        .bind(c.actor_key)
+        .bind(c.actor_sso)
+        .bind(&ev.subject)
+        .bind(c.subject_key)
+        .bind(c.subject_sso)
+        .bind(&ev.profile)
+        .bind(&ev.source_identity)
+        .bind(&ev.request_id)
+        .bind(&ev.detail)
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok(Logged::stored(ev, row.try_get(0)?))
+}
+
+/// [`record_event`] on a SQLite connection of its own (the ledger's writer
+/// thread), inside the transaction open on `conn`.
+pub fn record_event_sqlite(
+    conn: &rusqlite::Connection,
+    ev: AuditEvent,
+) -> Result<Logged, rusqlite::Error> {
+    let c = Columns::of(&ev);
+    let seq = conn.prepare_cached(INSERT)?.query_row(
+        rusqlite::params![
+            c.id,
+            ev.at,
+            ev.event,
+            ev.actor,
+            c.actor_key,
+            c.actor_sso,
+            ev.subject,
+            c.subject_key,
+            c.subject_sso,
+            ev.profile,
+            ev.source_identity,
+            ev.request_id,
+            ev.detail,
+        ],
+        |r| r.get(0),
+    )?;
+    Ok(Logged::stored(ev, seq))
 }
 
 /// The exact and person key columns of `keys` ("" when absent).

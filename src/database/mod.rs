@@ -12,10 +12,13 @@
 //! opens the pool.
 //!
 //! Invariants: a SQLite file is created 0600 before sqlx opens it; the pool
-//! is only handed out after every migration has run; on SQLite every write
-//! goes through one connection ([`Database::pool`]: SQLite serialises
-//! writers anyway, and one writer never meets "database is locked" or a
-//! stale read snapshot inside a read-then-write transaction), in WAL mode
+//! is only handed out after every migration has run; on SQLite the writes
+//! go through one connection of the pool ([`Database::pool`]) and, for the
+//! ledger, one of its own (`ledger::writer`): SQLite serialises writers, so
+//! every write transaction begins `IMMEDIATE` ([`Database::begin`]; it takes
+//! the write lock before it reads, so it never meets a stale read snapshot
+//! in a read-then-write transaction) and each connection waits for the
+//! other's lock (busy timeout) rather than failing; all run in WAL mode
 //! with `synchronous=NORMAL` (a commit is durable against a crash of tvm,
 //! and costs no fsync); reads that need no transaction with a write may use
 //! [`Database::read`], a pool of read-only connections that WAL lets run
@@ -28,10 +31,11 @@ mod ids;
 mod migrations;
 mod sqlite_file;
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use sqlx::any::AnyPoolOptions;
-use sqlx::AnyPool;
+use sqlx::{Any, AnyPool, Transaction};
 
 pub use backend::{backend_of, Backend};
 pub use error::DbError;
@@ -58,7 +62,8 @@ const SQLITE_PRAGMAS: [&str; 2] = ["PRAGMA journal_mode = WAL", "PRAGMA synchron
 #[derive(Debug, Clone)]
 pub struct Database {
     /// Every write, and reads inside a write's transaction (the UI's tables
-    /// use it too). On SQLite: one connection.
+    /// use it too). On SQLite: one connection (the ledger has its own:
+    /// `ledger::writer`).
     pub pool: AnyPool,
     /// Reads outside a write's transaction. On SQLite: read-only
     /// connections beside the writer; on Postgres (and an in-memory SQLite):
@@ -66,6 +71,20 @@ pub struct Database {
     pub read: AnyPool,
     /// The backend.
     pub backend: Backend,
+    /// The SQLite database file (`None`: Postgres, or in memory).
+    pub file: Option<PathBuf>,
+}
+
+impl Database {
+    /// Begins a write transaction on [`Database::pool`]: on SQLite
+    /// `BEGIN IMMEDIATE` (see the module's invariants), on Postgres a plain
+    /// `BEGIN`.
+    pub async fn begin(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+    }
 }
 
 /// Opens the database (creating a SQLite file if missing, owner-only: see
@@ -80,9 +99,10 @@ pub async fn connect(url: &str) -> Result<Database, DbError> {
             read: pool.clone(),
             pool,
             backend,
+            file: None,
         });
     }
-    let file = sqlite_file::path_of(url)?.is_some();
+    let file = sqlite_file::path_of(url)?;
     sqlite_file::prepare(url)?;
     let writer_url = if url.contains('?') {
         url.to_owned()
@@ -93,7 +113,7 @@ pub async fn connect(url: &str) -> Result<Database, DbError> {
     migrations::run(&pool, backend).await?;
     // Readers open the file the writer made (and put in WAL mode); an
     // in-memory database exists only on the writer's connection.
-    let read = if file {
+    let read = if file.is_some() {
         sqlite_options(SQLITE_READERS)
             .connect(&with_param(url, "mode=ro"))
             .await?
@@ -104,6 +124,7 @@ pub async fn connect(url: &str) -> Result<Database, DbError> {
         pool,
         read,
         backend,
+        file,
     })
 }
 

@@ -12,7 +12,7 @@ pub enum LedgerError {
     /// The database refused or failed the write (shared by every vend of a
     /// batch that failed as a whole).
     #[error("ledger write failed: {0}")]
-    Database(Arc<sqlx::Error>),
+    Database(Arc<dyn std::error::Error + Send + Sync>),
     /// The writer task is gone (shutting down, or it panicked).
     #[error("the ledger writer has stopped")]
     Stopped,
@@ -23,6 +23,19 @@ pub enum LedgerError {
 
 impl From<sqlx::Error> for LedgerError {
     fn from(e: sqlx::Error) -> Self {
+        LedgerError::Database(Arc::new(e))
+    }
+}
+
+impl From<rusqlite::Error> for LedgerError {
+    fn from(e: rusqlite::Error) -> Self {
+        LedgerError::Database(Arc::new(e))
+    }
+}
+
+/// The writer thread could not be started.
+impl From<std::io::Error> for LedgerError {
+    fn from(e: std::io::Error) -> Self {
         LedgerError::Database(Arc::new(e))
     }
 }

@@ -7,14 +7,16 @@
 //! ([`vends_of_grant`]), and migration 0005 moved the old rows in.
 //!
 //! Layout: `row` (the values the vend hands over, and how a completion
-//! ends); `ops` (each write as SQL inside a transaction); `writer` (SQLite:
-//! one task batching the writes); `retention` (the pruning task); `grants`
+//! ends); `ops` (each write's SQL, run through sqlx inside a transaction);
+//! `writer` (a SQLite file: one thread with its own connection batching the
+//! writes); `retention` (the pruning task); `grants`
 //! (a grant's vends, read back); `error` ([`LedgerError`]); this file, the
 //! service the vend pipeline calls.
 //!
-//! Invariants: on SQLite every ledger write goes through the one writer task
-//! (batched, ≤ [`writer::MAX_BATCH`] rows a transaction), on Postgres each in
-//! its own transaction on the pool; a vend learns its own write's result,
+//! Invariants: on a SQLite file every ledger write goes through the one
+//! writer thread (batched, ≤ [`writer::MAX_BATCH`] rows a transaction), on
+//! Postgres (and an in-memory SQLite, which only the pool's connection
+//! sees) each in its own transaction on the pool; a vend learns its own write's result,
 //! never another's; every write is counted in `tvm_ledger_writes_total` and
 //! timed in `tvm_ledger_write_duration_seconds`; no value written or logged
 //! here is a secret.
@@ -42,16 +44,17 @@ use self::writer::Job;
 use crate::audit::AuditEvent;
 use crate::clock::Clock;
 use crate::config::LedgerFailure;
-use crate::database::{new_id, Backend, Database};
+use crate::database::{new_id, Database};
 use crate::identity::RequestId;
 use crate::metrics::Metrics;
 
 /// Where the writes go.
 #[derive(Clone)]
 enum Sink {
-    /// SQLite: the batching writer task.
+    /// A SQLite file: the batching writer thread.
     Batched(mpsc::Sender<Job>),
-    /// Postgres: each write in its own transaction on the pool.
+    /// Postgres, an in-memory SQLite: each write in its own transaction on
+    /// the pool.
     Direct,
 }
 
@@ -83,8 +86,9 @@ pub struct PendingSession {
 }
 
 impl Ledger {
-    /// The ledger over `db`; on SQLite this starts the writer task (so it
-    /// must be called inside a tokio runtime).
+    /// The ledger over `db`; on a SQLite file this opens the writer's
+    /// connection and starts its thread. Should that fail, the writes go
+    /// through the pool instead (correct, only slower), with an ERROR line.
     pub fn new(
         db: Database,
         failure: LedgerFailure,
@@ -92,9 +96,19 @@ impl Ledger {
         clock: Arc<dyn Clock>,
         metrics: Metrics,
     ) -> Self {
-        let sink = match db.backend {
-            Backend::Sqlite => Sink::Batched(writer::spawn(db.pool.clone(), clock.clone())),
-            Backend::Postgres => Sink::Direct,
+        let sink = match &db.file {
+            Some(path) => match writer::spawn(path, clock.clone()) {
+                Ok(queue) => Sink::Batched(queue),
+                Err(e) => {
+                    tracing::error!(
+                        error = %e,
+                        "the ledger's writer could not open the database file; \
+                         writing through the pool instead"
+                    );
+                    Sink::Direct
+                }
+            },
+            None => Sink::Direct,
         };
         Self {
             db,
@@ -202,7 +216,7 @@ impl Ledger {
                     Err(_) => Err(LedgerError::Stopped),
                 }
             }
-            Sink::Direct => writer::alone(&self.db.pool, &op, self.clock.now().as_second()).await,
+            Sink::Direct => ops::alone(&self.db, &op, self.clock.now().as_second()).await,
         };
         self.metrics
             .ledger

@@ -157,7 +157,7 @@ impl Revocations {
         if !is_access_key_id(session_id) {
             return Err(RevocationError::NotFound);
         }
-        let mut tx = self.db.pool.begin().await.map_err(|e| self.db_err(e))?;
+        let mut tx = self.db.begin().await.map_err(|e| self.db_err(e))?;
         let row = sessions_where(&mut tx, "access_key_id = $1", session_id)
             .await
             .map_err(|e| self.db_err(e))?
@@ -198,7 +198,7 @@ impl Revocations {
         if !is_id(grant_id) {
             return Err(RevocationError::NotFound);
         }
-        let mut tx = self.db.pool.begin().await.map_err(|e| self.db_err(e))?;
+        let mut tx = self.db.begin().await.map_err(|e| self.db_err(e))?;
         let row = sqlx::query(
             "SELECT status, requester_arn, requester_user_id, grant_expires_at, profile \
              FROM approval_requests WHERE id = $1",
@@ -308,7 +308,7 @@ impl Revocations {
             http,
         );
         let now = draft.created_at;
-        let mut tx = self.db.pool.begin().await.map_err(|e| self.db_err(e))?;
+        let mut tx = self.db.begin().await.map_err(|e| self.db_err(e))?;
         let rows = sessions_where(&mut tx, "caller_access_key_id = $1", key)
             .await
             .map_err(|e| self.db_err(e))?;
@@ -364,23 +364,15 @@ impl Revocations {
     }
 
     async fn learn(&self, key: &str, user: &str) -> Result<(), sqlx::Error> {
+        // Almost every refused call finds the user blocked already: that is a
+        // read on the read pool, never the write lock (a flood of a blocked
+        // key's calls must not queue the ledger's writes behind it).
+        if unlearned(&self.db.read, key, user).await?.is_empty() {
+            return Ok(());
+        }
         let now = self.now();
-        let mut tx = self.db.pool.begin().await?;
-        let ids: Vec<String> = sqlx::query(
-            "SELECT b.revocation_id FROM revocation_blocks b \
-             WHERE b.block_type = $1 AND b.value = $2 AND b.lifted_at IS NULL \
-             AND NOT EXISTS (SELECT 1 FROM revocation_blocks u WHERE \
-             u.revocation_id = b.revocation_id AND u.block_type = $3 AND u.value = $4)",
-        )
-        .bind(CALLER_KEY)
-        .bind(key)
-        .bind(IAM_USER)
-        .bind(user)
-        .fetch_all(&mut *tx)
-        .await?
-        .iter()
-        .map(|r| r.try_get::<String, _>(0))
-        .collect::<Result<_, _>>()?;
+        let mut tx = self.db.begin().await?;
+        let ids = unlearned(&mut *tx, key, user).await?;
         if ids.is_empty() {
             return Ok(());
         }
@@ -396,4 +388,27 @@ impl Revocations {
         self.apply_now().await;
         Ok(())
     }
+}
+
+/// The revocations blocking the long-term key `key` that do not block its
+/// IAM user `user` yet.
+async fn unlearned<'c, E>(conn: E, key: &str, user: &str) -> Result<Vec<String>, sqlx::Error>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    sqlx::query(
+        "SELECT b.revocation_id FROM revocation_blocks b \
+         WHERE b.block_type = $1 AND b.value = $2 AND b.lifted_at IS NULL \
+         AND NOT EXISTS (SELECT 1 FROM revocation_blocks u WHERE \
+         u.revocation_id = b.revocation_id AND u.block_type = $3 AND u.value = $4)",
+    )
+    .bind(CALLER_KEY)
+    .bind(key)
+    .bind(IAM_USER)
+    .bind(user)
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(|r| r.try_get::<String, _>(0))
+    .collect()
 }

@@ -132,7 +132,7 @@ impl Revocations {
             return Err(RevocationError::NotFound);
         }
         let now = self.now();
-        let mut tx = self.db.pool.begin().await.map_err(|e| self.db_err(e))?;
+        let mut tx = self.db.begin().await.map_err(|e| self.db_err(e))?;
         let exists = sqlx::query("SELECT lifted_at FROM revocations WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut *tx)
@@ -179,7 +179,7 @@ pub async fn lift_offline(
     if !is_id(id) {
         return Err(RevocationError::NotFound);
     }
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin().await?;
     let row = sqlx::query("SELECT lifted_at FROM revocations WHERE id = $1")
         .bind(id)
         .fetch_optional(&mut *tx)

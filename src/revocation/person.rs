@@ -72,7 +72,7 @@ impl Revocations {
         let now = draft.created_at;
         draft.suspends = true;
         draft.suspended_until = suspend_seconds.map(|s| now + s);
-        let mut tx = self.db.pool.begin().await.map_err(|e| self.db_err(e))?;
+        let mut tx = self.db.begin().await.map_err(|e| self.db_err(e))?;
         let (condition, value) = person.row_filter();
         let rows: Vec<_> = sessions_where(&mut tx, condition, &value)
             .await
