@@ -77,6 +77,18 @@ const MIGRATIONS: &[Step] = &[
         sqlite: include_str!("../../migrations/0008_audit_events.sqlite.sql"),
         postgres: include_str!("../../migrations/0008_audit_events.postgres.sql"),
     },
+    Step {
+        version: 9,
+        description: "ledger lean indexes",
+        sqlite: include_str!("../../migrations/0009_ledger_lean_indexes.sql"),
+        postgres: include_str!("../../migrations/0009_ledger_lean_indexes.sql"),
+    },
+    Step {
+        version: 10,
+        description: "audit unused indexes",
+        sqlite: include_str!("../../migrations/0010_audit_unused_indexes.sqlite.sql"),
+        postgres: include_str!("../../migrations/0010_audit_unused_indexes.postgres.sql"),
+    },
 ];
 
 /// Applies the migrations `pool` has not seen yet, in order, with the SQL of

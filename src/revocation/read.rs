@@ -120,7 +120,7 @@ impl Revocations {
         let sql = format!(
             "SELECT {SESSION_COLUMNS} FROM sessions WHERE state = 'issued' \
              AND access_key_id IS NOT NULL AND {condition}{live} \
-             ORDER BY created_at DESC LIMIT {MAX_LISTED}"
+             ORDER BY created_at DESC, access_key_id LIMIT {MAX_LISTED}"
         );
         let mut q = sqlx::query(&sql).bind(a).bind(b);
         if !include_ended {

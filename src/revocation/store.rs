@@ -106,7 +106,7 @@ pub(super) async fn sessions_where(
 ) -> Result<Vec<SessionRow>, sqlx::Error> {
     let sql = format!(
         "SELECT {SESSION_COLUMNS} FROM sessions WHERE state = 'issued' \
-         AND access_key_id IS NOT NULL AND {condition} ORDER BY created_at DESC"
+         AND access_key_id IS NOT NULL AND {condition} ORDER BY created_at DESC, access_key_id"
     );
     let rows = sqlx::query(&sql).bind(value).fetch_all(conn).await?;
     rows.iter().map(SessionRow::from_row).collect()

@@ -54,7 +54,8 @@ pub(super) async fn role_values(
     let sessions = sqlx::query(
         "SELECT s.request_id, s.source_identity, s.expires_at, r.id, r.created_at, \
          r.self_service, r.by_arn FROM sessions s JOIN revocations r ON r.id = s.revocation_id \
-         WHERE s.role_arn = $1 AND s.state <> 'failed' AND s.expires_at > $2",
+         WHERE s.role_arn = $1 AND s.revocation_id IS NOT NULL AND s.state <> 'failed' \
+         AND s.expires_at > $2",
     )
     .bind(role_arn)
     .bind(since)
@@ -116,7 +117,8 @@ pub(super) async fn newest_revocation(
 ) -> Result<Option<(String, String)>, sqlx::Error> {
     let row = sqlx::query(
         "SELECT r.id, r.by_arn FROM sessions s JOIN revocations r ON r.id = s.revocation_id \
-         WHERE s.role_arn = $1 ORDER BY r.created_at DESC, r.id DESC LIMIT 1",
+         WHERE s.role_arn = $1 AND s.revocation_id IS NOT NULL \
+         ORDER BY r.created_at DESC, r.id DESC LIMIT 1",
     )
     .bind(role_arn)
     .fetch_optional(pool)
