@@ -36,7 +36,18 @@ profiles:
   prod-admin:
     role_arn: arn:aws:iam::111122223333:role/TvmProdAdmin
     max_duration: 2h
+  prod-pair:
+    role_arn: arn:aws:iam::111122223333:role/TvmProdAdmin
+    max_duration: 2h
 rules:
+  - name: prod-pair-needs-two
+    effect: require_approval
+    accounts: ["111122223333"]
+    principals: ["arn:aws:iam::111122223333:user/eng/*"]
+    profiles: ["prod-pair"]
+    approvals_needed: 2
+    approvers:
+      principals: ["arn:aws:iam::111122223333:user/ops/*", "arn:aws:iam::111122223333:user/eng/*"]
   - name: prod-needs-approval
     effect: require_approval
     accounts: ["111122223333"]
@@ -965,6 +976,74 @@ async fn a_person_revocation_ends_requests_grants_approvals_and_page_sessions() 
             .await
             .status,
         200
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_revocation_withdraws_their_approvals_on_pending_requests_only() {
+    let r = rev_app().await;
+    let approvers = |body: &serde_json::Value| -> Vec<String> {
+        body["Approvals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["Approver"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // Alice's request needs two approvals: bob gives the first, so it waits.
+    let made = r
+        .app
+        .call(
+            &r.app.alice,
+            "POST",
+            "/requests",
+            r#"{"profile": "prod-pair", "duration_seconds": 1800, "reason": "migration"}"#,
+        )
+        .await;
+    assert_eq!(made.status, 201, "{}", made.body);
+    let id = made.json()["Id"].as_str().unwrap().to_owned();
+    let half = r
+        .app
+        .call(&r.bob, "POST", &format!("/requests/{id}/approve"), "")
+        .await;
+    assert_eq!(half.json()["Status"], "pending", "{}", half.body);
+    assert_eq!(approvers(&half.json()), [BOB_ARN]);
+
+    let body = format!(r#"{{"target": {{"Principal": "{BOB_ARN}"}}, "reason": "phished"}}"#);
+    let revoked = r.app.call(&r.dave, "POST", "/revocations", &body).await;
+    assert_eq!(revoked.status, 201, "{}", revoked.body);
+    // He approved no live grant (the request is still pending).
+    assert!(
+        revoked.json()["ApprovedGrants"]
+            .as_array()
+            .is_none_or(|a| a.is_empty()),
+        "{}",
+        revoked.body
+    );
+
+    // The request still waits, without bob's approval: one more approval
+    // (carol's) is no longer enough.
+    let shown = r
+        .app
+        .call(&r.app.alice, "GET", &format!("/requests/{id}"), "")
+        .await;
+    assert_eq!(shown.status, 200, "{}", shown.body);
+    assert_eq!(shown.json()["Status"], "pending");
+    assert!(approvers(&shown.json()).is_empty(), "{}", shown.body);
+    let one = r
+        .app
+        .call(&r.carol, "POST", &format!("/requests/{id}/approve"), "")
+        .await;
+    assert_eq!(one.status, 200, "{}", one.body);
+    assert_eq!(one.json()["Status"], "pending", "{}", one.body);
+    assert_eq!(approvers(&one.json()), [CAROL_ARN]);
+    // Bob, suspended, cannot approve again.
+    assert_refused(
+        &r.app
+            .call(&r.bob, "POST", &format!("/requests/{id}/approve"), "")
+            .await,
+        403,
+        "POLICY_DENY",
     );
 }
 
