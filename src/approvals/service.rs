@@ -66,7 +66,7 @@ impl Approvals {
     /// The §13 identity keys of `arn`/`user_id` under the policy served now
     /// (its `sso_accounts`), for the audit trail's visibility; `None` for an
     /// ARN that does not parse (rows then are for admins only).
-    pub(super) fn keys_of(&self, arn: &str, user_id: &str) -> Option<OwnerKeys> {
+    pub(crate) fn keys_of(&self, arn: &str, user_id: &str) -> Option<OwnerKeys> {
         let arn: CallerArn = arn.parse().ok()?;
         Some(OwnerKeys::of(
             &arn,

@@ -10,7 +10,8 @@
 use super::error::UiError;
 use super::store::{Principal, UiStore};
 use crate::approvals::{Actor, Approvals};
-use crate::identity::Identity;
+use crate::audit::AuditEvent;
+use crate::identity::{Identity, RequestId};
 use crate::revocation::{Caller, Refusal, Revocations, Subject};
 use crate::web::AppState;
 
@@ -28,7 +29,7 @@ impl Backend {
     /// `None` when `approvals` is not configured: no page then.
     pub(super) fn of(state: &AppState) -> Option<Self> {
         let approvals = state.approvals()?.clone();
-        let store = UiStore::new(approvals.database().pool.clone());
+        let store = UiStore::new(approvals.database().clone());
         let revocations = state.vendor().revocations().cloned();
         Some(Self {
             approvals,
@@ -75,6 +76,16 @@ impl Backend {
     /// one of the policy's `admins` (DESIGN §13).
     pub(super) fn may_use_page(&self, actor: &Actor) -> bool {
         self.approvals.is_approver(actor) || self.caller(actor).is_some_and(|c| c.admin)
+    }
+
+    /// The audit event `event` of `who`'s page session (its sign-in or
+    /// sign-out), made by the HTTP request `http`.
+    pub(super) fn page_event(&self, event: &str, who: &Principal, http: &RequestId) -> AuditEvent {
+        let keys = self.approvals.keys_of(&who.arn, &who.user_id);
+        AuditEvent::new(event, self.now(), http)
+            .actor(&who.arn, keys.clone())
+            .subject(&who.arn, keys)
+            .detail("web page")
     }
 
     /// Now, in unix seconds, on the approvals service's clock.

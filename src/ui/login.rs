@@ -211,10 +211,11 @@ pub(super) async fn sign_in(
     State(state): State<AppState>,
     listener: Option<Extension<ListenerInfo>>,
     client: Option<Extension<ClientAddr>>,
+    Extension(http): Extension<RequestId>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    match sign_in_inner(&state, listener, client, &headers, body).await {
+    match sign_in_inner(&state, listener, client, &http, &headers, body).await {
         Ok(resp) => resp,
         Err(e) => e.into_response(),
     }
@@ -224,6 +225,7 @@ async fn sign_in_inner(
     state: &AppState,
     listener: Option<Extension<ListenerInfo>>,
     client: Option<Extension<ClientAddr>>,
+    http: &RequestId,
     headers: &HeaderMap,
     body: Body,
 ) -> Result<Response, UiError> {
@@ -269,8 +271,10 @@ async fn sign_in_inner(
             &who,
             now,
             now + SESSION_TTL.as_secs() as i64,
+            backend.page_event("page.signed_in", &who, http),
         )
-        .await?;
+        .await?
+        .emit();
     tracing::info!(principal_arn = %who.arn, "web page session started");
     let mut resp = redirect(if guard::next_ok(&next) { &next } else { "/ui/" });
     let h = resp.headers_mut();
@@ -293,6 +297,7 @@ pub(super) async fn logout(
     State(state): State<AppState>,
     listener: Option<Extension<ListenerInfo>>,
     client: Option<Extension<ClientAddr>>,
+    Extension(http): Extension<RequestId>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
@@ -311,11 +316,16 @@ pub(super) async fn logout(
         if !guard::csrf_ok(session, &form.csrf) {
             return Err(UiError::Forbidden);
         }
-        Backend::of(&state)
-            .ok_or(UiError::NotFound)?
+        let backend = Backend::of(&state).ok_or(UiError::NotFound)?;
+        let ended = backend
             .store
-            .end_session(&guard::digest("session", session))
+            .end_session(&guard::digest("session", session), |who| {
+                backend.page_event("page.signed_out", who, &http)
+            })
             .await?;
+        if let Some(logged) = ended {
+            logged.emit();
+        }
         Ok(())
     };
     match ended.await {

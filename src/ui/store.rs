@@ -7,10 +7,16 @@
 //! ([`super::guard::digest`]); a code is spent by one `DELETE … RETURNING`, so
 //! of two concurrent sign-ins (or two replicas) exactly one gets it, and an
 //! expired code is deleted and refused the same way; a session is honoured
-//! only before its expiry; expired rows are purged as sign-ins happen.
+//! only before its expiry; expired rows are purged as sign-ins happen; a
+//! session starts and ends (sign-out) in one transaction with its audit
+//! event (DESIGN §13: every change writes one), whose log line the caller
+//! emits after the commit.
 
 use sqlx::AnyPool;
 use sqlx::Row as _;
+
+use crate::audit::{record_event, AuditEvent, Logged};
+use crate::database::Database;
 
 /// The identity a code or session was made for (STS ARN and `UserId`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,13 +37,17 @@ const MAX_GRANTS_LISTED: i64 = 100;
 /// The web page's tables.
 #[derive(Debug, Clone)]
 pub struct UiStore {
+    db: Database,
     pool: AnyPool,
 }
 
 impl UiStore {
-    /// Uses the approvals pool (migrated already).
-    pub fn new(pool: AnyPool) -> Self {
-        Self { pool }
+    /// Uses the approvals database (migrated already).
+    pub fn new(db: Database) -> Self {
+        Self {
+            pool: db.pool.clone(),
+            db,
+        }
     }
 
     /// Stores a code (its digest) for `who`, landing on `next`, until `expires_at`.
@@ -92,14 +102,17 @@ impl UiStore {
         )))
     }
 
-    /// Stores a session (its digest) for `who`, from `now` until `expires_at`.
+    /// Stores a session (its digest) for `who`, from `now` until
+    /// `expires_at`, with its audit event `event`.
     pub async fn put_session(
         &self,
         session_digest: &str,
         who: &Principal,
         now: i64,
         expires_at: i64,
-    ) -> Result<(), sqlx::Error> {
+        event: AuditEvent,
+    ) -> Result<Logged, sqlx::Error> {
+        let mut tx = self.db.begin().await?;
         sqlx::query(
             "INSERT INTO ui_sessions (session_digest, arn, user_id, created_at, expires_at, \
              caller_access_key_id) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -110,9 +123,11 @@ impl UiStore {
         .bind(now)
         .bind(expires_at)
         .bind(&who.access_key_id)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
-        Ok(())
+        let logged = record_event(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(logged)
     }
 
     /// Whom a live session belongs to.
@@ -139,13 +154,32 @@ impl UiStore {
         .transpose()
     }
 
-    /// Ends a session (logout).
-    pub async fn end_session(&self, session_digest: &str) -> Result<(), sqlx::Error> {
-        sqlx::query("DELETE FROM ui_sessions WHERE session_digest = $1")
-            .bind(session_digest)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+    /// Ends a session (sign-out) with the audit event `event` makes of
+    /// whose it was; `None` when it was gone already (nothing written).
+    pub async fn end_session(
+        &self,
+        session_digest: &str,
+        event: impl FnOnce(&Principal) -> AuditEvent,
+    ) -> Result<Option<Logged>, sqlx::Error> {
+        let mut tx = self.db.begin().await?;
+        let row = sqlx::query(
+            "DELETE FROM ui_sessions WHERE session_digest = $1 \
+             RETURNING arn, user_id, caller_access_key_id",
+        )
+        .bind(session_digest)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let who = Principal {
+            arn: row.try_get(0)?,
+            user_id: row.try_get(1)?,
+            access_key_id: row.try_get(2)?,
+        };
+        let logged = record_event(&mut tx, event(&who)).await?;
+        tx.commit().await?;
+        Ok(Some(logged))
     }
 
     /// Deletes codes and sessions expired at `now`.
@@ -183,7 +217,7 @@ mod tests {
 
     async fn store() -> UiStore {
         let db = crate::approvals::connect("sqlite::memory:").await.unwrap();
-        UiStore::new(db.pool)
+        UiStore::new(db)
     }
 
     fn alice() -> Principal {
@@ -224,11 +258,41 @@ mod tests {
             digest("session", &new_secret()),
             digest("session", &new_secret()),
         );
-        s.put_session(&a, &alice(), 1_000, 4_600).await.unwrap();
-        s.put_session(&b, &alice(), 1_000, 4_600).await.unwrap();
+        let http = crate::identity::RequestId::generate();
+        let event = |name: &str| AuditEvent::new(name, 1_000, &http).actor(&alice().arn, None);
+        s.put_session(&a, &alice(), 1_000, 4_600, event("page.signed_in"))
+            .await
+            .unwrap()
+            .emit();
+        s.put_session(&b, &alice(), 1_000, 4_600, event("page.signed_in"))
+            .await
+            .unwrap()
+            .emit();
         assert_eq!(s.session(&a, 4_599).await.unwrap(), Some(alice()));
         assert_eq!(s.session(&a, 4_600).await.unwrap(), None);
-        s.end_session(&a).await.unwrap();
+        let ended = s
+            .end_session(&a, |who| {
+                assert_eq!(who, &alice());
+                event("page.signed_out")
+            })
+            .await
+            .unwrap();
+        assert_eq!(ended.unwrap().event().event, "page.signed_out");
+        assert!(
+            s.end_session(&a, |_| event("page.signed_out"))
+                .await
+                .unwrap()
+                .is_none(),
+            "an ended session writes nothing"
+        );
+        let events: Vec<String> = sqlx::query_scalar("SELECT event FROM audit_events ORDER BY seq")
+            .fetch_all(&s.pool)
+            .await
+            .unwrap();
+        assert_eq!(
+            events,
+            ["page.signed_in", "page.signed_in", "page.signed_out"]
+        );
         assert_eq!(s.session(&a, 2_000).await.unwrap(), None);
         assert_eq!(s.session(&b, 2_000).await.unwrap(), Some(alice()));
         s.purge(4_600).await.unwrap();

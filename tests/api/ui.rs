@@ -632,3 +632,53 @@ async fn session_via(app: &TestApp, who: &Caller, extra: &[(&str, &str)]) -> Str
     assert_eq!(a.status, 303, "{}", a.body);
     set_cookie(&a, "__Host-tvm-session").unwrap()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_in_and_out_of_the_page_is_audited_as_ones_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("tvm.db").display());
+    let ui = ui_app_with(Options {
+        database_url: Some(url.clone()),
+        ..Options::default()
+    })
+    .await;
+    let app = &ui.app;
+    let s = session(app, &ui.bob).await;
+    let csrf = csrf_of(&page(app, "/ui/", Some(&s)).await);
+    let out = post_form(app, "/ui/logout", &s, &[("csrf", &csrf)]).await;
+    assert_eq!(out.status, 303);
+    // Signing out of an ended session again writes nothing.
+    let again = post_form(app, "/ui/logout", &s, &[("csrf", &csrf)]).await;
+    assert_eq!(again.status, 303);
+
+    // Served once old enough (DESIGN §13): age the rows as if a minute old.
+    let db = tvm::approvals::connect(&url).await.unwrap();
+    sqlx::query("UPDATE audit_events SET at = at - 60")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let events = |a: &Answer| -> Vec<(String, String, String)> {
+        assert_eq!(a.status, 200, "{}", a.body);
+        a.json()["Events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["Event"].as_str().unwrap().to_owned(),
+                    e["Actor"].as_str().unwrap().to_owned(),
+                    e["Detail"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let bobs = events(&app.call(&ui.bob, "GET", "/audit", "").await);
+    assert_eq!(
+        bobs,
+        [
+            ("page.signed_in".into(), BOB_ARN.into(), "web page".into()),
+            ("page.signed_out".into(), BOB_ARN.into(), "web page".into()),
+        ]
+    );
+    assert!(events(&app.call(&ui.carol, "GET", "/audit", "").await).is_empty());
+}
