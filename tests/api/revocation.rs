@@ -1105,3 +1105,60 @@ async fn a_blocked_long_term_key_unknown_to_the_ledger_blocks_its_users_temporar
         200
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_a_blocked_keys_calls_holds_up_no_one_else() {
+    // carol's leaked long-term key keeps calling while bob vends and an
+    // admin revokes someone else: each refused call only reads (its user is
+    // recorded once), so nobody else's write waits behind the flood.
+    let r = rev_app().await;
+    let carol_akia = r.carol.creds.access_key_id().to_owned();
+    let body = format!(
+        r#"{{"target": {{"CallerAccessKeyId": "{carol_akia}"}}, "reason": "key in a public repo"}}"#
+    );
+    let revoked = r.app.call(&r.dave, "POST", "/revocations", &body).await;
+    assert_eq!(revoked.status, 201, "{}", revoked.body);
+    let flood = futures_util::future::join_all(
+        (0..60).map(|_| r.app.call(&r.carol, "GET", "/profiles", "")),
+    );
+    let others = async {
+        let mut statuses = Vec::new();
+        for _ in 0..5 {
+            statuses.push(
+                r.app
+                    .vend(&r.bob, r#"{"profile": "readonly"}"#)
+                    .await
+                    .status,
+            );
+        }
+        let body = format!(
+            r#"{{"target": {{"Principal": "{CAROL_ARN}"}}, "reason": "suspend while we look"}}"#
+        );
+        statuses.push(
+            r.app
+                .call(&r.dave, "POST", "/revocations", &body)
+                .await
+                .status,
+        );
+        statuses
+    };
+    let (flood, others) = tokio::join!(flood, others);
+    assert_eq!(others, [200, 200, 200, 200, 200, 201]);
+    // Every call of the flood is refused as revoked (rate limits are off
+    // here, so each one reaches the revocation check): never a 5xx.
+    for a in &flood {
+        assert_refused(a, 403, "POLICY_DENY");
+    }
+    // Her IAM user was recorded under the key's revocation exactly once.
+    let rows: i64 = sqlx::query(
+        "SELECT COUNT(*) FROM revocation_blocks WHERE block_type = 'iam_user' \
+         AND revocation_id = $1",
+    )
+    .bind(revoked.json()["Id"].as_str().unwrap())
+    .fetch_one(&r.db)
+    .await
+    .unwrap()
+    .try_get(0)
+    .unwrap();
+    assert_eq!(rows, 1);
+}
