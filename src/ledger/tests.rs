@@ -40,6 +40,14 @@ async fn exec(db: &Database, sql: &str) {
     sqlx::query(sql).execute(&db.pool).await.unwrap();
 }
 
+/// Every row's (vended key, state), by key.
+async fn states(db: &Database) -> Vec<(String, String)> {
+    sqlx::query_as("SELECT access_key_id, state FROM sessions ORDER BY access_key_id")
+        .fetch_all(&db.read)
+        .await
+        .unwrap()
+}
+
 /// Opens a row for `row` and completes it with `key`.
 async fn vend(l: &Ledger, row: NewSession, recheck: Recheck, key: &str) -> Completed {
     let p = l.open(row, recheck, &RequestId::generate()).await.unwrap();
@@ -105,13 +113,8 @@ async fn an_iam_users_temporary_key_is_refused_under_an_iam_user_block_only() {
     let row = NewSession::for_tests(ALICE, None, NOW);
     let recheck = Recheck::for_tests(&row);
     assert_eq!(vend(&l, row, recheck, "ASIATHREE").await, Completed::Issued);
-    let states: Vec<(String, String)> =
-        sqlx::query_as("SELECT access_key_id, state FROM sessions ORDER BY access_key_id")
-            .fetch_all(&db.read)
-            .await
-            .unwrap();
     assert_eq!(
-        states,
+        states(&db).await,
         [
             ("ASIAONE".into(), "issued".into()),
             ("ASIATHREE".into(), "issued".into()),
@@ -261,13 +264,8 @@ async fn an_in_memory_database_is_written_through_the_pool() {
         vend(&l, row, recheck, "ASIATWO").await,
         Completed::Refused(Refusal::RevokedCredentials)
     );
-    let states: Vec<(String, String)> =
-        sqlx::query_as("SELECT access_key_id, state FROM sessions ORDER BY access_key_id")
-            .fetch_all(&db.read)
-            .await
-            .unwrap();
     assert_eq!(
-        states,
+        states(&db).await,
         [
             ("ASIAONE".into(), "issued".into()),
             ("ASIATWO".into(), "revoked".into())
