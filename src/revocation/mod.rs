@@ -8,6 +8,7 @@
 //!        ▲                                    ▲            ▲
 //!  service (Revocations, Caller) ─────────────┘      poll (version every refresh)
 //!        ├─ create (session, grant, credentials) + person ─▶ store (rows, blocks, bump)
+//!        ├─ learn (a blocked AKIA key's IAM user, once seen)
 //!        ├─ lift (admin lift, offline lift)
 //!        └─ read (GET /sessions…, /revocations…)   view (JSON objects)   error
 //! ```
@@ -36,6 +37,7 @@ mod create;
 mod error;
 pub mod iam;
 mod keys;
+mod learn;
 mod lift;
 mod person;
 mod poll;
