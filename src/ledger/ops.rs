@@ -15,6 +15,9 @@
 //! event in the same transaction (DESIGN §13), whose log line is owed until
 //! the commit.
 
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
 use sqlx::{Any, AnyConnection, Row, Transaction};
 
 use super::error::LedgerError;
@@ -49,10 +52,24 @@ pub(super) const REVOKE: &str =
 /// A grant's status and the revocation that ended it: `$1` grant id.
 pub(super) const GRANT: &str = "SELECT status, revocation_id FROM approval_requests WHERE id = $1";
 
+/// [`blocks_sql`] for up to this many identity keys is built once (a caller
+/// has one to three); more are built on the spot.
+const PREBUILT_KEYS: usize = 8;
+
 /// The first active block covering a caller with `keys` identity keys:
 /// `$1` now, `$2` the caller key, `$3` the IAM user (or NULL), `$4…` the
-/// identity keys. Answers (block_type, revocation_id).
-pub(super) fn blocks_sql(keys: usize) -> String {
+/// identity keys. Answers (block_type, revocation_id). Every completion
+/// runs it, so the common texts are built once, not per vend.
+pub(super) fn blocks_sql(keys: usize) -> Cow<'static, str> {
+    static PREBUILT: LazyLock<Vec<String>> =
+        LazyLock::new(|| (0..=PREBUILT_KEYS).map(build_blocks_sql).collect());
+    match PREBUILT.get(keys) {
+        Some(sql) => Cow::Borrowed(sql.as_str()),
+        None => Cow::Owned(build_blocks_sql(keys)),
+    }
+}
+
+fn build_blocks_sql(keys: usize) -> String {
     let keys = if keys == 0 {
         "NULL".to_owned()
     } else {

@@ -1,6 +1,6 @@
 //! Where the ledger's writes go: the writer thread beside the pool's own
 //! writer on one file, an in-memory database (the pool), a writer that
-//! cannot open the file (the pool).
+//! cannot open the file (the pool), and the re-check's SQL texts.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,6 +9,28 @@ use jiff::Timestamp;
 use sqlx::Row;
 
 use super::*;
+
+#[test]
+fn the_recheck_sql_is_built_once_for_usual_callers_and_alike_beyond() {
+    use crate::ledger::ops::blocks_sql;
+    for keys in [0, 1, 3, 8, 9, 12] {
+        let sql = blocks_sql(keys);
+        assert_eq!(
+            matches!(sql, std::borrow::Cow::Borrowed(_)),
+            keys <= 8,
+            "{keys}"
+        );
+        let expected = if keys == 0 {
+            "NULL".to_owned()
+        } else {
+            (4..4 + keys)
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        assert!(sql.contains(&format!("value IN ({expected}))")), "{sql}");
+    }
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_pools_read_then_write_transactions_and_the_ledger_never_fail_each_other() {
