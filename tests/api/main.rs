@@ -43,6 +43,8 @@ mod replicas;
 mod revocation;
 mod revocation_check;
 mod revocation_iam;
+mod revocation_keys;
+mod revocation_person;
 mod revocation_pg;
 mod revocation_webhooks;
 mod sim_iam;
